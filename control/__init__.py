@@ -1,0 +1,1 @@
+"""Hotline call controller: the brains beside FreeSWITCH's muscle."""

@@ -1,0 +1,129 @@
+"""One defaults table, overlaid by a YAML file, then by environment variables.
+
+Every key is listed in DEFAULTS with a comment. A file (``--config FILE`` or
+``HOTLINE_CONFIG``) may set any key; then ``HOTLINE_<KEY>`` (upper case) wins,
+and the conventional ``DATABASE_URL`` / ``REDIS_URL`` are honoured too.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    # Relational store for users, customers and call records. SQLite is the zero-setup default.
+    "database_url": f"sqlite:///{ROOT / 'var' / 'hotline.db'}",
+    # Redis for live state (agents, queues, reservations), pub/sub and RQ.
+    "redis_url": "redis://127.0.0.1:6379/0",
+    # Prefix of every Redis key, so several deployments (or test runs) can share one Redis.
+    "redis_prefix": "hotline",
+    # Where the controller listens for FreeSWITCH's outbound sockets (dialplan: socket ... async full).
+    "outbound_host": "127.0.0.1",
+    "outbound_port": 8084,
+    # Upper bound of concurrent outbound sessions; greenswitch's own default of 100 is far too low.
+    "outbound_max_connections": 20000,
+    # FreeSWITCH inbound Event Socket (mod_event_socket).
+    "esl_host": "127.0.0.1",
+    "esl_port": 8021,
+    "esl_password": "ClueCon",
+    # Seconds between reconnect attempts of the inbound Event Socket.
+    "esl_reconnect_s": 1.0,
+    # Web console.
+    "web_host": "127.0.0.1",
+    "web_port": 8080,
+    # Flask session signing key; set it in production (HOTLINE_SECRET_KEY).
+    "secret_key": "dev-only-change-me",
+    # Seconds an agent's phone rings before the offer is withdrawn and the agent set not-ready.
+    "ring_timeout_s": 15,
+    # Lease of a reservation; renewed while the offer is alive, reclaimed by the reconciler when it lapses.
+    "reservation_lease_s": 30,
+    # Seconds between reconciliation sweeps (leases vs. live channels).
+    "reconcile_interval_s": 5,
+    # Default wrap-up seconds when a queue does not set its own.
+    "wrap_up_s": 10,
+    # SIP dial string template for an agent's phone; {extension} and {domain} are filled in.
+    "agent_dial_string": "user/{extension}@{domain}",
+    "sip_domain": "$${domain}",
+    # Hold music (a mod_local_stream stream name).
+    "moh": "local_stream://moh",
+    # Directory of recordings as FreeSWITCH writes them; path template by date and call id.
+    "recordings_dir": "/var/lib/freeswitch/recordings",
+    "recording_template": "{recordings_dir}/{date:%Y/%m/%d}/{call_id}.wav",
+    # Declarative configuration.
+    "flows_dir": str(ROOT / "ivr_flows"),
+    "queues_dir": str(ROOT / "queues"),
+    "prompts_dir": str(ROOT / "var" / "prompts"),
+    # DID -> flow mapping file (inside flows_dir unless absolute).
+    "dids_file": "dids.yaml",
+    # External CRM (REST); empty means the built-in customer store only.
+    "crm_url": "",
+    "crm_timeout_ms": 300,
+    "crm_cache_ttl_s": 300,
+    # Default region for normalising caller numbers to E.164.
+    "default_region": "US",
+    # Business time zone for reports and business-hours branches.
+    "timezone": "UTC",
+    # RQ queue name for after-call work.
+    "rq_queue": "hotline-wrapup",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def replace(self, **overrides: Any) -> "Config":
+        unknown = set(overrides) - set(DEFAULTS)
+        if unknown:
+            raise KeyError(f"unknown config keys: {sorted(unknown)}")
+        return Config({**self.values, **overrides})
+
+
+def _coerce(key: str, raw: str) -> Any:
+    default = DEFAULTS[key]
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def load_config(path: str | os.PathLike | None = None,
+                env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    values = dict(DEFAULTS)
+    path = path or env.get("HOTLINE_CONFIG")
+    if path:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: a config file must be a mapping of keys to values")
+        unknown = sorted(set(data) - set(DEFAULTS))
+        if unknown:
+            raise ValueError(f"{path}: unknown config keys {unknown}; known keys are listed in control/config.py")
+        values.update(data)
+    for key in DEFAULTS:
+        env_key = f"HOTLINE_{key.upper()}"
+        if env_key in env:
+            values[key] = _coerce(key, env[env_key])
+    if "DATABASE_URL" in env and "HOTLINE_DATABASE_URL" not in env:
+        values["database_url"] = env["DATABASE_URL"]
+    if "REDIS_URL" in env and "HOTLINE_REDIS_URL" not in env:
+        values["redis_url"] = env["REDIS_URL"]
+    return Config(values)

@@ -1,0 +1,1 @@
+"""The pure core: models, state machines, routing, estimates. No sockets, Redis or SQL here."""

@@ -1,0 +1,69 @@
+"""Small interfaces the core and the call handlers need. Adapters implement them.
+
+Nothing in control/domain imports an adapter; handlers get these passed in by
+the composition root (control/app.py), so tests pass fakes instead of mocks.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Protocol
+
+from control.domain.models import Agent, AgentState, Call
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+
+class LiveState(Protocol):
+    """Shared live state of agents, waiting calls and reservations (Redis in production)."""
+
+    def put_agent(self, agent: Agent) -> None: ...
+    def get_agent(self, agent_id: str) -> Agent | None: ...
+    def agents(self) -> list[Agent]: ...
+    def set_agent_state(self, agent_id: str, state: AgentState, now: float,
+                        reason: str | None = None) -> Agent: ...
+
+    def put_call(self, call: Call) -> None: ...
+    def get_call(self, call_id: str) -> Call | None: ...
+    def waiting_calls(self) -> list[Call]: ...
+    def remove_call(self, call_id: str) -> None: ...
+
+    def reserve(self, call_id: str, agent_id: str, owner: str, lease_s: float, now: float) -> bool:
+        """Atomically: agent AVAILABLE and call QUEUED and unoffered -> both reserved. False if not."""
+    def renew(self, call_id: str, agent_id: str, lease_s: float, now: float) -> bool: ...
+    def confirm(self, call_id: str, agent_id: str, now: float) -> bool:
+        """Reserved -> on call (agent answered)."""
+    def release(self, call_id: str, agent_id: str, agent_state: AgentState, now: float,
+                requeue_call: bool) -> None:
+        """End a reservation or a conversation: agent to ``agent_state``; call back to QUEUED or gone."""
+    def expired_reservations(self, now: float) -> list[tuple[str, str]]:
+        """(call_id, agent_id) pairs whose lease lapsed."""
+
+
+class Publisher(Protocol):
+    """Fan-out of live events to consoles and wallboards (Redis pub/sub in production)."""
+
+    def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+
+class CustomerLookup(Protocol):
+    def by_number(self, e164: str) -> dict[str, Any] | None: ...
+    def by_account(self, account: str) -> dict[str, Any] | None: ...
+
+
+class CallRecords(Protocol):
+    """Durable call records (SQL). Must buffer when the database is down."""
+
+    def write(self, record: dict[str, Any]) -> None: ...
+
+
+class JobQueue(Protocol):
+    def enqueue(self, func_path: str, *args: Any, job_id: str | None = None, **kwargs: Any) -> None: ...
+
+
+class SwitchControl(Protocol):
+    """Commands to FreeSWITCH that are not tied to one outbound socket (inbound ESL)."""
+
+    def api(self, command: str) -> str: ...
+    def bgapi(self, command: str, on_result: Callable[[str], None] | None = None) -> str: ...
+    def subscribe(self, handler: Callable[[dict[str, str]], None], events: Iterable[str]) -> None: ...
