@@ -1,0 +1,59 @@
+# Hotline — the two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HOTLINE_TEST_PG_URL ?= postgresql://postgres:postgres@127.0.0.1:5432/postgres
+export HOTLINE_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: demo test test-fast check prompts bench run install system-test-deps clean help
+
+help:
+	@echo "make demo    - console + controller + worker + switch simulator with live traffic"
+	@echo "make test    - install what the tests need, then run them"
+	@echo "make check   - validate every flow, queue and config file"
+	@echo "make prompts - render text prompts to 8 kHz WAV (espeak-ng)"
+	@echo "make bench   - run the benchmarks (see docs/benchmarks.md)"
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Hotline needs Python 3.11 ($(PYTHON)); install it or run: make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/hotline demo
+
+run: $(STAMP)
+	$(BIN)/hotline run
+
+check: $(STAMP)
+	$(BIN)/hotline check
+
+prompts: $(STAMP)
+	@command -v espeak-ng >/dev/null 2>&1 || { echo "installing espeak-ng"; apt-get install -y -q espeak-ng >/dev/null || { echo "espeak-ng is missing: apt-get install espeak-ng"; exit 1; }; }
+	$(BIN)/hotline prompts
+
+# Debian packages the tests use: Chromium for the console's browser tests.
+system-test-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
+	  else echo "note: /usr/bin/chromium is missing (apt-get install chromium); browser tests will be skipped"; fi; \
+	fi
+
+test: $(STAMP) system-test-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+bench: $(STAMP)
+	$(BIN)/hotline bench routing
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,159 @@
+"""The composition root: the one place that builds clients and adapters and wires them.
+
+``build(config)`` returns a ``Controller`` ready to start; nothing else in the
+code base constructs a Redis, SQL or Event Socket client for the controller.
+"""
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import socket  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import gevent  # noqa: E402
+
+from control.config import Config, load_config  # noqa: E402
+from control.handlers.deps import Deps  # noqa: E402
+
+log = logging.getLogger("hotline.controller")
+
+
+@dataclass
+class Controller:
+    deps: Deps
+    manager: object
+    server: object
+    switch: object
+    redis: object
+
+    def start(self) -> None:
+        self.switch.start()
+        self.manager.start()
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop(timeout=2)
+        self.manager.stop()
+        self.switch.stop()
+
+    @property
+    def outbound_port(self) -> int:
+        return self.server.port
+
+
+def offload(func, *args, **kwargs):
+    """Run blocking I/O (SQL drivers are not cooperative) in gevent's thread pool."""
+    return gevent.get_hub().threadpool.apply(func, args, kwargs)
+
+
+def build(config: Config, *, flows=None, queues=None, controller_id: str | None = None) -> Controller:
+    import redis
+
+    from control.esl.inbound import SwitchClient
+    from control.esl.outbound import OutboundServer
+    from control.handlers.call import CallHandler
+    from control.handlers.manager import Manager
+    from control.ivr.loader import FlowRegistry
+    from control.queues import QueueRegistry
+    from control.store.call_log import CallLog
+    from control.store.jobs import RQJobs
+    from control.store.publisher import RedisPublisher
+    from control.store.redis_state import RedisState
+    from records.calls import CallRecordWriter
+    from records.customers import CustomerStore
+    from records.db import session_factory
+
+    client = redis.Redis.from_url(config.redis_url, health_check_interval=30)
+    sessions = session_factory(config.database_url)
+    switch = SwitchClient(config.esl_host, config.esl_port, config.esl_password, config.esl_reconnect_s)
+    deps = Deps(
+        config=config,
+        controller_id=controller_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+        store=RedisState(client, config.redis_prefix),
+        publisher=RedisPublisher(client, config.redis_prefix),
+        switch=switch,
+        customers=CustomerStore(sessions),
+        records=CallRecordWriter(sessions),
+        jobs=RQJobs(client, config.rq_queue),
+        flows=flows or FlowRegistry(config.flows_dir),
+        queues=queues or QueueRegistry(config.queues_dir),
+        call_log=CallLog(client, config.redis_prefix),
+        now=time.time,
+        offload=offload,
+    )
+    manager = Manager(deps, redis_client=client)
+    server = OutboundServer(config.outbound_host, config.outbound_port, CallHandler(deps, manager),
+                            max_connections=config.outbound_max_connections)
+    return Controller(deps=deps, manager=manager, server=server, switch=switch, redis=client)
+
+
+def sync_agents(config: Config, store) -> int:
+    """Copy agents from the database into live state; keep the live state of known agents."""
+    from records.agents import load_agents
+    from records.db import session_factory
+
+    count = 0
+    for agent in load_agents(session_factory(config.database_url)):
+        existing = store.get_agent(agent.id)
+        if existing is not None:
+            agent.state, agent.state_since = existing.state, existing.state_since
+            agent.call_id, agent.break_reason = existing.call_id, existing.break_reason
+        store.put_agent(agent)
+        count += 1
+    return count
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def main_controller(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="hotline controller", description="Run the call controller.")
+    parser.add_argument("--config", help="YAML config file (keys: control/config.py)")
+    parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--login-all", action="store_true",
+                        help="demo: make every agent available at start (their phones are simulated)")
+    args = parser.parse_args(argv)
+    _setup_logging(args.log_level)
+    config = load_config(args.config)
+    controller = build(config)
+    sync_agents(config, controller.deps.store)
+    controller.start()
+    if args.login_all:
+        from control.domain.models import AgentState
+
+        for agent in controller.deps.store.agents():
+            if agent.state in (AgentState.LOGGED_OUT, AgentState.NOT_READY):
+                controller.manager.set_agent_state(agent.id, AgentState.AVAILABLE)
+    log.info("controller %s: outbound socket on %s:%s, Event Socket %s:%s", controller.deps.controller_id,
+             config.outbound_host, controller.outbound_port, config.esl_host, config.esl_port)
+    try:
+        gevent.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+    return 0
+
+
+def main_run(argv: list[str]) -> int:
+    """Controller, console and worker against a real FreeSWITCH (addresses from config)."""
+    from control.procs import ProcessGroup
+
+    parser = argparse.ArgumentParser(prog="hotline run")
+    parser.add_argument("--config")
+    args = parser.parse_args(argv)
+    extra = ["--config", args.config] if args.config else []
+    group = ProcessGroup()
+    group.start("controller", "controller", *extra)
+    group.start("web", "web", *extra)
+    group.start("worker", "worker", *extra)
+    return group.wait()

@@ -1,0 +1,77 @@
+"""`make demo`: database, console, controller, worker and the simulator with live demo traffic."""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+
+from control.config import ROOT, load_config
+
+DEMO_SCENARIO = ROOT / "scenarios" / "demo.yaml"
+
+
+def redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="hotline demo", description=__doc__)
+    parser.add_argument("--scenario", default=str(DEMO_SCENARIO))
+    parser.add_argument("--config")
+    args = parser.parse_args(argv)
+    config = load_config(args.config)
+
+    if not redis_answers(config.redis_url):
+        print(f"hotline demo: no Redis answers at {config.redis_url}.\n"
+              "  Start one:  redis-server --daemonize yes --port 6379 --save ''\n"
+              "  (Debian: apt-get install redis-server), or point REDIS_URL at yours.", file=sys.stderr)
+        return 1
+    for name, host, port in (("console", config.web_host, config.web_port),
+                             ("controller", config.outbound_host, config.outbound_port),
+                             ("simulator", config.esl_host, config.esl_port)):
+        if not port_free(host, port):
+            print(f"hotline demo: {host}:{port} ({name}) is already in use; stop what runs there "
+                  f"or set HOTLINE_{'WEB' if name == 'console' else 'OUTBOUND' if name == 'controller' else 'ESL'}_PORT.",
+                  file=sys.stderr)
+            return 1
+
+    os.makedirs(ROOT / "var", exist_ok=True)
+    from records.cli import main as db_main
+
+    if db_main(["upgrade"]) or db_main(["seed"]):
+        return 1
+
+    from control.procs import ProcessGroup
+
+    extra = ["--config", args.config] if args.config else []
+    group = ProcessGroup()
+    group.start("simulator", "simulate", "--esl", f"{config.esl_host}:{config.esl_port}",
+                "--controller", f"{config.outbound_host}:{config.outbound_port}",
+                "--scenario", args.scenario, "--repeat")
+    group.start("controller", "controller", "--login-all", *extra)
+    group.start("worker", "worker", *extra)
+    group.start("web", "web", *extra)
+    print(f"""
+Hotline demo is running.
+  Console:    http://{config.web_host}:{config.web_port}/
+  Logins:     alice/alice, bob/bob (agents) · supervisor/supervisor · admin/admin
+  Database:   {config.database_url}
+  Press Ctrl-C to stop everything.
+""", flush=True)
+    return group.wait()

@@ -1,0 +1,165 @@
+"""Outbound Event Socket: FreeSWITCH connects to us once per call (``socket ... async full``).
+
+``OutboundServer`` accepts with gevent's StreamServer (event-driven accept, a
+large backlog and a connection pool sized from config) instead of greenswitch's
+polling accept loop capped at 100 connections. Each connection becomes an
+``OutboundChannel`` handed to the application callable.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Callable
+from urllib.parse import unquote
+
+import gevent
+import gevent.event
+from gevent.pool import Pool
+from gevent.server import StreamServer
+from greenswitch import esl as gs
+
+from control.esl.protocol import FramedProtocol
+
+log = logging.getLogger(__name__)
+
+HANGUP_GRACE_S = 1.0
+
+
+class ChannelGone(Exception):
+    """The caller's channel hung up or the socket closed while we waited."""
+
+
+class AppTimeout(Exception):
+    """An application did not complete within the timeout we gave it."""
+
+
+class OutboundChannel(FramedProtocol, gs.OutboundSession):
+    def __init__(self, client_address, sock):
+        self._pending_apps: dict[str, gevent.event.AsyncResult] = {}
+        self.hungup = gevent.event.Event()
+        self.gone = gevent.event.Event()
+        self.hangup_event: dict[str, str] | None = None
+        super().__init__(client_address, sock)
+        self.register_handle("CHANNEL_EXECUTE_COMPLETE", self._on_execute_complete)
+        self.register_handle("CHANNEL_HANGUP", self._on_channel_hangup)
+        self.register_handle("CHANNEL_HANGUP_COMPLETE", self._on_channel_hangup)
+        self.register_handle("DISCONNECT", self._on_gone)
+
+    # -- session start -------------------------------------------------
+    def connect(self) -> dict[str, str]:
+        reply = self.send("connect")
+        self.session_data = {k: unquote(v) for k, v in reply.headers.items()}
+        self._outbound_connected = True
+        return self.session_data
+
+    @property
+    def uuid(self) -> str:
+        return self.session_data.get("Unique-ID") or self.session_data.get("variable_uuid")
+
+    # -- applications --------------------------------------------------
+    def execute(self, app: str, arg: str | None = None, wait: bool = True,
+                timeout: float | None = None) -> dict[str, str] | None:
+        """Run a dialplan application on this channel. With ``wait``, return its
+        CHANNEL_EXECUTE_COMPLETE headers (matched by Application-UUID)."""
+        if self.hungup.is_set():
+            raise ChannelGone(app)
+        event_uuid = str(uuid.uuid4())
+        lines = ["sendmsg", "call-command: execute", f"execute-app-name: {app}"]
+        if arg:
+            lines.append(f"execute-app-arg: {arg}")
+        lines.append(f"Event-UUID: {event_uuid}")
+        result = gevent.event.AsyncResult()
+        if wait:
+            self._pending_apps[event_uuid] = result
+        try:
+            reply = self.send("\n".join(lines))
+        except (gs.NotConnectedError, OSError) as exc:
+            self._pending_apps.pop(event_uuid, None)
+            raise ChannelGone(app) from exc
+        if not reply.data.startswith("+OK"):
+            self._pending_apps.pop(event_uuid, None)
+            raise ChannelGone(f"{app}: {reply.data}")
+        if not wait:
+            return None
+        try:
+            gevent.wait([result, self.hungup], count=1, timeout=timeout)
+            if not result.ready() and self.hungup.is_set():
+                # FreeSWITCH sends the running app's COMPLETE right after the hangup; wait briefly.
+                result.wait(timeout=HANGUP_GRACE_S)
+            if not result.ready():
+                raise ChannelGone(app) if self.hungup.is_set() else AppTimeout(app)
+            return result.get()
+        finally:
+            self._pending_apps.pop(event_uuid, None)
+
+    def api(self, command: str) -> str:
+        try:
+            return self.send(f"api {command}").data
+        except (gs.NotConnectedError, OSError) as exc:
+            raise ChannelGone(command) from exc
+
+    def command(self, text: str) -> str:
+        try:
+            return self.send(text).data
+        except (gs.NotConnectedError, OSError) as exc:
+            raise ChannelGone(text) from exc
+
+    # -- events ----------------------------------------------------------
+    def _on_execute_complete(self, event) -> None:
+        pending = self._pending_apps.get(event.headers.get("Application-UUID", ""))
+        if pending is not None:
+            pending.set(event.headers)
+
+    def _on_channel_hangup(self, event) -> None:
+        if self.hangup_event is None:
+            self.hangup_event = event.headers
+        self.hungup.set()
+
+    def _on_gone(self, event) -> None:
+        if event.headers.get("Content-Disposition") == "linger":
+            self.hungup.set()
+            return
+        self.hungup.set()
+        self.gone.set()
+        for pending in list(self._pending_apps.values()):
+            pending.set_exception(ChannelGone("socket closed"))
+
+    # greenswitch's own hangup/disconnect handlers only log; keep ours.
+    def on_hangup(self, event):
+        pass
+
+    def on_disconnect(self, event):
+        for pending in self._commands_sent:
+            pending.set_exception(gs.OutboundSessionHasGoneAway())
+
+
+class OutboundServer:
+    def __init__(self, host: str, port: int, application: Callable[[OutboundChannel], None],
+                 max_connections: int = 20000, backlog: int = 4096):
+        self.application = application
+        self.pool = Pool(max_connections)
+        self.server = StreamServer((host, port), self._handle, spawn=self.pool, backlog=backlog)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_port
+
+    @property
+    def active(self) -> int:
+        return len(self.pool)
+
+    def start(self) -> None:
+        self.server.start()
+        log.info("outbound Event Socket listening on %s:%s", self.server.server_host, self.port)
+
+    def stop(self, timeout: float | None = None) -> None:
+        self.server.stop(timeout=timeout)
+
+    def _handle(self, sock, address) -> None:
+        channel = OutboundChannel(address, sock)
+        try:
+            self.application(channel)
+        except Exception:  # a failing call must not take the server down
+            log.exception("call handler failed")
+        finally:
+            channel.stop()

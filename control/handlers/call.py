@@ -1,0 +1,180 @@
+"""Entry point for one call: FreeSWITCH's outbound socket for the caller's leg.
+
+answer → identify the caller → run the DID's IVR flow → wait in queue with
+hold music and announcements → (another greenlet offers and bridges) → on
+hangup write the call record and enqueue the wrap-up job. Whatever happens,
+``finish`` runs: no agent stays reserved and no record goes missing.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import gevent
+import gevent.queue
+
+from control.domain.models import AgentState, Call, CallState, Outcome
+from control.domain.numbers import normalize
+from control.esl.outbound import AppTimeout, ChannelGone, OutboundChannel
+from control.handlers import offers
+from control.handlers.flow_runner import FlowRunner
+from control.handlers.media import Media
+from control.handlers.waiting import QueueWait
+
+log = logging.getLogger(__name__)
+
+
+class CallHandler:
+    """The application the OutboundServer runs per connection."""
+
+    def __init__(self, deps, manager):
+        self.deps, self.manager = deps, manager
+
+    def __call__(self, channel: OutboundChannel) -> None:
+        CallSession(self.deps, self.manager, channel).run()
+
+
+class CallSession:
+    def __init__(self, deps, manager, channel: OutboundChannel):
+        self.deps, self.manager, self.channel = deps, manager, channel
+        self.inbox: gevent.queue.Queue = gevent.queue.Queue()
+        self.call: Call | None = None
+        self.agent_id: str | None = None
+        self.hangup_cause: str | None = None
+        self.queued = False
+
+    # -- the call's life ------------------------------------------------------
+    def run(self) -> None:
+        channel = self.channel
+        try:
+            data = channel.connect()
+            channel.command("myevents")
+            channel.command("linger")
+        except ChannelGone:
+            return
+        self._start(data)
+        try:
+            channel.execute("answer")
+            self._identify()
+            FlowRunner(self).run()
+            if self.call.state == CallState.CONNECTED:
+                channel.hungup.wait()
+        except (ChannelGone, AppTimeout):
+            pass
+        except Exception:  # a bug in one call must not leave state behind
+            log.exception("call %s failed", self.call.id)
+            self.call.outcome = self.call.outcome or Outcome.FAILED
+        finally:
+            self.finish()
+
+    def _start(self, data: dict[str, str]) -> None:
+        cfg, now = self.deps.config, self.deps.now()
+        self.call = Call(
+            id=data.get("Unique-ID") or self.channel.uuid,
+            caller=normalize(data.get("Caller-Caller-ID-Number"), cfg.default_region),
+            did=normalize(data.get("Caller-Destination-Number"), cfg.default_region),
+            created_at=now, controller_id=self.deps.controller_id,
+            vars={"caller_name": data.get("Caller-Caller-ID-Name", "")},
+        )
+        self.channel.register_handle("DTMF", lambda e: self.inbox.put(("dtmf", e.headers.get("DTMF-Digit", ""))))
+        self.channel.register_handle("CHANNEL_BRIDGE", lambda e: self.inbox.put(("bridged", e.headers)))
+        self.channel.register_handle("CHANNEL_HANGUP", self._on_hangup)
+        self.deps.publisher.publish("wallboard", {"type": "call_started", "call_id": self.call.id,
+                                                  "caller": self.call.caller, "did": self.call.did})
+
+    def _on_hangup(self, event) -> None:
+        self.hangup_cause = event.headers.get("Hangup-Cause")
+        self.inbox.put(("hangup", None))
+
+    def _identify(self) -> None:
+        """Customer lookup with a time budget: a slow or dead CRM never delays the call."""
+        call = self.call
+        budget = self.deps.config.crm_timeout_ms / 1000.0
+        card, partial = None, False
+        if call.caller != "anonymous":
+            try:
+                with gevent.Timeout(budget):
+                    card = self.deps.offload(self.deps.customers.by_number, call.caller)
+            except gevent.Timeout:
+                partial = True
+            except Exception:  # the CRM is an outside system; its failures are expected
+                log.warning("customer lookup failed for %s", call.caller, exc_info=True)
+                partial = True
+        call.vars["customer"] = card
+        call.vars["customer_partial"] = partial
+        if card:
+            call.customer_id = card.get("id")
+            call.tier = card.get("tier")
+            call.language = card.get("language") or call.language
+            call.vars["customer_name"] = card.get("name", "")
+
+    # -- helpers used by FlowRunner / QueueWait ---------------------------------
+    def media(self) -> Media:
+        return Media(self.channel, self.deps.config.prompts_dir, self.call.language)
+
+    def local_now(self) -> datetime:
+        return datetime.fromtimestamp(self.deps.now(), ZoneInfo(self.deps.config.timezone))
+
+    def wait_in_queue(self, command) -> dict:
+        self.queued = True
+        return QueueWait(self, command).run()
+
+    # -- the end ----------------------------------------------------------------------
+    def finish(self) -> None:
+        deps, call = self.deps, self.call
+        if call is None:
+            return
+        now = deps.now()
+        call.ended_at = now
+        try:
+            self._release_agent(now)
+        finally:
+            record = self._record(now)
+            deps.offload(deps.records.write, record)
+            deps.jobs.enqueue("worker.wrapup.finalize_call", call.id, job_id=f"wrapup-{call.id}")
+            deps.publisher.publish("wallboard", {"type": "call_ended", "call_id": call.id,
+                                                 "outcome": record["outcome"], "agent_id": self.agent_id})
+
+    def _release_agent(self, now: float) -> None:
+        deps, call = self.deps, self.call
+        live = deps.store.get_call(call.id)
+        if call.state == CallState.CONNECTED and self.agent_id:
+            queue = deps.queues.current().get(call.queue)
+            agent = deps.store.get_agent(self.agent_id)
+            wrap_s = (getattr(agent, "wrap_up_s", None) or getattr(queue, "wrap_up_s", None)
+                      or deps.config.wrap_up_s)
+            deps.store.release(call.id, self.agent_id, AgentState.WRAP_UP, now, requeue_call=False)
+            deps.publisher.publish(f"agent:{self.agent_id}", {"type": "ended", "call_id": call.id,
+                                                              "wrap_up_s": wrap_s, "ts": now})
+            self.manager.start_wrap_up(self.agent_id, wrap_s)
+        elif live is not None and live.state == CallState.OFFERING:
+            leg = offers.current_leg(deps.call_log, call.id)
+            if leg is not None:
+                from control.handlers.actions import kill
+                kill(deps.switch, leg[0])  # the offer greenlet then frees the agent
+        if live is not None:
+            deps.store.remove_call(call.id)
+
+    def _record(self, now: float) -> dict:
+        call, deps = self.call, self.deps
+        if call.outcome is None:
+            call.outcome = Outcome.ANSWERED if call.answered_at else (
+                Outcome.ABANDONED if self.queued or self.hangup_cause else Outcome.SELF_SERVICE)
+        recording = deps.call_log.read(call.id, "recording")
+        talk = (now - call.answered_at) if call.answered_at else 0.0
+        wait_end = call.answered_at or now
+        return {
+            "call_id": call.id, "caller": call.caller, "did": call.did, "customer_id": call.customer_id,
+            "queue": call.queue, "agent_id": self.agent_id, "ivr_path": list(call.ivr_path),
+            "entered_at": call.entered_at, "offered_at": call.offered_at,
+            "answered_at": call.answered_at, "ended_at": now,
+            "wait_s": round(wait_end - call.entered_at, 3) if call.entered_at else 0.0,
+            "talk_s": round(talk, 3), "outcome": call.outcome.value,
+            "hangup_cause": self.hangup_cause, "disposition": None,
+            "recording_path": recording[-1] if recording else None,
+            "offers": deps.call_log.read(call.id, "offers"),
+            "explanations": deps.call_log.read(call.id, "explanations"),
+            "language": call.language, "priority": call.priority, "tier": call.tier,
+        }
+

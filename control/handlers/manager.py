@@ -1,0 +1,141 @@
+"""Rules: when to route, whom to offer, and cleaning up what a crash or a lost event left behind.
+
+Event-driven: ``trigger()`` is called when a call is queued, an agent frees up or
+an offer fails (also from other controllers, through the ``control`` channel).
+A one-second timer runs only while calls wait, because relaxing skills, aging
+and overflow are functions of time.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+
+import gevent
+import gevent.event
+
+from control.domain.models import AgentState, CallState
+from control.handlers import offers
+
+log = logging.getLogger(__name__)
+
+WAITING_TICK_S = 1.0
+
+
+class Manager:
+    def __init__(self, deps, redis_client=None):
+        self.deps = deps
+        self.redis = redis_client
+        self._dirty = gevent.event.Event()
+        self._greenlets: list[gevent.Greenlet] = []
+        self._offering: dict[str, gevent.Greenlet] = {}
+        self._wrapups: dict[str, gevent.Greenlet] = {}
+        self.rng = random.Random()
+        self.running = False
+
+    # -- lifecycle ---------------------------------------------------------
+    def start(self) -> None:
+        self.running = True
+        self._greenlets = [gevent.spawn(self._dispatch_loop), gevent.spawn(self._reconcile_loop)]
+        if self.redis is not None:
+            self._greenlets.append(gevent.spawn(self._listen_control))
+        if hasattr(self.deps.switch, "on_reconnect"):
+            self.deps.switch.on_reconnect(self.reconcile)
+
+    def stop(self) -> None:
+        self.running = False
+        gevent.killall(self._greenlets + list(self._offering.values()) + list(self._wrapups.values()))
+
+    def trigger(self, broadcast: bool = False) -> None:
+        self._dirty.set()
+        if broadcast:
+            self.deps.publisher.publish("control", {"type": "dispatch", "from": self.deps.controller_id})
+
+    # -- dispatch ------------------------------------------------------------
+    def _dispatch_loop(self) -> None:
+        while self.running:
+            self._dirty.wait(timeout=WAITING_TICK_S)
+            self._dirty.clear()
+            try:
+                self.dispatch_once()
+            except Exception:  # keep routing alive; the next trigger retries
+                log.exception("dispatch failed")
+
+    def dispatch_once(self) -> int:
+        from control.domain.routing import decide
+
+        store, now = self.deps.store, self.deps.now()
+        waiting = [c for c in store.waiting_calls() if c.state == CallState.QUEUED]
+        if not waiting:
+            return 0
+        agents = [a for a in store.agents() if a.state == AgentState.AVAILABLE]
+        if not agents:
+            return 0
+        started = 0
+        for decision in decide(now, waiting, agents, self.deps.queues.current(), rng=self.rng):
+            started += self._reserve_and_offer(decision, now)
+        return started
+
+    def _reserve_and_offer(self, decision, now: float) -> int:
+        lease = self.deps.config.reservation_lease_s
+        for agent_id in decision.agent_ids:
+            if self.deps.store.reserve(decision.call_id, agent_id, self.deps.controller_id, lease, now):
+                greenlet = gevent.spawn(offers.run_offer, self, decision, agent_id)
+                self._offering[decision.call_id] = greenlet
+                greenlet.link(lambda g, cid=decision.call_id: self._offering.pop(cid, None))
+                return 1
+        return 0
+
+    # -- after the call --------------------------------------------------------
+    def start_wrap_up(self, agent_id: str, seconds: float) -> None:
+        since = self.deps.now()
+        old = self._wrapups.pop(agent_id, None)
+        if old is not None:
+            old.kill(block=False)
+        self._wrapups[agent_id] = gevent.spawn_later(seconds, self._end_wrap_up, agent_id, since)
+
+    def _end_wrap_up(self, agent_id: str, since: float) -> None:
+        self._wrapups.pop(agent_id, None)
+        agent = self.deps.store.get_agent(agent_id)
+        if agent is not None and agent.state == AgentState.WRAP_UP and agent.state_since <= since + 0.001:
+            self.set_agent_state(agent_id, AgentState.AVAILABLE)
+
+    def set_agent_state(self, agent_id: str, state: AgentState, reason: str | None = None) -> None:
+        agent = self.deps.store.set_agent_state(agent_id, state, self.deps.now(), reason=reason)
+        self.deps.publisher.publish(f"agent:{agent_id}", {"type": "state", "state": agent.state.value,
+                                                          "reason": reason, "ts": self.deps.now()})
+        self.deps.publisher.publish("wallboard", {"type": "agent_state", "agent_id": agent_id,
+                                                  "state": agent.state.value, "reason": reason})
+        if state == AgentState.AVAILABLE:
+            self.trigger(broadcast=True)
+
+    # -- events from other controllers ---------------------------------------------
+    def _listen_control(self) -> None:
+        channel = f"{self.deps.config.redis_prefix}:events:control"
+        while self.running:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(channel)
+                for message in pubsub.listen():
+                    data = json.loads(message["data"])
+                    if data.get("from") != self.deps.controller_id:
+                        self._dirty.set()
+            except Exception:  # Redis restarted: resubscribe after a pause
+                log.warning("control channel lost; resubscribing", exc_info=True)
+                gevent.sleep(1.0)
+            finally:
+                pubsub.close()
+
+    # -- reconciliation ----------------------------------------------------------
+    def _reconcile_loop(self) -> None:
+        while self.running:
+            gevent.sleep(self.deps.config.reconcile_interval_s)
+            try:
+                self.reconcile()
+            except Exception:
+                log.exception("reconcile failed")
+
+    def reconcile(self) -> None:
+        from control.handlers.reconcile import reconcile
+
+        reconcile(self)

@@ -1,0 +1,112 @@
+"""Offering one call to one agent: pop, ring, then bridge or give the call back."""
+from __future__ import annotations
+
+import logging
+
+import gevent
+
+from control.domain.models import AgentState
+from control.esl.inbound import SwitchUnavailable
+from control.handlers import actions
+
+log = logging.getLogger(__name__)
+
+
+def pop_message(call, agent, now: float) -> dict:
+    customer = call.vars.get("customer")
+    return {
+        "type": "offer", "call_id": call.id, "caller": call.caller, "did": call.did,
+        "queue": call.queue, "wait_s": round(call.wait_s(now), 1), "language": call.language,
+        "ivr_path": list(call.ivr_path), "customer": customer,
+        "partial": bool(call.vars.get("customer_partial")), "agent_id": agent.id,
+        "priority": call.priority, "tier": call.tier, "ts": now,
+    }
+
+
+def current_leg(call_log, call_id: str) -> tuple[str, str] | None:
+    """(leg uuid, agent id) of the latest offer of a call, from the shared call log."""
+    offered = call_log.read(call_id, "offers")
+    if not offered:
+        return None
+    return actions.agent_leg_uuid(call_id, offered[-1], len(offered) - 1), offered[-1]
+
+
+def run_offer(manager, decision, agent_id: str) -> None:
+    deps = manager.deps
+    store, now = deps.store, deps.now()
+    call, agent = store.get_call(decision.call_id), store.get_agent(agent_id)
+    if call is None or agent is None:
+        store.release(decision.call_id, agent_id, AgentState.AVAILABLE, now, requeue_call=call is not None)
+        return
+    attempt = len(deps.call_log.read(call.id, "offers"))
+    deps.call_log.append(call.id, "offers", agent_id)
+    deps.call_log.append(call.id, "explanations", {**decision.explanation, "agent": agent_id, "at": now})
+    queue = deps.queues.current().get(decision.queue)
+    ring_s = getattr(queue, "ring_timeout_s", None) or deps.config.ring_timeout_s
+    leg = actions.agent_leg_uuid(call.id, agent_id, attempt)
+
+    # The pop goes out before the phone rings.
+    deps.publisher.publish(f"agent:{agent_id}", pop_message(call, agent, now))
+    deps.publisher.publish("wallboard", {"type": "offer", "call_id": call.id, "agent_id": agent_id,
+                                         "queue": call.queue})
+    dial = actions.dial_string(deps.config.agent_dial_string, agent.extension, deps.config.sip_domain)
+    try:
+        job = actions.originate_agent(deps.switch, leg, call, agent, dial, ring_s)
+    except SwitchUnavailable:
+        store.release(call.id, agent_id, AgentState.AVAILABLE, deps.now(), requeue_call=True)
+        manager.trigger()
+        return
+    body = _wait_renewing(deps, job, call.id, agent_id)
+    if body.startswith("+OK"):
+        _answered(manager, call, agent_id, leg, queue)
+    else:
+        _not_answered(manager, call, agent_id, body)
+
+
+def _wait_renewing(deps, job, call_id: str, agent_id: str) -> str:
+    lease = deps.config.reservation_lease_s
+    while True:
+        try:
+            return job.get(timeout=max(1.0, lease / 3))
+        except gevent.Timeout:
+            deps.store.renew(call_id, agent_id, lease, deps.now())
+
+
+def _answered(manager, call, agent_id: str, leg: str, queue) -> None:
+    deps = manager.deps
+    now = deps.now()
+    if not deps.store.confirm(call.id, agent_id, now):
+        # the caller left while the phone rang: free the agent, drop the leg
+        actions.kill(deps.switch, leg)
+        deps.store.release(call.id, agent_id, AgentState.AVAILABLE, now, requeue_call=False)
+        deps.publisher.publish(f"agent:{agent_id}", {"type": "ended", "call_id": call.id, "reason": "caller_left"})
+        return
+    path = None
+    if getattr(queue, "record", True):
+        path = actions.recording_path(deps.config.recording_template, deps.config.recordings_dir, call.id, now)
+    if not actions.connect(deps.switch, call.id, leg, path):
+        actions.kill(deps.switch, leg)
+        deps.store.release(call.id, agent_id, AgentState.AVAILABLE, now, requeue_call=False)
+        deps.publisher.publish(f"agent:{agent_id}", {"type": "ended", "call_id": call.id, "reason": "caller_left"})
+        return
+    if path:
+        deps.call_log.append(call.id, "recording", path)
+    deps.publisher.publish(f"agent:{agent_id}", {"type": "answered", "call_id": call.id, "ts": now})
+    deps.publisher.publish("wallboard", {"type": "answered", "call_id": call.id, "agent_id": agent_id})
+
+
+def _not_answered(manager, call, agent_id: str, body: str) -> None:
+    deps = manager.deps
+    now = deps.now()
+    cause = body.strip().removeprefix("-ERR").strip() or "UNKNOWN"
+    still_waiting = deps.store.get_call(call.id) is not None and cause != "ORIGINATOR_CANCEL"
+    if still_waiting:
+        # a missed offer: the agent goes not-ready and the call goes to the next agent
+        deps.store.release(call.id, agent_id, AgentState.NOT_READY, now, requeue_call=True)
+    else:
+        deps.store.release(call.id, agent_id, AgentState.AVAILABLE, now, requeue_call=False)
+    deps.publisher.publish(f"agent:{agent_id}", {"type": "missed", "call_id": call.id, "cause": cause,
+                                                 "state": "not_ready" if still_waiting else "available"})
+    deps.publisher.publish("wallboard", {"type": "missed", "call_id": call.id, "agent_id": agent_id,
+                                         "cause": cause})
+    manager.trigger(broadcast=True)

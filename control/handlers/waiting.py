@@ -1,0 +1,168 @@
+"""A caller waiting in a queue: hold music, position announcements, exit keys, overflow.
+
+Agent offers happen elsewhere (manager → offers); this side only reacts to the
+caller's own events (DTMF, bridge, hangup) and to its timers.
+"""
+from __future__ import annotations
+
+import logging
+
+import gevent.queue
+
+from control.domain.models import CallState, Outcome, Requirement
+from control.esl.outbound import ChannelGone
+
+log = logging.getLogger(__name__)
+
+TICK_S = 1.0
+
+
+class QueueWait:
+    def __init__(self, session, command):
+        self.session = session
+        self.deps = session.deps
+        self.call = session.call
+        self.command = command
+
+    # -- enter ------------------------------------------------------------------
+    def run(self) -> dict:
+        queues = self.deps.queues.current()
+        queue = queues.get(self.command.queue)
+        if queue is None:
+            log.error("flow sent call %s to unknown queue %r", self.call.id, self.command.queue)
+            return {"left": "error", "reason": f"unknown queue {self.command.queue}"}
+        self._enter(queue)
+        self._hold_music()
+        next_announce = self.deps.now() + self._announce_every(queue)
+        while True:
+            now = self.deps.now()
+            try:
+                kind, payload = self.session.inbox.get(timeout=min(TICK_S, max(0.05, next_announce - now)))
+            except gevent.queue.Empty:
+                kind, payload = "tick", None
+            if kind == "hangup":
+                raise ChannelGone("caller hung up while queued")
+            if kind == "bridged":
+                return self._bridged(payload)
+            queue = self.deps.queues.current().get(self.call.queue) or queue
+            if kind == "dtmf":
+                left = self._exit_key(queue, payload)
+                if left:
+                    return left
+                continue
+            left = self._overflow(queue)
+            if left:
+                return left
+            if self.deps.now() >= next_announce:
+                self._announce(queue)
+                next_announce = self.deps.now() + self._announce_every(queue)
+
+    def _enter(self, queue) -> None:
+        call, cmd, now = self.call, self.command, self.deps.now()
+        call.queue = queue.name
+        reqs = [Requirement(s, int(lvl)) for s, lvl in (getattr(cmd, "requirements", None) or ())]
+        call.requirements = reqs
+        call.priority = int(getattr(cmd, "priority", 0) or 0)
+        call.language = getattr(cmd, "language", None) or call.language
+        if call.entered_at is None:
+            call.entered_at = now
+        call.ivr_path = list(call.ivr_path)
+        call.state = CallState.QUEUED
+        self.deps.store.put_call(call)
+        self.session.manager.trigger(broadcast=True)
+        self.deps.publisher.publish("wallboard", {"type": "queued", "call_id": call.id, "queue": call.queue,
+                                                  "caller": call.caller, "priority": call.priority})
+
+    def _hold_music(self) -> None:
+        self.session.channel.execute("playback", self.deps.config.moh, wait=False)
+
+    def _announce_every(self, queue) -> float:
+        return float(getattr(queue, "announce_every_s", 0) or 0) or 1e9
+
+    # -- events -----------------------------------------------------------------
+    def _bridged(self, headers) -> dict:
+        call, now = self.call, self.deps.now()
+        call.state = CallState.CONNECTED
+        call.answered_at = now
+        live = self.deps.store.get_call(call.id)
+        self.session.agent_id = (live.agent_id if live else None) or self._last_offered()
+        call.outcome = Outcome.ANSWERED
+        return {"left": "answered"}
+
+    def _last_offered(self) -> str | None:
+        offered = self.deps.call_log.read(self.call.id, "offers")
+        return offered[-1] if offered else None
+
+    def _exit_key(self, queue, digit: str) -> dict | None:
+        keys = getattr(queue, "exit_keys", None) or {}
+        target = keys.get(digit)
+        if not target or not self._leave():
+            return None
+        action = getattr(target, "action", None) or (target.get("action") if isinstance(target, dict) else target)
+        goto = getattr(target, "target", None) or (target.get("target") if isinstance(target, dict) else None)
+        self.call.ivr_path.append(f"queue {queue.name}: pressed {digit} → {action}")
+        return {"left": "exit_key", "digit": digit, "action": action, "goto": goto}
+
+    def _overflow(self, queue) -> dict | None:
+        from control.domain.overflow import evaluate_overflow
+
+        live = self.deps.store.get_call(self.call.id)
+        if live is None or live.state != CallState.QUEUED:
+            return None
+        stats = self.deps.queue_stats(queue.name) if hasattr(self.deps, "queue_stats") else None
+        action = evaluate_overflow(self.deps.now(), live, queue, stats)
+        if action is None:
+            return None
+        kind = getattr(action, "kind", None) or getattr(action, "action", None)
+        target = getattr(action, "target", None)
+        self.deps.call_log.append(self.call.id, "explanations",
+                                  {"overflow": kind, "target": target, "rule": getattr(action, "rule", None),
+                                   "at": self.deps.now()})
+        if kind == "widen":
+            live.extra_queues = list(dict.fromkeys([*live.extra_queues, target]))
+            self.call.extra_queues = live.extra_queues
+            self.deps.store.put_call(live)
+            self.session.manager.trigger(broadcast=True)
+            return None
+        if kind == "move":
+            live.queue = target
+            self.call.queue = target
+            self.deps.store.put_call(live)
+            self.call.ivr_path.append(f"overflow → queue {target}")
+            self.session.manager.trigger(broadcast=True)
+            return None
+        if not self._leave():
+            return None
+        self.call.ivr_path.append(f"overflow → {kind} {target or ''}".strip())
+        return {"left": "overflow", "action": kind, "goto": target}
+
+    def _leave(self) -> bool:
+        """Leave the queue unless an agent is already ringing for this call."""
+        live = self.deps.store.get_call(self.call.id)
+        if live is not None and live.state != CallState.QUEUED:
+            return False
+        self.deps.store.remove_call(self.call.id)
+        self.call.state = CallState.IVR
+        self.session.channel.api(f"uuid_break {self.call.id} all")
+        return True
+
+    def _announce(self, queue) -> None:
+        from control.domain.queueing import position_and_wait
+
+        store = self.deps.store
+        live = store.get_call(self.call.id)
+        if live is None or live.state != CallState.QUEUED:
+            return
+        position, wait_s = position_and_wait(self.deps.now(), live, store.waiting_calls(), store.agents(),
+                                             self.deps.queues.current())
+        minutes = max(1, round(wait_s / 60))
+        self.session.channel.api(f"uuid_break {self.call.id} all")
+        media = self.session.media()
+        from control.handlers.announce import announcement
+
+        try:
+            media.play(announcement(position, minutes, self.call.language))
+        finally:
+            live = store.get_call(self.call.id)
+            if live is not None and live.state in (CallState.QUEUED, CallState.OFFERING):
+                self._hold_music()
