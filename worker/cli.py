@@ -1,0 +1,23 @@
+"""`hotline worker`: the RQ worker for after-call jobs."""
+from __future__ import annotations
+
+import argparse
+import logging
+
+from control.config import load_config
+
+
+def main(argv: list[str]) -> int:
+    import redis
+    from rq import Queue, Worker
+
+    parser = argparse.ArgumentParser(prog="hotline worker", description=__doc__)
+    parser.add_argument("--config")
+    parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = load_config(args.config)
+    client = redis.Redis.from_url(config.redis_url)
+    worker = Worker([Queue(config.rq_queue, connection=client)], connection=client)
+    worker.work(burst=args.burst, with_scheduler=True)
+    return 0
