@@ -46,9 +46,10 @@ DEFAULTS: dict[str, Any] = {
     "reconcile_interval_s": 5,
     # Default wrap-up seconds when a queue does not set its own.
     "wrap_up_s": 10,
-    # SIP dial string template for an agent's phone; {extension} and {domain} are filled in.
-    "agent_dial_string": "user/{extension}@{domain}",
-    "sip_domain": "$${domain}",
+    # Dial string for an agent's (or supervisor's) phone; {extension} and {domain} are filled in.
+    # user/<ext> without a domain uses FreeSWITCH's global "domain" variable.
+    "agent_dial_string": "user/{extension}",
+    "sip_domain": "",
     # Hold music (a mod_local_stream stream name).
     "moh": "local_stream://moh",
     # Directory of recordings as FreeSWITCH writes them; path template by date and call id.

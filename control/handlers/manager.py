@@ -117,14 +117,32 @@ class Manager:
             try:
                 pubsub.subscribe(channel)
                 for message in pubsub.listen():
-                    data = json.loads(message["data"])
-                    if data.get("from") != self.deps.controller_id:
-                        self._dirty.set()
+                    self.on_control(json.loads(message["data"]))
             except Exception:  # Redis restarted: resubscribe after a pause
                 log.warning("control channel lost; resubscribing", exc_info=True)
                 gevent.sleep(1.0)
             finally:
                 pubsub.close()
+
+    def on_control(self, data: dict) -> None:
+        """A message on the control channel: a dispatch nudge, or a supervisor's request."""
+        if data.get("type") == "supervise":
+            from control.handlers.supervise import SuperviseError, supervise
+
+            agent = self.deps.store.get_agent(data.get("agent_id", ""))
+            if agent is None or agent.call_id is None or not self._owns(agent.call_id):
+                return  # the controller that owns the call acts; the others ignore it
+            try:
+                supervise(self.deps, data["extension"], data["agent_id"], data.get("mode", "listen"),
+                          supervisor=data.get("supervisor", ""))
+            except (SuperviseError, KeyError) as exc:
+                log.warning("supervise request refused: %s", exc)
+        elif data.get("from") != self.deps.controller_id:
+            self._dirty.set()
+
+    def _owns(self, call_id: str) -> bool:
+        call = self.deps.store.get_call(call_id)
+        return call is not None and call.controller_id == self.deps.controller_id
 
     # -- reconciliation ----------------------------------------------------------
     def _reconcile_loop(self) -> None:

@@ -36,7 +36,7 @@ def test_answered_offer_pops_before_ringing_then_records_and_bridges():
     leg = actions.agent_leg_uuid("caller-1", "alice", 0)
     cmds = deps.switch.commands
     assert cmds[0].startswith("bgapi originate {origination_uuid=" + leg)
-    assert "originate_timeout=12" in cmds[0] and "user/1001@" in cmds[0]
+    assert "originate_timeout=12" in cmds[0] and "}user/1001 &park()" in cmds[0]
     assert cmds[1:] == ["uuid_break caller-1 all", "uuid_setvar caller-1 RECORD_STEREO true",
                         f"uuid_record caller-1 start {deps.call_log.read('caller-1', 'recording')[0]}",
                         f"uuid_bridge caller-1 {leg}"]

@@ -1,0 +1,42 @@
+"""Supervisor listen / whisper / barge: ring the supervisor's phone into FreeSWITCH's eavesdrop.
+
+Modes map onto what FreeSWITCH does (checked against recorded sessions):
+listen  → ``&eavesdrop(<agent leg>)``
+whisper → the same with ``eavesdrop_whisper_aleg=true`` (the agent hears the supervisor, the caller does not)
+barge   → ``&three_way(<agent leg>)``
+During eavesdrop the supervisor switches mode with DTMF 1 (whisper to the agent), 2 (to the caller),
+3 (three-way) and 0 (back to listen); those keys are FreeSWITCH's own.
+"""
+from __future__ import annotations
+
+import uuid
+
+from control.handlers import actions, offers
+
+MODES = ("listen", "whisper", "barge")
+
+
+class SuperviseError(ValueError):
+    pass
+
+
+def supervise(deps, supervisor_extension: str, agent_id: str, mode: str, supervisor: str = "") -> dict:
+    if mode not in MODES:
+        raise SuperviseError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    agent = deps.store.get_agent(agent_id)
+    if agent is None or not agent.call_id:
+        raise SuperviseError(f"agent {agent_id!r} is not on a call")
+    leg = offers.current_leg(deps.call_log, agent.call_id)
+    if leg is None:
+        raise SuperviseError(f"no agent leg known for call {agent.call_id}")
+    sup_leg = str(uuid.uuid4())
+    variables = [f"origination_uuid={sup_leg}", f"hotline_supervise={mode}", f"hotline_call={agent.call_id}"]
+    if mode == "whisper":
+        variables.append("eavesdrop_whisper_aleg=true")
+    app = "three_way" if mode == "barge" else "eavesdrop"
+    dial = actions.dial_string(deps.config.agent_dial_string, supervisor_extension, deps.config.sip_domain)
+    job = deps.switch.bgapi(f"originate {{{','.join(variables)}}}{dial} &{app}({leg[0]})")
+    event = {"type": "supervise", "mode": mode, "agent_id": agent_id, "call_id": agent.call_id,
+             "supervisor": supervisor, "supervisor_leg": sup_leg}
+    deps.publisher.publish("wallboard", event)
+    return {**event, "job": job}

@@ -1,0 +1,53 @@
+"""Listen / whisper / barge become the originate commands FreeSWITCH was recorded accepting."""
+from __future__ import annotations
+
+import pytest
+
+from control.domain.models import Agent, AgentState, Call, CallState
+from control.domain.queue_config import QueueConfig
+from control.handlers import actions
+from control.handlers.manager import Manager
+from control.handlers.supervise import SuperviseError, supervise
+from tests.handler_fakes import make_deps
+
+
+@pytest.fixture
+def deps():
+    deps = make_deps({"support": QueueConfig(name="support")})
+    deps.store.put_agent(Agent(id="alice", extension="1001", queues=["support"], state=AgentState.AVAILABLE))
+    deps.store.put_call(Call(id="c1", caller="+1", did="+2", queue="support", state=CallState.QUEUED,
+                             controller_id="test-ctl"))
+    assert deps.store.reserve("c1", "alice", "test-ctl", 30, deps.now())
+    assert deps.store.confirm("c1", "alice", deps.now())
+    deps.call_log.append("c1", "offers", "alice")
+    return deps
+
+
+@pytest.mark.parametrize("mode,app,whisper", [("listen", "eavesdrop", False), ("whisper", "eavesdrop", True),
+                                              ("barge", "three_way", False)])
+def test_modes_map_to_eavesdrop_and_three_way(deps, mode, app, whisper):
+    leg = actions.agent_leg_uuid("c1", "alice", 0)
+    result = supervise(deps, "2001", "alice", mode, supervisor="sue")
+    command = deps.switch.commands[-1]
+    assert command.startswith("bgapi originate {origination_uuid=")
+    assert command.endswith(f"user/2001 &{app}({leg})")
+    assert ("eavesdrop_whisper_aleg=true" in command) is whisper
+    assert deps.publisher.of("wallboard", "supervise")[0]["supervisor"] == "sue"
+    assert result["mode"] == mode
+
+
+def test_agent_not_on_a_call_is_refused(deps):
+    deps.store.put_agent(Agent(id="bob", extension="1002", state=AgentState.AVAILABLE))
+    with pytest.raises(SuperviseError):
+        supervise(deps, "2001", "bob", "listen")
+    with pytest.raises(SuperviseError):
+        supervise(deps, "2001", "alice", "shout")
+
+
+def test_only_the_owning_controller_acts_on_a_request(deps):
+    manager = Manager(deps)
+    manager.on_control({"type": "supervise", "agent_id": "alice", "extension": "2001", "mode": "listen"})
+    assert len(deps.switch.commands) == 1
+    deps.controller_id = "someone-else"
+    manager.on_control({"type": "supervise", "agent_id": "alice", "extension": "2001", "mode": "listen"})
+    assert len(deps.switch.commands) == 1
