@@ -56,6 +56,7 @@ class Agent:
     idle_since: float = 0.0            # for longest-idle-agent
     last_offered_at: float = 0.0       # for round-robin
     name: str = ""
+    wrap_up_s: float | None = None     # overrides the queue's wrap-up timer
 
 
 @dataclass

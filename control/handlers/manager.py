@@ -149,9 +149,18 @@ class Manager:
         while self.running:
             gevent.sleep(self.deps.config.reconcile_interval_s)
             try:
+                self.reload_config()
                 self.reconcile()
-            except Exception:
+            except Exception:  # keep the loop alive; the next round retries
                 log.exception("reconcile failed")
+
+    def reload_config(self) -> None:
+        """Edited flows and queues apply to new calls; a file that fails validation is refused
+        by its registry and the previous version stays in force."""
+        for registry in (self.deps.flows, self.deps.queues):
+            reload = getattr(registry, "reload", None)
+            if reload is not None:
+                reload()
 
     def reconcile(self) -> None:
         from control.handlers.reconcile import reconcile
