@@ -20,6 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# These run gevent servers; sockets must be cooperative before anything else imports them.
+GEVENT_COMMANDS = {"controller", "web", "simulate", "bench"}
+
+
 def usage() -> str:
     lines = ["usage: hotline COMMAND [options]", "", "commands:"]
     lines += [f"  {name:<11} {help_}" for name, (_, help_) in COMMANDS.items()]
@@ -35,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"hotline: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
+    if name in GEVENT_COMMANDS:
+        from gevent import monkey
+
+        monkey.patch_all()
     module_name, func_name = COMMANDS[name][0].split(":")
     func = getattr(importlib.import_module(module_name), func_name)
     return int(func(rest) or 0)
