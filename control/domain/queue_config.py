@@ -1,0 +1,70 @@
+"""Queue configuration as plain dataclasses (loaded by control/queues.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STRATEGIES = (
+    "longest-idle-agent", "round-robin", "top-down", "ring-all", "ring-progressively",
+    "fewest-calls", "least-talk-time", "random", "most-skilled",
+)
+OVERFLOW_ACTIONS = ("widen", "move", "voicemail", "callback", "ivr")
+# Actions whose target is another queue (checked for existence and cycles).
+QUEUE_TARGET_ACTIONS = ("widen", "move")
+
+
+@dataclass(frozen=True)
+class RelaxStep:
+    """After ``after_s`` seconds of waiting: cap every minimum at ``max_min_level`` and drop skills."""
+    after_s: float
+    max_min_level: int | None = None
+    drop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OverflowRule:
+    """Fires when every condition given holds; conditions left None are not checked."""
+    name: str
+    action: str
+    target: str | None = None
+    after_s: float | None = None              # the call has waited at least this long
+    no_agents: bool = False                   # no agent of the queue is logged in
+    queue_length: int | None = None           # at least this many calls wait in the queue
+    estimated_wait_s: float | None = None     # the call's estimated wait is at least this
+
+
+@dataclass(frozen=True)
+class ExitKey:
+    action: str
+    target: str | None = None
+
+
+@dataclass
+class QueueConfig:
+    name: str
+    strategy: str = "longest-idle-agent"
+    description: str = ""
+    requirements: dict[str, int] = field(default_factory=dict)       # skill -> minimum proficiency
+    language_skills: dict[str, str] = field(default_factory=dict)    # call language -> required skill
+    language_min_level: int = 1
+    relax: list[RelaxStep] = field(default_factory=list)              # sorted by after_s
+    priority: int = 0                       # queue weight, used by the "queue-priority" offer order
+    tier_boost: dict[str, int] = field(default_factory=dict)          # customer tier -> priority boost
+    vip_tiers: list[str] = field(default_factory=lambda: ["vip"])
+    vip_queue: str | None = None            # VIP calls are routed as calls of this queue
+    vip_agents: list[str] = field(default_factory=list)              # senior group tried first for VIPs
+    aging_every_s: float = 0.0              # effective priority +aging_step per this many seconds; 0 = off
+    aging_step: int = 1
+    wrap_up_s: float = 10.0
+    ring_timeout_s: float = 15.0
+    ring_group_size: int = 3                # agents listed per ring-progressively decision
+    service_level_s: float = 20.0
+    service_level_target: float = 0.8
+    aht_s: float = 180.0                    # handle time assumed until real samples exist
+    announce_every_s: float = 0.0
+    record: bool = True
+    dispositions: list[str] = field(default_factory=list)
+    disposition_required: bool = False
+    overflow: list[OverflowRule] = field(default_factory=list)
+    exit_keys: dict[str, ExitKey] = field(default_factory=dict)
+    file: str = ""
+    line: int | None = None

@@ -1,0 +1,289 @@
+"""Indexed routing state: waiting calls bucketed, available agents indexed by queue and skill.
+
+A bucket holds calls that route identically: same routing queue, same base
+requirements, same base priority, same widened queues, same VIP flag. Inside a
+bucket calls are ordered by (entered_at, seq), so the head is both the call to
+serve first and the most relaxed one: if the head has no candidate agent, no
+other call in the bucket has one either. That keeps each decision proportional
+to the number of buckets and candidate agents, not to the number of waiting calls.
+
+Offer order for an agent in several queues (``offer_order``):
+- "priority" (default): the call with the highest effective priority across the
+  agent's queues, then the oldest.
+- "queue-priority": calls of the queue with the higher ``priority`` weight first.
+- "agent-order": the agent's own queue list order (``Agent.queues``) first.
+"""
+from __future__ import annotations
+
+import heapq
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from control.domain import priority as prio
+from control.domain.models import Agent, AgentState, Call
+from control.domain.queue_config import QueueConfig
+from control.domain.skills import Reqs, base_requirements, relax_stage, relaxed
+from control.domain.strategies import pick
+
+OFFER_ORDERS = ("priority", "queue-priority", "agent-order")
+_default_rng = random.Random()
+
+
+@dataclass
+class Decision:
+    call_id: str
+    agent_ids: list[str]
+    queue: str
+    explanation: dict[str, Any] = field(default_factory=dict)
+
+
+class _Bucket:
+    __slots__ = ("key", "queue", "reqs", "base", "serving", "vip", "heap", "_relaxed", "loosest")
+
+    def __init__(self, key, queue: str, reqs: Reqs, base: int, serving: tuple[str, ...], vip: bool):
+        self.key, self.queue, self.reqs, self.base, self.serving, self.vip = key, queue, reqs, base, serving, vip
+        self.heap: list[tuple[float, int, str]] = []
+        self._relaxed: dict[int, Reqs] = {}
+        self.loosest: Reqs = reqs     # after every relax step: an agent failing these never qualifies
+
+    def reqs_at(self, queue: QueueConfig | None, stage: int) -> Reqs:
+        got = self._relaxed.get(stage)
+        if got is None:
+            got = self._relaxed[stage] = relaxed(self.reqs, queue, stage) if queue else self.reqs
+        return got
+
+
+class Router:
+    def __init__(self, queues: dict[str, QueueConfig], rng: random.Random | None = None,
+                 offer_order: str = "priority"):
+        if offer_order not in OFFER_ORDERS:
+            raise ValueError(f"offer_order must be one of {OFFER_ORDERS}")
+        self.queues = queues
+        self.rng = rng or _default_rng
+        self.offer_order = offer_order
+        self.calls: dict[str, Call] = {}
+        self._call_bucket: dict[str, tuple] = {}
+        self.buckets: dict[tuple, _Bucket] = {}
+        self._serving: dict[str, set[tuple]] = {}
+        self.agents: dict[str, Agent] = {}                    # available agents only
+        self._by_queue: dict[str, set[str]] = {}
+        self._by_skill: dict[str, dict[str, int]] = {}
+
+    # -- index maintenance ---------------------------------------------------------
+    def add_call(self, call: Call) -> None:
+        if call.id in self.calls:
+            self.remove_call(call.id)
+        rq = prio.routing_queue(call, self.queues)
+        queue = self.queues.get(rq) if rq else None
+        home = self.queues.get(call.queue) if call.queue else None
+        reqs = base_requirements(call, queue) if queue else tuple(sorted((r.skill, r.min_level)
+                                                                          for r in call.requirements))
+        serving = tuple(dict.fromkeys([q for q in [rq, *call.extra_queues] if q]))
+        vip = prio.is_vip(call, home)
+        key = (rq, reqs, prio.base_priority(call, home), serving, vip)
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = _Bucket(key, rq, reqs, key[2], serving, vip)
+            if queue is not None and queue.relax:
+                bucket.loosest = relaxed(reqs, queue, len(queue.relax))
+            for q in serving:
+                self._serving.setdefault(q, set()).add(key)
+        entered = call.entered_at if call.entered_at is not None else 0.0
+        heapq.heappush(bucket.heap, (entered, call.seq, call.id))
+        self.calls[call.id] = call
+        self._call_bucket[call.id] = key
+
+    def remove_call(self, call_id: str) -> None:
+        # lazy: the heap entry is dropped when it reaches the head
+        self.calls.pop(call_id, None)
+        self._call_bucket.pop(call_id, None)
+
+    def add_agent(self, agent: Agent) -> None:
+        self.remove_agent(agent.id)
+        if agent.state != AgentState.AVAILABLE:
+            return
+        self.agents[agent.id] = agent
+        for q in agent.queues:
+            self._by_queue.setdefault(q, set()).add(agent.id)
+        for skill, level in agent.skills.items():
+            self._by_skill.setdefault(skill, {})[agent.id] = level
+
+    def remove_agent(self, agent_id: str) -> None:
+        agent = self.agents.pop(agent_id, None)
+        if agent is None:
+            return
+        for q in agent.queues:
+            self._by_queue.get(q, set()).discard(agent_id)
+        for skill in agent.skills:
+            self._by_skill.get(skill, {}).pop(agent_id, None)
+
+    def commit(self, decision: Decision) -> None:
+        self.remove_call(decision.call_id)
+        for agent_id in decision.agent_ids:
+            self.remove_agent(agent_id)
+
+    # -- lookups ---------------------------------------------------------------------
+    def _head(self, bucket: _Bucket) -> Call | None:
+        heap = bucket.heap
+        while heap:
+            call_id = heap[0][2]
+            if self._call_bucket.get(call_id) == bucket.key:
+                return self.calls[call_id]
+            heapq.heappop(heap)
+        self.buckets.pop(bucket.key, None)
+        for q in bucket.serving:
+            self._serving.get(q, set()).discard(bucket.key)
+        return None
+
+    def _reqs_for(self, bucket: _Bucket, call: Call, now: float) -> tuple[Reqs, int]:
+        queue = self.queues.get(bucket.queue) if bucket.queue else None
+        stage = relax_stage(queue, call.wait_s(now)) if queue else 0
+        return bucket.reqs_at(queue, stage), stage
+
+    def _candidates(self, bucket: _Bucket, reqs: Reqs) -> list[Agent]:
+        pools = [self._by_queue.get(q, ()) for q in bucket.serving]
+        if len(pools) == 1:
+            pool = pools[0]
+        else:
+            pool = set().union(*pools)
+        if not pool:
+            return []
+        by_skill = self._by_skill
+        if reqs:
+            narrow = min(reqs, key=lambda r: len(by_skill.get(r[0], ())))
+            holders = by_skill.get(narrow[0], {})
+            if len(holders) < len(pool):
+                ids = [i for i, lvl in holders.items() if lvl >= narrow[1] and i in pool]
+            else:
+                ids = [i for i in pool if holders.get(i, 0) >= narrow[1]]
+            rest = [r for r in reqs if r is not narrow]
+            if rest:
+                ids = [i for i in ids
+                       if all(by_skill.get(s, {}).get(i, 0) >= m for s, m in rest)]
+        else:
+            ids = list(pool)
+        agents = self.agents
+        found = [agents[i] for i in ids]
+        if bucket.vip:
+            queue = self.queues.get(bucket.queue)
+            if queue is not None and queue.vip_agents:
+                seniors = [a for a in found if a.id in queue.vip_agents]
+                if seniors:
+                    return seniors
+        return found
+
+    def _call_key(self, call: Call, bucket: _Bucket, now: float) -> tuple:
+        queue = self.queues.get(call.queue) if call.queue else None
+        key = prio.order_key(call, queue, now)
+        if self.offer_order == "queue-priority":
+            routing = self.queues.get(bucket.queue) if bucket.queue else None
+            return (-(routing.priority if routing else 0), *key)
+        return key
+
+    # -- decisions -------------------------------------------------------------------
+    def _decide_bucket(self, bucket: _Bucket, call: Call, now: float) -> Decision | None:
+        reqs, stage = self._reqs_for(bucket, call, now)
+        candidates = self._candidates(bucket, reqs)
+        if not candidates:
+            return None
+        queue = self.queues.get(bucket.queue) if bucket.queue else None
+        strategy = queue.strategy if queue else "longest-idle-agent"
+        prefix = None
+        if self.offer_order == "agent-order":
+            def prefix(a: Agent, q=bucket.queue) -> tuple:
+                return (a.queues.index(q) if q in a.queues else len(a.queues),)
+        chosen, top = pick(strategy, candidates, reqs, self.rng,
+                           queue.ring_group_size if queue else 3, prefix)
+        home = self.queues.get(call.queue) if call.queue else None
+        explanation = {
+            "kind": "route",
+            "queue": bucket.queue,
+            "home_queue": call.queue,
+            "strategy": strategy,
+            "rule": f"strategy:{strategy}" + (" (vip senior group)" if bucket.vip and queue
+                                               and queue.vip_agents and chosen[0].id in queue.vip_agents else ""),
+            "offer_order": self.offer_order,
+            "requirements": dict(reqs),
+            "relax_stage": stage,
+            "priority": {"base": call.priority, "tier": call.tier,
+                         "tier_boost": bucket.base - call.priority,
+                         "aging": prio.aging_bonus(home, call.wait_s(now)),
+                         "effective": prio.effective_priority(call, home, now)},
+            "wait_s": round(call.wait_s(now), 3),
+            "candidates_total": len(candidates),
+            "candidates": [{"agent": a.id, "score": [round(x, 3) if isinstance(x, float) else x
+                                                     for x in s[:-1]]} for s, a in top],
+            "chosen": [a.id for a in chosen],
+        }
+        return Decision(call.id, [a.id for a in chosen], bucket.queue or "", explanation)
+
+    def best_agent_for(self, call_id: str, now: float) -> Decision | None:
+        """The best available agent(s) for one waiting call (does not commit)."""
+        key = self._call_bucket.get(call_id)
+        if key is None:
+            return None
+        return self._decide_bucket(self.buckets[key], self.calls[call_id], now)
+
+    def best_call_for(self, agent_id: str, now: float) -> Decision | None:
+        """The call a freed agent should take, by the offer order (does not commit)."""
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return None
+        best, best_key = None, None
+        skills = agent.skills
+        for rank, q in enumerate(agent.queues):
+            for key in list(self._serving.get(q, ())):
+                bucket = self.buckets.get(key)
+                if bucket is None:
+                    continue
+                if not all(skills.get(s, 0) >= m for s, m in bucket.loosest):
+                    continue
+                call = self._head(bucket)
+                if call is None:
+                    continue
+                reqs, _ = self._reqs_for(bucket, call, now)
+                if reqs is not bucket.loosest and not all(skills.get(s, 0) >= m for s, m in reqs):
+                    continue
+                k = self._call_key(call, bucket, now)
+                if self.offer_order == "agent-order":
+                    k = (rank, *k)
+                if best_key is None or k < best_key:
+                    best, best_key = (bucket, call), k
+        if best is None:
+            return None
+        bucket, call = best
+        decision = self._decide_bucket(bucket, call, now)
+        if decision is None:
+            return None
+        decision.agent_ids = [agent_id]
+        decision.explanation["chosen"] = [agent_id]
+        decision.explanation["trigger"] = "agent_freed"
+        return decision
+
+    def decide_all(self, now: float) -> list[Decision]:
+        """Serve calls in effective-priority order; each available agent is used at most once."""
+        heap = []
+        for bucket in list(self.buckets.values()):
+            call = self._head(bucket)
+            if call is not None:
+                heap.append((self._call_key(call, bucket, now), bucket.key))
+        heapq.heapify(heap)
+        decisions: list[Decision] = []
+        while heap and self.agents:
+            _, key = heapq.heappop(heap)
+            bucket = self.buckets.get(key)
+            if bucket is None:
+                continue
+            call = self._head(bucket)
+            if call is None:
+                continue
+            decision = self._decide_bucket(bucket, call, now)
+            if decision is None:
+                continue  # the head is the most relaxed call of its bucket: nobody in it can be served
+            decisions.append(decision)
+            self.commit(decision)
+            nxt = self._head(bucket)
+            if nxt is not None:
+                heapq.heappush(heap, (self._call_key(nxt, bucket, now), key))
+        return decisions

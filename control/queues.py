@@ -1,0 +1,287 @@
+"""Queue definitions: queues/*.yaml -> QueueConfig, validated, with file:line errors.
+
+Format (docs/routing.md): a file holds ``queues: {name: {...}}``; ``skills.yaml``
+in the same folder lists the known skills. Every problem found is reported at
+once (ConfigErrors). ``QueueRegistry`` keeps the last good configuration when a
+reload fails.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from control.domain.models import Agent
+from control.domain.queue_config import (OVERFLOW_ACTIONS, QUEUE_TARGET_ACTIONS, STRATEGIES, ExitKey,
+                                         OverflowRule, QueueConfig, RelaxStep)
+from control.domain.skills import qualifies, relaxed
+from control.yamlfile import ConfigError, ConfigErrors, Locator, load, loads
+
+log = logging.getLogger(__name__)
+
+SKILLS_FILE = "skills.yaml"
+_num = {"type": "number", "minimum": 0}
+_level = {"type": "integer", "minimum": 1, "maximum": 10}
+_name = {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"}
+
+QUEUE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "description": {"type": "string"},
+        "strategy": {"enum": list(STRATEGIES)},
+        "requirements": {"type": "object", "additionalProperties": _level},
+        "language_skills": {"type": "object", "additionalProperties": _name},
+        "language_min_level": _level,
+        "relax": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["after_s"],
+            "properties": {"after_s": _num, "max_min_level": _level,
+                           "drop": {"type": "array", "items": _name}}}},
+        "priority": {"type": "integer"},
+        "tier_boost": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "vip_tiers": {"type": "array", "items": {"type": "string"}},
+        "vip_queue": _name,
+        "vip_agents": {"type": "array", "items": {"type": "string"}},
+        "aging_every_s": _num,
+        "aging_step": {"type": "integer", "minimum": 1},
+        "wrap_up_s": _num,
+        "ring_timeout_s": {"type": "number", "exclusiveMinimum": 0},
+        "ring_group_size": {"type": "integer", "minimum": 1},
+        "service_level_s": _num,
+        "service_level_target": {"type": "number", "minimum": 0, "maximum": 1},
+        "aht_s": {"type": "number", "exclusiveMinimum": 0},
+        "announce_every_s": _num,
+        "record": {"type": "boolean"},
+        "dispositions": {"type": "array", "items": {"type": "string"}},
+        "disposition_required": {"type": "boolean"},
+        "overflow": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["action"],
+            "anyOf": [{"required": [c]} for c in ("after_s", "no_agents", "queue_length", "estimated_wait_s")],
+            "properties": {"name": {"type": "string"}, "action": {"enum": list(OVERFLOW_ACTIONS)},
+                           "target": {"type": "string"}, "after_s": _num, "no_agents": {"const": True},
+                           "queue_length": {"type": "integer", "minimum": 1},
+                           "estimated_wait_s": _num}}},
+        "exit_keys": {"type": "object", "propertyNames": {"pattern": "^[0-9*#]$"},
+                      "additionalProperties": {
+                          "type": "object", "additionalProperties": False, "required": ["action"],
+                          "properties": {"action": {"enum": list(OVERFLOW_ACTIONS)},
+                                         "target": {"type": "string"}}}},
+    },
+}
+FILE_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["queues"], "additionalProperties": False,
+    "properties": {"queues": {"type": "object", "propertyNames": _name,
+                              "additionalProperties": QUEUE_SCHEMA}},
+}
+
+
+def _build(name: str, d: dict, file: str, line: int | None) -> QueueConfig:
+    relax = sorted((RelaxStep(float(r["after_s"]), r.get("max_min_level"), tuple(r.get("drop", ())))
+                    for r in d.get("relax", [])), key=lambda r: r.after_s)
+    rules = [OverflowRule(name=r.get("name") or f"{name}#{i + 1}:{r['action']}", action=r["action"],
+                          target=r.get("target"), after_s=r.get("after_s"), no_agents=bool(r.get("no_agents")),
+                          queue_length=r.get("queue_length"), estimated_wait_s=r.get("estimated_wait_s"))
+             for i, r in enumerate(d.get("overflow", []))]
+    keys = {str(k): ExitKey(v["action"], v.get("target")) for k, v in d.get("exit_keys", {}).items()}
+    plain = {k: v for k, v in d.items() if k not in ("relax", "overflow", "exit_keys")}
+    return QueueConfig(name=name, relax=relax, overflow=rules, exit_keys=keys, file=file, line=line, **plain)
+
+
+def schema_errors(data: Any, schema: dict, locator: Locator) -> list[ConfigError]:
+    """jsonschema errors with lines; an unknown key is reported on its own line."""
+    from jsonschema import Draft202012Validator
+
+    errors = []
+    for err in sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path)):
+        path = list(err.absolute_path)
+        where = "/".join(str(p) for p in path) or "(top level)"
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            known = set(err.schema.get("properties", {}))
+            for extra in [k for k in err.instance if k not in known]:
+                errors.append(locator.error(path + [extra], f"{where}: unknown key {extra!r}",
+                                            f"known keys: {', '.join(sorted(known))}"))
+            continue
+        errors.append(locator.error(path, f"{where}: {err.message}"))
+    return errors
+
+
+def _parse(data: Any, locator: Locator) -> tuple[dict[str, QueueConfig], list[ConfigError]]:
+    errors = schema_errors(data, FILE_SCHEMA, locator)
+    if errors:
+        return {}, errors
+    out = {}
+    for name, d in data["queues"].items():
+        out[name] = _build(name, d, locator.file, locator.line(["queues", name]))
+    return out, []
+
+
+def _where(q: QueueConfig, *path: Any) -> list[Any]:
+    return ["queues", q.name, *path]
+
+
+def check(queues: dict[str, QueueConfig], locators: dict[str, Locator], skills: set[str] | None,
+          agents: list[Agent] | None) -> list[ConfigError]:
+    """Cross-checks: skills exist, targets exist, no overflow cycle, requirements can be met."""
+    errors: list[ConfigError] = []
+
+    def err(q: QueueConfig, path: list[Any], message: str, fix: str) -> None:
+        errors.append(locators[q.name].error(_where(q, *path), f"queue {q.name}: {message}", fix))
+
+    for q in queues.values():
+        if skills is not None:
+            used = [(["requirements", s], s) for s in q.requirements]
+            used += [(["language_skills", lang], s) for lang, s in q.language_skills.items()]
+            used += [(["relax", i, "drop"], s) for i, r in enumerate(q.relax) for s in r.drop]
+            for path, s in used:
+                if s not in skills:
+                    err(q, path, f"unknown skill {s!r}", f"add it to {SKILLS_FILE} or use one of "
+                                                         f"{sorted(skills)[:12]}")
+        if q.vip_queue is not None and q.vip_queue not in queues:
+            err(q, ["vip_queue"], f"vip_queue {q.vip_queue!r} is not a queue", "name a defined queue")
+        for i, rule in enumerate(q.overflow):
+            if rule.action in QUEUE_TARGET_ACTIONS:
+                if not rule.target:
+                    err(q, ["overflow", i], f"overflow rule {rule.name!r} ({rule.action}) needs a target queue",
+                        "add target: <queue>")
+                elif rule.target not in queues:
+                    err(q, ["overflow", i, "target"], f"overflow target {rule.target!r} is not a queue",
+                        "name a defined queue")
+                elif rule.target == q.name:
+                    err(q, ["overflow", i, "target"], "an overflow rule targets its own queue",
+                        "target another queue")
+        for digit, key in q.exit_keys.items():
+            if key.action in QUEUE_TARGET_ACTIONS and key.target not in queues:
+                err(q, ["exit_keys", digit], f"exit key {digit} targets unknown queue {key.target!r}",
+                    "name a defined queue")
+        if q.strategy == "most-skilled" and not q.requirements and not q.language_skills:
+            pass  # allowed: ranks by total proficiency
+    errors += _cycles(queues, locators)
+    if agents is not None:
+        for q in queues.values():
+            members = [a for a in agents if q.name in a.queues] or list(agents)
+            final = relaxed(tuple(sorted(q.requirements.items())), q, len(q.relax))
+            if final and not any(qualifies(a, final) for a in members):
+                err(q, ["requirements"], f"no agent could ever meet {dict(final)} (even after every relax step)",
+                    "lower the minimums, add a relax step, or give an agent the skill")
+    return errors
+
+
+def _cycles(queues: dict[str, QueueConfig], locators: dict[str, Locator]) -> list[ConfigError]:
+    edges = {name: [r.target for r in q.overflow if r.action in QUEUE_TARGET_ACTIONS and r.target in queues
+                    and r.target != name]
+             for name, q in queues.items()}
+    errors, reported = [], set()
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in edges[node]:
+            if state.get(nxt) == 1:
+                cycle = path[path.index(nxt):] + [nxt]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    q = queues[node]
+                    i = next(i for i, r in enumerate(q.overflow) if r.target == nxt)
+                    errors.append(locators[node].error(
+                        _where(q, "overflow", i, "target"),
+                        f"overflow targets form a cycle: {' -> '.join(cycle)}",
+                        "remove one of the widen/move rules so calls cannot overflow back"))
+            elif state.get(nxt) is None:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for name in queues:
+        if name not in state:
+            visit(name, [name])
+    return errors
+
+
+def _load_skills(path: Path) -> set[str]:
+    data, locator = load(path)
+    items = data.get("skills") if isinstance(data, dict) else None
+    if isinstance(items, dict):
+        return {str(k) for k in items}
+    if isinstance(items, list) and all(isinstance(s, str) for s in items):
+        return set(items)
+    raise ConfigErrors([ConfigError(str(path), 1, "skills.yaml must hold `skills:` as a list of names "
+                                                  "or a mapping name -> description")])
+
+
+def _merge(parts: list[tuple[Any, Locator]], skills: set[str] | None,
+           agents: list[Agent] | None) -> dict[str, QueueConfig]:
+    queues: dict[str, QueueConfig] = {}
+    locators: dict[str, Locator] = {}
+    errors: list[ConfigError] = []
+    for data, locator in parts:
+        got, errs = _parse(data, locator)
+        errors += errs
+        for name, q in got.items():
+            if name in queues:
+                errors.append(locator.error(["queues", name], f"queue {name!r} is already defined in "
+                                                              f"{queues[name].file}", "rename one of them"))
+                continue
+            queues[name], locators[name] = q, locator
+    if not errors:
+        errors = check(queues, locators, skills, agents)
+    if errors:
+        raise ConfigErrors(errors)
+    return queues
+
+
+def load_queues(path_or_dir: str | Path, skills: set[str] | None = None,
+                agents: list[Agent] | None = None) -> dict[str, QueueConfig]:
+    """Load one file or every *.yaml in a folder (skills.yaml there supplies ``skills`` when not given)."""
+    path = Path(path_or_dir)
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.yaml") if p.name != SKILLS_FILE)
+        skills_path = path / SKILLS_FILE
+    else:
+        files = [path]
+        skills_path = path.parent / SKILLS_FILE
+    if skills is None and skills_path.exists():
+        skills = _load_skills(skills_path)
+    parts, errors = [], []
+    for f in files:
+        try:
+            parts.append(load(f))
+        except ConfigError as exc:
+            errors.append(exc)
+    if errors:
+        raise ConfigErrors(errors)
+    if not files:
+        raise ConfigErrors([ConfigError(str(path), None, "no queue files found", "add queues/<name>.yaml")])
+    return _merge(parts, skills, agents)
+
+
+def queues_from_data(data: dict, file: str, skills: set[str] | None = None,
+                     agents: list[Agent] | None = None, text: str | None = None) -> dict[str, QueueConfig]:
+    """Queues from already-parsed data (e.g. a scenario file). Pass the YAML ``text`` for line numbers."""
+    locator = loads(text, file)[1] if text is not None else Locator(file, None)
+    return _merge([(data, locator)], skills, agents)
+
+
+class QueueRegistry:
+    """The queue configuration in force. A failed reload keeps the previous one."""
+
+    def __init__(self, path: str | Path, skills: set[str] | None = None, agents: list[Agent] | None = None):
+        self.path, self.skills, self.agents = Path(path), skills, agents
+        self._queues = load_queues(self.path, skills, agents)
+        self.last_errors: list[ConfigError] = []
+
+    def current(self) -> dict[str, QueueConfig]:
+        return self._queues
+
+    def get(self, name: str) -> QueueConfig | None:
+        return self._queues.get(name)
+
+    def reload(self, agents: list[Agent] | None = None) -> bool:
+        """True when the new files are in force; False (and ``last_errors`` set) when they were rejected."""
+        try:
+            self._queues = load_queues(self.path, self.skills, agents if agents is not None else self.agents)
+        except ConfigErrors as exc:
+            self.last_errors = exc.errors
+            log.error("queue reload rejected, keeping the previous configuration:\n%s", exc)
+            return False
+        self.last_errors = []
+        return True

@@ -1,0 +1,31 @@
+"""Every Redis key name of the live state, namespaced by prefix (``{prefix}:agent:{id}``)."""
+from __future__ import annotations
+
+
+class Keys:
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def agent(self, agent_id: str) -> str:          # hash: "d" (JSON) + live fields
+        return f"{self.prefix}:agent:{agent_id}"
+
+    def agents(self) -> str:                         # set of agent ids
+        return f"{self.prefix}:agents"
+
+    def call(self, call_id: str) -> str:             # hash: "d" (JSON) + live fields
+        return f"{self.prefix}:call:{call_id}"
+
+    def waiting(self) -> str:                        # zset call id -> seq (queued or offering)
+        return f"{self.prefix}:calls:waiting"
+
+    def leases(self) -> str:                         # zset call id -> lease expiry
+        return f"{self.prefix}:leases"
+
+    def seq(self) -> str:                            # counter for first come, first served
+        return f"{self.prefix}:seq"
+
+    def handle_times(self, queue: str) -> str:       # list of recent handle times, newest first
+        return f"{self.prefix}:stats:{queue}:handle"
+
+    def arrivals(self, queue: str) -> str:           # zset of arrival timestamps
+        return f"{self.prefix}:stats:{queue}:arrivals"

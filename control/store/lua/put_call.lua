@@ -1,0 +1,14 @@
+-- KEYS: call, waiting   ARGV: seq, data_json, state, agent_id, offered_at, answered_at, call_id
+-- Writes a call but never undoes a reservation: an offering/connected call keeps its live fields.
+local cur = redis.call('HGET', KEYS[1], 'state')
+redis.call('HSET', KEYS[1], 'd', ARGV[2], 'seq', ARGV[1])
+if cur == 'offering' or cur == 'connected' then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[3], 'agent_id', ARGV[4], 'offered_at', ARGV[5], 'answered_at', ARGV[6])
+if ARGV[3] == 'queued' or ARGV[3] == 'offering' then
+  redis.call('ZADD', KEYS[2], ARGV[1], ARGV[7])
+else
+  redis.call('ZREM', KEYS[2], ARGV[7])
+end
+return 1

@@ -1,0 +1,163 @@
+"""LiveState in process memory: the same contract as RedisState (tests, the in-process bench).
+
+Semantics shared with RedisState (tests/integration/test_store_contract.py runs both):
+- ``put_call`` assigns ``seq`` when it is 0 and never undoes a reservation: while a
+  call is offering or connected, its state, agent and lease stay as they are.
+- ``waiting_calls`` are the calls QUEUED or OFFERING, in seq order.
+- ``reserve`` needs the agent AVAILABLE and the call QUEUED with no agent; both become
+  reserved (agent RESERVED, call OFFERING) with a lease until now + lease_s.
+- ``release`` frees the agent only if it holds this call, requeues or drops the call
+  only if this agent holds it (or nobody does), and ends the lease.
+- Rolling stats: ``record_handle_time`` / ``aht`` (mean of the last STATS_SAMPLES handle
+  times of a queue), ``record_arrival`` / ``arrivals_per_s`` (over a window).
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+from collections import deque
+
+from control.domain.agent_state import HOLDS_CALL, transition
+from control.domain.models import Agent, AgentState, Call, CallState
+
+STATS_SAMPLES = 100
+ARRIVALS_KEPT = 10_000
+WAITING = (CallState.QUEUED, CallState.OFFERING)
+
+
+def apply_release(agent: Agent, to: AgentState, now: float) -> None:
+    """The agent side of a release (shared so both stores count calls and talk time alike)."""
+    if agent.state == AgentState.ON_CALL:
+        agent.calls_taken += 1
+        agent.talk_time_s += max(0.0, now - agent.state_since)
+    if to == AgentState.AVAILABLE and agent.state != AgentState.AVAILABLE:
+        agent.idle_since = now
+    if to != agent.state:
+        agent.state_since = now
+    agent.state, agent.call_id, agent.break_reason = to, None, None
+
+
+class MemoryState:
+    def __init__(self):
+        self._agents: dict[str, Agent] = {}
+        self._calls: dict[str, Call] = {}
+        self._owner: dict[str, str] = {}
+        self._leases: dict[str, float] = {}   # call_id -> expires_at
+        self._seq = itertools.count(1)
+        self._handle: dict[str, deque] = {}
+        self._arrivals: dict[str, deque] = {}
+
+    # -- agents ---------------------------------------------------------------------
+    def put_agent(self, agent: Agent) -> None:
+        self._agents[agent.id] = copy.deepcopy(agent)
+
+    def get_agent(self, agent_id: str) -> Agent | None:
+        agent = self._agents.get(agent_id)
+        return copy.deepcopy(agent) if agent else None
+
+    def agents(self) -> list[Agent]:
+        return [copy.deepcopy(a) for a in self._agents.values()]
+
+    def set_agent_state(self, agent_id: str, state: AgentState, now: float, reason: str | None = None) -> Agent:
+        """Through the state machine (raises InvalidTransition, KeyError for an unknown agent)."""
+        agent = self._agents[agent_id]
+        new = transition(agent, AgentState(state), now, reason=reason)
+        self._agents[agent_id] = new
+        return copy.deepcopy(new)
+
+    # -- calls ------------------------------------------------------------------------
+    def next_seq(self) -> int:
+        return next(self._seq)
+
+    def put_call(self, call: Call) -> None:
+        call = copy.deepcopy(call)
+        if not call.seq:
+            call.seq = self.next_seq()
+        old = self._calls.get(call.id)
+        if old is not None and old.state in (CallState.OFFERING, CallState.CONNECTED):
+            call.state, call.agent_id = old.state, old.agent_id
+            call.offered_at, call.answered_at = old.offered_at, old.answered_at
+        self._calls[call.id] = call
+
+    def get_call(self, call_id: str) -> Call | None:
+        call = self._calls.get(call_id)
+        return copy.deepcopy(call) if call else None
+
+    def waiting_calls(self) -> list[Call]:
+        return sorted((copy.deepcopy(c) for c in self._calls.values() if c.state in WAITING),
+                      key=lambda c: c.seq)
+
+    def remove_call(self, call_id: str) -> None:
+        self._calls.pop(call_id, None)
+        self._leases.pop(call_id, None)
+        self._owner.pop(call_id, None)
+
+    # -- reservations -------------------------------------------------------------------
+    def reserve(self, call_id: str, agent_id: str, owner: str, lease_s: float, now: float) -> bool:
+        agent, call = self._agents.get(agent_id), self._calls.get(call_id)
+        if agent is None or call is None or agent.state != AgentState.AVAILABLE:
+            return False
+        if call.state != CallState.QUEUED or call.agent_id is not None:
+            return False
+        agent.state, agent.state_since, agent.call_id, agent.last_offered_at = AgentState.RESERVED, now, call_id, now
+        agent.break_reason = None
+        call.state, call.agent_id, call.offered_at = CallState.OFFERING, agent_id, now
+        self._leases[call_id] = now + lease_s
+        self._owner[call_id] = owner
+        return True
+
+    def _holds(self, call_id: str, agent_id: str, call_state: CallState, agent_state: AgentState) -> bool:
+        agent, call = self._agents.get(agent_id), self._calls.get(call_id)
+        return (agent is not None and call is not None and call.state == call_state and call.agent_id == agent_id
+                and agent.state == agent_state and agent.call_id == call_id)
+
+    def renew(self, call_id: str, agent_id: str, lease_s: float, now: float) -> bool:
+        if not self._holds(call_id, agent_id, CallState.OFFERING, AgentState.RESERVED):
+            return False
+        self._leases[call_id] = now + lease_s
+        return True
+
+    def confirm(self, call_id: str, agent_id: str, now: float) -> bool:
+        if not self._holds(call_id, agent_id, CallState.OFFERING, AgentState.RESERVED):
+            return False
+        agent, call = self._agents[agent_id], self._calls[call_id]
+        agent.state, agent.state_since = AgentState.ON_CALL, now
+        call.state, call.answered_at = CallState.CONNECTED, now
+        self._leases.pop(call_id, None)
+        return True
+
+    def release(self, call_id: str, agent_id: str, agent_state: AgentState, now: float,
+                requeue_call: bool) -> None:
+        agent, call = self._agents.get(agent_id), self._calls.get(call_id)
+        if agent is not None and (agent.call_id == call_id or (agent.call_id is None and agent.state in HOLDS_CALL)):
+            apply_release(agent, AgentState(agent_state), now)
+        if call is not None and call.agent_id in (agent_id, None):
+            if requeue_call:
+                call.state, call.agent_id = CallState.QUEUED, None
+                self._leases.pop(call_id, None)
+            else:
+                self.remove_call(call_id)
+        elif call is None:
+            self._leases.pop(call_id, None)
+
+    def expired_reservations(self, now: float) -> list[tuple[str, str]]:
+        out = []
+        for call_id, expires in sorted(self._leases.items(), key=lambda kv: kv[1]):
+            call = self._calls.get(call_id)
+            if expires <= now and call is not None and call.agent_id:
+                out.append((call_id, call.agent_id))
+        return out
+
+    # -- rolling stats ---------------------------------------------------------------------
+    def record_handle_time(self, queue: str, seconds: float, now: float | None = None) -> None:
+        self._handle.setdefault(queue, deque(maxlen=STATS_SAMPLES)).append(float(seconds))
+
+    def aht(self, queue: str) -> float | None:
+        samples = self._handle.get(queue)
+        return sum(samples) / len(samples) if samples else None
+
+    def record_arrival(self, queue: str, now: float) -> None:
+        self._arrivals.setdefault(queue, deque(maxlen=ARRIVALS_KEPT)).append(now)
+
+    def arrivals_per_s(self, queue: str, now: float, window_s: float = 900.0) -> float:
+        return sum(1 for t in self._arrivals.get(queue, ()) if now - window_s < t <= now) / window_s
