@@ -145,6 +145,8 @@ class CallSession:
             wrap_s = (getattr(agent, "wrap_up_s", None) or getattr(queue, "wrap_up_s", None)
                       or deps.config.wrap_up_s)
             deps.store.release(call.id, self.agent_id, AgentState.WRAP_UP, now, requeue_call=False)
+            if call.answered_at and call.queue:
+                deps.store.record_handle_time(call.queue, now - call.answered_at + wrap_s, now)
             deps.publisher.publish(f"agent:{self.agent_id}", {"type": "ended", "call_id": call.id,
                                                               "wrap_up_s": wrap_s, "ts": now})
             self.manager.start_wrap_up(self.agent_id, wrap_s)

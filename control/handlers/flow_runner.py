@@ -111,7 +111,7 @@ class FlowRunner:
         estimate = 0.0
         if queue is not None:
             _, estimate = position_and_wait(self.deps.now(), probe, waiting + [probe], agents,
-                                            self.deps.queues.current())
+                                            self.deps.queues.current(), aht_s=store.aht(name))
         return {
             "agents_available": sum(1 for a in members if a.state == AgentState.AVAILABLE),
             "agents_logged_in": sum(1 for a in members if a.state != AgentState.LOGGED_OUT),

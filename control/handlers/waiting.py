@@ -69,6 +69,7 @@ class QueueWait:
         call.ivr_path = list(call.ivr_path)
         call.state = CallState.QUEUED
         self.deps.store.put_call(call)
+        self.deps.store.record_arrival(queue.name, now)
         self.session.manager.trigger(broadcast=True)
         self.deps.publisher.publish("wallboard", {"type": "queued", "call_id": call.id, "queue": call.queue,
                                                   "caller": call.caller, "priority": call.priority})
@@ -94,14 +95,21 @@ class QueueWait:
         return offered[-1] if offered else None
 
     def _exit_key(self, queue, digit: str) -> dict | None:
-        keys = getattr(queue, "exit_keys", None) or {}
-        target = keys.get(digit)
-        if not target or not self._leave():
+        from control.domain.overflow import exit_key_action
+
+        action = exit_key_action(queue, digit)
+        if action is None:
             return None
-        action = getattr(target, "action", None) or (target.get("action") if isinstance(target, dict) else target)
-        goto = getattr(target, "target", None) or (target.get("target") if isinstance(target, dict) else None)
-        self.call.ivr_path.append(f"queue {queue.name}: pressed {digit} → {action}")
-        return {"left": "exit_key", "digit": digit, "action": action, "goto": goto}
+        return self._act(action, f"queue {queue.name}: pressed {digit} → {action.kind}")
+
+    def _stats(self, queue):
+        from control.domain.queueing import queue_stats
+
+        store = self.deps.store
+        live = store.get_call(self.call.id) or self.call
+        return queue_stats(self.deps.now(), queue, store.waiting_calls(), store.agents(), aht_s=store.aht(queue.name),
+                           arrivals_per_s=store.arrivals_per_s(queue.name, self.deps.now()), call=live,
+                           queues=self.deps.queues.current())
 
     def _overflow(self, queue) -> dict | None:
         from control.domain.overflow import evaluate_overflow
@@ -109,32 +117,37 @@ class QueueWait:
         live = self.deps.store.get_call(self.call.id)
         if live is None or live.state != CallState.QUEUED:
             return None
-        stats = self.deps.queue_stats(queue.name) if hasattr(self.deps, "queue_stats") else None
-        action = evaluate_overflow(self.deps.now(), live, queue, stats)
+        action = evaluate_overflow(self.deps.now(), live, queue, self._stats(queue))
         if action is None:
             return None
-        kind = getattr(action, "kind", None) or getattr(action, "action", None)
-        target = getattr(action, "target", None)
-        self.deps.call_log.append(self.call.id, "explanations",
-                                  {"overflow": kind, "target": target, "rule": getattr(action, "rule", None),
-                                   "at": self.deps.now()})
-        if kind == "widen":
-            live.extra_queues = list(dict.fromkeys([*live.extra_queues, target]))
+        if action.kind == "widen":
+            self._log(action)
+            live.extra_queues = list(dict.fromkeys([*live.extra_queues, action.target]))
             self.call.extra_queues = live.extra_queues
             self.deps.store.put_call(live)
             self.session.manager.trigger(broadcast=True)
             return None
-        if kind == "move":
-            live.queue = target
-            self.call.queue = target
+        if action.kind == "move":
+            self._log(action)
+            live.queue = self.call.queue = action.target
             self.deps.store.put_call(live)
-            self.call.ivr_path.append(f"overflow → queue {target}")
+            self.deps.store.record_arrival(action.target, self.deps.now())
+            self.call.ivr_path.append(f"overflow → queue {action.target}")
             self.session.manager.trigger(broadcast=True)
             return None
+        return self._act(action, f"overflow → {action.kind} {action.target or ''}".strip())
+
+    def _act(self, action, path_note: str) -> dict | None:
+        """Leave the queue for voicemail, callback or an IVR flow (the flow runner does the rest)."""
         if not self._leave():
             return None
-        self.call.ivr_path.append(f"overflow → {kind} {target or ''}".strip())
-        return {"left": "overflow", "action": kind, "goto": target}
+        self._log(action)
+        self.call.ivr_path.append(path_note)
+        kind = "overflow" if action.rule and not action.rule.startswith("exit_key") else "exit_key"
+        return {"left": kind, "action": action.kind, "goto": action.target if action.kind == "ivr" else None}
+
+    def _log(self, action) -> None:
+        self.deps.call_log.append(self.call.id, "explanations", {**action.explanation, "at": self.deps.now()})
 
     def _leave(self) -> bool:
         """Leave the queue unless an agent is already ringing for this call."""
@@ -154,7 +167,9 @@ class QueueWait:
         if live is None or live.state != CallState.QUEUED:
             return
         position, wait_s = position_and_wait(self.deps.now(), live, store.waiting_calls(), store.agents(),
-                                             self.deps.queues.current())
+                                             self.deps.queues.current(), aht_s=store.aht(queue.name))
+        if wait_s == float("inf"):
+            return  # nobody staffed: overflow rules decide, not a promise we cannot keep
         minutes = max(1, round(wait_s / 60))
         self.session.channel.api(f"uuid_break {self.call.id} all")
         media = self.session.media()
