@@ -20,6 +20,7 @@ from control.handlers import offers
 log = logging.getLogger(__name__)
 
 WAITING_TICK_S = 1.0
+SNAPSHOT_TTL_S = 0.5
 
 
 class Manager:
@@ -32,6 +33,7 @@ class Manager:
         self._wrapups: dict[str, gevent.Greenlet] = {}
         self.rng = random.Random()
         self.running = False
+        self._snapshot: tuple[float, list, list] | None = None
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
@@ -85,6 +87,14 @@ class Manager:
                 greenlet.link(lambda g, cid=decision.call_id: self._offering.pop(cid, None))
                 return 1
         return 0
+
+    def snapshot(self) -> tuple[list, list]:
+        """Waiting calls and agents, shared by every local call for half a second: each waiting
+        caller needs queue stats once a second, and thousands of them must not each read all of Redis."""
+        now = self.deps.now()
+        if self._snapshot is None or now - self._snapshot[0] > SNAPSHOT_TTL_S:
+            self._snapshot = (now, self.deps.store.waiting_calls(), self.deps.store.agents())
+        return self._snapshot[1], self._snapshot[2]
 
     # -- after the call --------------------------------------------------------
     def start_wrap_up(self, agent_id: str, seconds: float) -> None:

@@ -102,12 +102,15 @@ class QueueWait:
             return None
         return self._act(action, f"queue {queue.name}: pressed {digit} → {action.kind}")
 
-    def _stats(self, queue):
+    def _stats(self, queue, live):
         from control.domain.queueing import queue_stats
 
+        if not any(r.no_agents or r.queue_length is not None or r.estimated_wait_s is not None
+                   for r in queue.overflow):
+            return None  # only wait-time rules: no need to look at the queue
         store = self.deps.store
-        live = store.get_call(self.call.id) or self.call
-        return queue_stats(self.deps.now(), queue, store.waiting_calls(), store.agents(), aht_s=store.aht(queue.name),
+        waiting, agents = self.session.manager.snapshot()
+        return queue_stats(self.deps.now(), queue, waiting, agents, aht_s=store.aht(queue.name),
                            arrivals_per_s=store.arrivals_per_s(queue.name, self.deps.now()), call=live,
                            queues=self.deps.queues.current())
 
@@ -117,7 +120,7 @@ class QueueWait:
         live = self.deps.store.get_call(self.call.id)
         if live is None or live.state != CallState.QUEUED:
             return None
-        action = evaluate_overflow(self.deps.now(), live, queue, self._stats(queue))
+        action = evaluate_overflow(self.deps.now(), live, queue, self._stats(queue, live))
         if action is None:
             return None
         if action.kind == "widen":
@@ -166,7 +169,8 @@ class QueueWait:
         live = store.get_call(self.call.id)
         if live is None or live.state != CallState.QUEUED:
             return
-        position, wait_s = position_and_wait(self.deps.now(), live, store.waiting_calls(), store.agents(),
+        waiting, agents = self.session.manager.snapshot()
+        position, wait_s = position_and_wait(self.deps.now(), live, waiting, agents,
                                              self.deps.queues.current(), aht_s=store.aht(queue.name))
         if wait_s == float("inf"):
             return  # nobody staffed: overflow rules decide, not a promise we cannot keep
