@@ -98,8 +98,8 @@ def encode_auth_request() -> bytes:
     return b"Content-Type: auth/request\n\n"
 
 
-def encode_command_reply(text: str, extra: tuple[tuple[str, str], ...] = ()) -> bytes:
-    return _block((("Content-Type", "command/reply"), ("Reply-Text", text), *extra)).encode()
+def encode_command_reply(text: str, extra_headers: tuple[tuple[str, str], ...] = ()) -> bytes:
+    return _block((("Content-Type", "command/reply"), ("Reply-Text", text), *extra_headers)).encode()
 
 
 def encode_api_response(body: str) -> bytes:
@@ -162,8 +162,8 @@ def encode_disconnect_notice(uuid: str | None = None) -> bytes:
     return _block(pairs).encode() + DISCONNECT_BODY.encode()
 
 
-def encode_sendmsg(app: str, arg: str | None = None, event_uuid: str | None = None,
-                   uuid: str | None = None) -> bytes:
+def encode_sendmsg(uuid: str | None, app: str, arg: str | None = None, event_uuid: str | None = None) -> bytes:
+    """``sendmsg [uuid]`` executing ``app``, as a controller sends it."""
     lines = [f"sendmsg {uuid}" if uuid else "sendmsg", "call-command: execute", f"execute-app-name: {app}"]
     if arg:
         lines.append(f"execute-app-arg: {arg}")
@@ -172,3 +172,6 @@ def encode_sendmsg(app: str, arg: str | None = None, event_uuid: str | None = No
     return ("\n".join(lines) + "\n\n").encode()
 
 
+def encode_client_command(command: str, headers=()) -> bytes:
+    """A controller command (``auth ClueCon``, ``api status``, ``linger 3``) with optional header lines."""
+    return (command + "\n" + "".join(f"{k}: {v}\n" for k, v in _items(headers)) + "\n").encode()

@@ -1,0 +1,177 @@
+"""``api`` / ``bgapi`` commands with FreeSWITCH's reply texts."""
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid as uuidlib
+
+VARS_PREFIX = re.compile(r"^\{([^}]*)\}")
+
+
+def split_vars(dial: str) -> tuple[dict[str, str], str]:
+    """``{a=1,b=2}sofia/...`` -> ({"a": "1", "b": "2"}, "sofia/...")."""
+    m = VARS_PREFIX.match(dial)
+    if not m:
+        return {}, dial
+    pairs = {}
+    for item in m.group(1).split(","):
+        key, _, value = item.partition("=")
+        if key:
+            pairs[key.strip()] = value
+    return pairs, dial[m.end():]
+
+
+class Api:
+    def __init__(self, switch):
+        self.switch = switch
+        self.started = time.monotonic()
+        self.sessions_since_startup = 0
+
+    def run_now(self, line: str) -> str:
+        """The response body; follow-up work (originate's &app()) is started after it is queued."""
+        body, after = self.run(line)
+        if after is not None:
+            self.switch.spawn(after)
+        return body
+
+    def background(self, conn, line: str) -> None:
+        job = str(uuidlib.uuid4())
+        conn.reply(f"+OK Job-UUID: {job}", [("Job-UUID", job)])
+
+        def work():
+            body, after = self.run(line)
+            command, _, arg = line.strip().partition(" ")
+            self.switch.emit_global("BACKGROUND_JOB",
+                                    [("Job-UUID", job), ("Job-Command", command), ("Job-Command-Arg", arg)], body)
+            if after is not None:
+                after()
+
+        self.switch.spawn(work)
+
+    def run(self, line: str):
+        command, _, arg = line.strip().partition(" ")
+        handler = getattr(self, "cmd_" + command, None)
+        if handler is None:
+            return f"-ERR {command} Command not found!\n", None
+        result = handler(arg.strip())
+        return result if isinstance(result, tuple) else (result, None)
+
+    # --- commands ----------------------------------------------------------------------------
+    def cmd_status(self, _):
+        up = time.monotonic() - self.started
+        live = len(self.switch.channels())
+        return (f"UP 0 years, 0 days, {int(up // 3600)} hours, {int(up % 3600 // 60)} minutes, "
+                f"{int(up % 60)} seconds, 0 milliseconds, 0 microseconds\n"
+                "FreeSWITCH (Version 1.11.3-dev simulator 64bit) is ready\n"
+                f"{self.switch.sessions_since_startup} session(s) since startup\n"
+                f"{live} session(s) - peak {live}, last 5min {live} \n"
+                f"0 session(s) per Sec out of max 30, peak 1, last 5min 1 \n"
+                "200 session(s) max\nmin idle cpu 0.00/99.00\nCurrent Stack Size/Max 240K/8192K\n")
+
+    def cmd_show(self, arg):
+        if not arg.startswith("channels"):
+            return "-ERR Unsupported\n"
+        rows = [{"uuid": ch.uuid, "direction": ch.direction, "created": str(ch.created_us // 1_000_000),
+                 "created_epoch": str(ch.created_us // 1_000_000), "name": ch.name, "state": ch.state,
+                 "cid_name": ch.caller_name, "cid_num": ch.caller, "dest": ch.destination,
+                 "application": ch.vars.get("current_application", ""),
+                 "application_data": ch.vars.get("current_application_data", ""),
+                 "callstate": ch.call_state, "callee_name": "", "callee_num": "", "call_uuid": ch.uuid}
+                for ch in self.switch.channels()]
+        if not rows:
+            return '{"row_count": 0}\n'
+        return json.dumps({"row_count": len(rows), "rows": rows}, separators=(",", ":"))
+
+    def _get(self, uuid):
+        return self.switch.channel(uuid)
+
+    def cmd_uuid_exists(self, arg):
+        return "true" if self._get(arg.split(" ")[0]) else "false"
+
+    def cmd_uuid_break(self, arg):
+        ch = self._get(arg.split(" ")[0])
+        if ch is None:
+            return "-ERR No such channel!\n"
+        ch.interrupt.set()
+        return "+OK\n"
+
+    def cmd_uuid_kill(self, arg):
+        uuid, _, cause = arg.partition(" ")
+        ch = self._get(uuid)
+        if ch is None:
+            return "-ERR No such channel!\n"
+        ch.hangup(cause.strip() or "NORMAL_CLEARING", by="switch")
+        return "+OK\n"
+
+    def cmd_hupall(self, arg):
+        for ch in self.switch.channels():
+            ch.hangup(arg.split(" ")[0] or "MANAGER_REQUEST", by="switch")
+        return "+OK hupall\n"
+
+    def cmd_reloadxml(self, _):
+        return "+OK [Success]\n"
+
+    def cmd_uuid_setvar(self, arg):
+        parts = arg.split(" ", 2)
+        ch = self._get(parts[0])
+        if ch is None or len(parts) < 2:
+            return "-ERR No such channel!\n"
+        if len(parts) == 3:
+            ch.vars[parts[1]] = parts[2]
+        else:
+            ch.vars.pop(parts[1], None)
+        return "+OK\n"
+
+    def cmd_uuid_getvar(self, arg):
+        parts = arg.split(" ")
+        ch = self._get(parts[0])
+        if ch is None or len(parts) < 2:
+            return "-ERR No such channel!\n"
+        return ch.vars.get(parts[1], "_undef_")
+
+    def cmd_uuid_record(self, arg):
+        parts = arg.split(" ")
+        ch = self._get(parts[0])
+        if ch is None or len(parts) < 3:
+            return "-ERR Cannot locate session!\n"
+        if parts[1] == "start":
+            ch.recording = parts[2]
+            ch.emit("RECORD_START", extra=[("Record-File-Path", parts[2])])
+        elif parts[1] == "stop" and ch.recording:
+            ch.stop_recording()
+        return "+OK Success\n"
+
+    def cmd_uuid_broadcast(self, arg):
+        parts = arg.split(" ")
+        ch = self._get(parts[0])
+        if ch is None or len(parts) < 2:
+            return "-ERR Invalid UUID\n"
+        ch.interrupt.set()
+        ch.execute("playback", parts[1], str(uuidlib.uuid4()))
+        return "+OK Message sent\n"
+
+    def cmd_uuid_bridge(self, arg):
+        parts = arg.split(" ")
+        a = self._get(parts[0])
+        b = self._get(parts[1]) if len(parts) > 1 else None
+        if a is None or b is None:
+            return "-ERR Invalid uuid\n"
+        self.switch.uuid_bridge(a, b)
+        return f"+OK {b.uuid}\n"
+
+    def cmd_originate(self, arg):
+        dial, _, rest = arg.partition(" ")
+        variables, target = split_vars(dial)
+        timeout = float(variables.get("originate_timeout", 60))
+        leg, cause = self.switch.dial(variables, target, timeout, "NO_ANSWER")
+        if leg is None:
+            return f"-ERR {cause}\n", None
+        m = re.match(r"&(\w+)\((.*)\)$", rest.strip())
+        app, app_arg = (m.group(1), m.group(2) or None) if m else ("park", None)
+
+        def start_app():
+            leg.set_state("CS_EXECUTE", emit=False)
+            leg.execute(app, app_arg, str(uuidlib.uuid4()))
+
+        return f"+OK {leg.uuid}\n", start_app

@@ -1,0 +1,236 @@
+"""A simulated FreeSWITCH channel: its state, variables, and events built in FreeSWITCH's header order.
+
+The header names, their order and the baseline channel variables come from the
+recorded sessions (simulator/templates/*.json); values are this channel's own.
+"""
+from __future__ import annotations
+
+import json
+import time
+from importlib import resources
+
+import gevent
+from gevent.event import Event
+from gevent.queue import Queue
+
+STATE_NUMBERS = {"CS_NEW": 0, "CS_INIT": 1, "CS_ROUTING": 2, "CS_SOFT_EXECUTE": 3, "CS_EXECUTE": 4,
+                 "CS_EXCHANGE_MEDIA": 5, "CS_PARK": 6, "CS_CONSUME_MEDIA": 7, "CS_HIBERNATE": 8,
+                 "CS_RESET": 9, "CS_HANGUP": 10, "CS_REPORTING": 11, "CS_DESTROY": 12}
+
+
+def _template(name: str):
+    return json.loads(resources.files("simulator").joinpath("templates", name).read_text())
+
+
+CALLING = _template("calling.json")
+VARIABLES = _template("variables.json")
+PROFILES = _template("profiles.json")
+
+# Hangup teardown marker put on a channel's application queue.
+TEARDOWN = object()
+
+
+def now_us() -> int:
+    return int(time.time() * 1_000_000)
+
+
+class Channel:
+    """One call leg. ``direction`` is "inbound" (a caller) or "outbound" (originated)."""
+
+    def __init__(self, switch, uuid: str, direction: str, name: str, *, caller: str, caller_name: str,
+                 destination: str, user: str = "", extra_vars: dict | None = None):
+        self.switch, self.uuid, self.direction, self.name = switch, uuid, direction, name
+        self.caller, self.caller_name, self.destination, self.user = caller, caller_name, destination, user
+        self.state, self.answer_state = "CS_INIT", "ringing"
+        self.call_state = "DOWN" if direction == "outbound" else "RINGING"
+        self.created_us = now_us()
+        self.answered_us = self.hangup_us = self.bridged_us = self.progress_us = 0
+        self.hangup_cause: str | None = None
+        self.hangup_by: str | None = None
+        self.other: Channel | None = None        # the bridged partner (kept after unbridge for Other-Leg-*)
+        self.bridged = False
+        self.is_a_leg = False
+        self.session = None                      # outbound Event Socket session, if any
+        self.socket_running = False              # the dialplan socket app is still executing
+        self.socket_app_uuid = ""
+        self.recording: str | None = None
+        self.queue: Queue = Queue()
+        self.interrupt = Event()                 # uuid_break / hangup / transfer: stop the current media
+        self.gone = Event()
+        self.dtmf: Queue = Queue()               # digits for a collecting application
+        self.collecting = False
+        self.on_bridge = Event()                 # set while bridged, for phones/callers waiting on it
+        self.vars: dict[str, str] = {}
+        fill = {"{{uuid}}": uuid, "{{caller}}": caller, "{{caller_name}}": caller_name, "{{did}}": destination,
+                "{{dest}}": name.split("/", 2)[-1], "{{user}}": user or destination}
+        for key, value in VARIABLES[direction]:
+            for old, new in fill.items():
+                value = value.replace(old, new)
+            self.vars[key] = value
+        self.vars["channel_name"] = name
+        for key, value in (extra_vars or {}).items():
+            self.vars[key] = str(value)
+        self._runner = None
+        self.phone = None                        # the simulated phone of an originated leg
+        self.script = None                       # the simulated caller of an inbound leg
+        self.bridge_mode = ""                    # "uuid" (api uuid_bridge) or "app" (bridge application)
+
+    # --- state -------------------------------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        return self.hangup_cause is None
+
+    def set_state(self, state: str, emit: bool = True) -> None:
+        self.state = state
+        if emit:
+            self.emit("CHANNEL_STATE", variables=False)
+
+    def emit(self, event_name: str, extra=(), prefix=(), variables: bool = True, calling: str | None = None) -> None:
+        self.switch.emit(self, self.event(event_name, extra, prefix, variables, calling))
+
+    # --- event headers -----------------------------------------------------------------------
+    def event(self, event_name: str, extra=(), prefix=(), variables: bool = True,
+              calling: str | None = None) -> list[tuple[str, str]]:
+        pairs = self.switch.standard_headers(event_name, calling)
+        pairs += list(prefix)
+        pairs += self.channel_headers()
+        if variables:
+            pairs += [(f"variable_{k}", v) for k, v in self.vars.items()]
+        pairs += list(extra)
+        return pairs
+
+    def channel_headers(self, label: str = "Channel") -> list[tuple[str, str]]:
+        pairs = [("Channel-State", self.state), ("Channel-Call-State", self.call_state),
+                 ("Channel-State-Number", str(STATE_NUMBERS[self.state])), ("Channel-Name", self.name),
+                 ("Unique-ID", self.uuid), ("Call-Direction", self.direction),
+                 ("Presence-Call-Direction", self.direction),
+                 ("Channel-HIT-Dialplan", "true" if self.direction == "inbound" else "false"),
+                 ("Channel-Call-UUID", self.uuid), ("Answer-State", self.answer_state)]
+        if self.hangup_cause:
+            pairs.append(("Hangup-Cause", self.hangup_cause))
+        pairs += [("Channel-Read-Codec-Name", "PCMU"), ("Channel-Read-Codec-Rate", "8000"),
+                  ("Channel-Read-Codec-Bit-Rate", "64000"), ("Channel-Write-Codec-Name", "PCMU"),
+                  ("Channel-Write-Codec-Rate", "8000"), ("Channel-Write-Codec-Bit-Rate", "64000")]
+        pairs += self.profile("Caller")
+        if self.other is not None:
+            pairs.append(("Other-Type", "originatee" if self.is_a_leg else "originator"))
+            pairs += self.other.profile("Other-Leg")
+        return pairs
+
+    def profile(self, label: str) -> list[tuple[str, str]]:
+        """The caller-profile block (Caller-* on its own events, Other-Leg-* on the partner's)."""
+        values = {
+            "Direction": self.direction, "Logical-Direction": self.direction, "Username": self.caller,
+            "Dialplan": "XML", "Caller-ID-Name": self.caller_name, "Caller-ID-Number": self.caller,
+            "Orig-Caller-ID-Name": self.caller_name, "Orig-Caller-ID-Number": self.caller,
+            "Callee-ID-Name": "Outbound Call", "Callee-ID-Number": self.destination,
+            "Network-Addr": "127.0.0.1", "ANI": self.caller, "Destination-Number": self.destination,
+            "Unique-ID": self.uuid, "Source": "mod_sofia" if self.direction == "inbound" else "src/switch_ivr_originate.c",
+            "Context": "default", "Channel-Name": self.name, "Profile-Index": "1",
+            "Profile-Created-Time": str(self.created_us), "Channel-Created-Time": str(self.created_us),
+            "Channel-Answered-Time": str(self.answered_us), "Channel-Progress-Time": str(self.progress_us),
+            "Channel-Progress-Media-Time": "0", "Channel-Hangup-Time": str(self.hangup_us),
+            "Channel-Transfer-Time": "0", "Channel-Resurrect-Time": "0",
+            "Channel-Bridged-Time": str(self.bridged_us), "Channel-Last-Hold": "0", "Channel-Hold-Accum": "0",
+            "Screen-Bit": "true", "Privacy-Hide-Name": "false", "Privacy-Hide-Number": "false",
+        }
+        names = PROFILES["other_leg"] if label == "Other-Leg" else PROFILES[self.direction]
+        return [(f"{label}-{n}", values.get(n, "")) for n in names]
+
+    def channel_data(self) -> list[tuple[str, str]]:
+        """The CHANNEL_DATA block of the reply to ``connect``."""
+        pairs = self.switch.standard_headers("CHANNEL_DATA", "CHANNEL_EXECUTE")
+        pairs += self.profile("Channel")
+        pairs += self.channel_headers()
+        pairs += [(f"variable_{k}", v) for k, v in self.vars.items()]
+        return pairs
+
+    # --- media and applications ---------------------------------------------------------------
+    def wait_media(self, seconds: float | None) -> bool:
+        """Play media for ``seconds`` (None: until broken). False if interrupted or hung up."""
+        return not self.interrupt.wait(seconds) and self.alive
+
+    def press(self, digits: str, source: str = "RTP", duration: str = "2240") -> None:
+        """The far end sends DTMF: a DTMF event per digit, and the digit to a collecting app."""
+        for digit in digits:
+            if not self.alive:
+                return
+            self.emit("DTMF", extra=[("DTMF-Digit", digit), ("DTMF-Duration", duration), ("DTMF-Source", source)],
+                      variables=False)
+            if self.collecting:
+                self.dtmf.put(digit)
+
+    def answer(self) -> None:
+        if self.answered_us or not self.alive:
+            return
+        self.answered_us = now_us()
+        self.answer_state = "answered"
+        self.emit("CHANNEL_ANSWER")
+        self.call_state = "ACTIVE"
+
+    def execute(self, app: str, arg: str | None, app_uuid: str) -> None:
+        """Queue an application (sendmsg execute or originate's &app())."""
+        if self.alive:
+            self.queue.put((app, arg, app_uuid))
+
+    def start(self) -> None:
+        self._runner = gevent.spawn(self._run)
+
+    def _run(self) -> None:
+        from simulator.apps import run_app
+
+        while True:
+            item = self.queue.get()
+            if item is TEARDOWN:
+                break
+            if not self.alive:
+                continue
+            app, arg, app_uuid = item
+            run_app(self, app, arg, app_uuid)
+            if not self.alive:
+                break
+        self._teardown()
+
+    # --- hangup ------------------------------------------------------------------------------
+    def hangup(self, cause: str = "NORMAL_CLEARING", by: str = "switch") -> None:
+        """CHANNEL_HANGUP now; the app runner completes the running app and tears down."""
+        if not self.alive:
+            return
+        self.hangup_cause, self.hangup_by = cause, by
+        self.hangup_us = now_us()
+        self.answer_state = "hangup"
+        self.vars["hangup_cause"] = cause
+        self.emit("CHANNEL_HANGUP")
+        self.interrupt.set()
+        if self.collecting:
+            self.dtmf.put(None)
+        self.queue.put(TEARDOWN)
+
+    def _teardown(self) -> None:
+        if self.socket_running:
+            self.end_socket_app()
+        self.set_state("CS_HANGUP")
+        self.call_state = "HANGUP"
+        self.set_state("CS_REPORTING")
+        if self.recording:
+            self.stop_recording()
+        self.vars.update({"sip_hangup_disposition": "recv_bye" if self.hangup_by in ("caller", "agent") else "send_bye",
+                          "billsec": str(max(0, (self.hangup_us - self.answered_us) // 1_000_000) if self.answered_us else 0)})
+        self.emit("CHANNEL_HANGUP_COMPLETE", prefix=[("Hangup-Cause", self.hangup_cause)])
+        self.switch.channel_gone(self)
+        if self.session is not None:
+            self.session.channel_gone()
+        self.gone.set()
+
+    def end_socket_app(self) -> None:
+        """The dialplan ``socket`` application returns (hangup, or the channel was transferred)."""
+        self.socket_running = False
+        self.emit("CHANNEL_UNPARK")
+        self.emit("CHANNEL_EXECUTE_COMPLETE", extra=[
+            ("Application", "socket"), ("Application-Data", self.vars.get("socket_data", "")),
+            ("Application-Response", self.vars.get("current_application_response", "_none_")),
+            ("Application-UUID", self.socket_app_uuid)])
+
+    def stop_recording(self) -> None:
+        path, self.recording = self.recording, None
+        self.emit("RECORD_STOP", extra=[("Record-File-Path", path), ("Record-Completion-Cause", "success-silence")])

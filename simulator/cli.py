@@ -1,0 +1,74 @@
+"""``hotline simulate``: run the switch simulator with a scenario's phones and calls."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import gevent
+
+
+def _hostport(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="hotline simulate")
+    parser.add_argument("--controller", default="127.0.0.1:8084", help="the controller's outbound listener")
+    parser.add_argument("--esl", default="127.0.0.1:8021", help="where to serve the inbound Event Socket")
+    parser.add_argument("--password", default="ClueCon")
+    parser.add_argument("--scenario", required=True)
+    parser.add_argument("--repeat", action="store_true", help="loop the calls forever (demo traffic)")
+    parser.add_argument("--report", choices=["json"], help="run the scenario through a real controller")
+    parser.add_argument("--media-s", type=float, default=0.2, help="how long a prompt file plays")
+    args = parser.parse_args(argv)
+
+    from control.yamlfile import ConfigError, ConfigErrors
+    from simulator.scenario import load_scenario
+
+    try:
+        scenario = load_scenario(args.scenario)
+    except (ConfigError, ConfigErrors) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.report:
+        from control.config import load_config
+        from simulator.runner import run
+
+        print(json.dumps(run(args.scenario, load_config()), indent=2))
+        return 0
+    return simulate(scenario, _hostport(args.controller), _hostport(args.esl), args.password,
+                    args.media_s, args.repeat)
+
+
+def simulate(scenario, controller, esl, password, media_s, repeat) -> int:
+    from simulator.switch import Switch
+
+    switch = Switch(controller=controller, esl_listen=esl, password=password, media_s=media_s)
+    switch.start()
+    for agent in scenario.agents:
+        answer_after = None if agent.answer_after in (None, "never") else float(agent.answer_after)
+        switch.add_phone(agent.extension, answer_after=answer_after, talk_time=agent.talk_time)
+    print(f"simulator: inbound ESL on {esl[0]}:{switch.esl_port}, calling the controller at "
+          f"{controller[0]}:{controller[1]}", file=sys.stderr)
+    try:
+        while True:
+            handles, start = [], time.monotonic()
+            for call in scenario.calls:
+                delay = call.at - (time.monotonic() - start)
+                if delay > 0:
+                    gevent.sleep(delay)
+                handles.append(switch.place_call(caller=call.caller, did=call.did, inputs=list(call.dtmf),
+                                                 patience=call.patience, caller_name=call.name,
+                                                 message_s=call.message_s))
+            gevent.wait([h.done for h in handles])
+            for handle in handles:
+                print(json.dumps({"call": handle.uuid, **handle.result}))
+            if not repeat:
+                return 0
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        switch.stop()

@@ -1,0 +1,67 @@
+"""The inbound Event Socket (FreeSWITCH's port 8021): auth, event subscriptions, api, bgapi, sendmsg."""
+from __future__ import annotations
+
+from control.esl import frames as F
+from simulator.connection import Connection
+
+
+class InboundSession:
+    def __init__(self, switch, sock):
+        self.switch = switch
+        self.conn = Connection(sock)
+        self.authed = False
+
+    def run(self) -> None:
+        conn = self.conn
+        conn.send(F.encode_auth_request())
+        self.switch.inbound_sessions.add(self)
+        try:
+            for cmd in conn.read_commands():
+                if not self.handle(cmd):
+                    break
+        finally:
+            self.switch.inbound_sessions.discard(self)
+            conn.close_after_flush()
+            conn.join()
+
+    def deliver(self, name: str, pairs, body=None) -> None:
+        if self.authed and self.conn.wants(name):
+            self.conn.send_event(pairs, body)
+
+    def handle(self, cmd) -> bool:
+        conn = self.conn
+        if not self.authed:
+            if cmd.verb != "auth":
+                conn.reply("-ERR command not found")
+                return True
+            if cmd.arg.strip() == self.switch.password:
+                self.authed = True
+                conn.reply("+OK accepted")
+                return True
+            conn.reply("-ERR invalid")
+            conn.send(F.encode_disconnect_notice())
+            return False
+        if cmd.verb == "event":
+            conn.subscribe(cmd.arg)
+        elif cmd.verb == "api":
+            conn.api_response(self.switch.api.run_now(cmd.arg))
+        elif cmd.verb == "bgapi":
+            self.switch.api.background(conn, cmd.arg)
+        elif cmd.verb == "sendmsg":
+            target = self.switch.channel(cmd.arg.strip())
+            if target is None:
+                conn.reply(f"-ERR invalid session id [{cmd.arg.strip()}]")
+            else:
+                conn.reply("+OK")
+                self.switch.sendmsg(target, cmd.headers)
+        elif cmd.verb in ("noevents", "nixevent", "filter"):
+            if cmd.verb == "noevents":
+                conn.event_format, conn.event_names = None, set()
+            conn.reply("+OK")
+        elif cmd.verb == "exit":
+            conn.reply("+OK bye")
+            conn.send(F.encode_disconnect_notice())
+            return False
+        else:
+            conn.reply("-ERR command not found")
+        return True

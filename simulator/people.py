@@ -1,0 +1,79 @@
+"""Simulated people: callers with scripted keypresses and patience, agents' phones."""
+from __future__ import annotations
+
+from collections import deque
+
+import gevent
+from gevent.event import Event
+
+WAIT = object()   # no scripted answer: the collecting app just listens for DTMF
+
+
+class CallerScript:
+    """Inputs: "digits" answers the next collecting app, None lets it time out,
+    {"after": s, "digits": "..."} presses digits s seconds after the previous input was consumed."""
+
+    def __init__(self, channel, inputs, patience: float | None, message_s: float = 2.0):
+        self.channel, self.inputs, self.patience, self.message_s = channel, deque(inputs or []), patience, message_s
+        self.patience_expired = False
+        self._consumed = Event()
+        self._greenlets: list = []
+
+    def start(self) -> None:
+        self._greenlets.append(gevent.spawn(self._timed_presses))
+        if self.patience is not None:
+            self._greenlets.append(gevent.spawn_later(self.patience, self._give_up))
+
+    def stop(self) -> None:
+        gevent.killall([g for g in self._greenlets if g is not gevent.getcurrent()], block=False)
+
+    def take(self):
+        """The answer for the next digit-collecting app: a string, None, or WAIT."""
+        if self.inputs and not isinstance(self.inputs[0], dict):
+            item = self.inputs.popleft()
+            self._consumed.set()
+            return item
+        return WAIT
+
+    def _timed_presses(self) -> None:
+        while self.inputs:
+            item = self.inputs[0]
+            if isinstance(item, dict):
+                self.inputs.popleft()
+                gevent.sleep(float(item.get("after", 0)))
+                self.channel.press(str(item.get("digits", "")))
+            else:
+                self._consumed.clear()
+                self._consumed.wait()
+
+    def _give_up(self) -> None:
+        ch = self.channel
+        if ch.alive and not ch.bridged:
+            self.patience_expired = True
+            ch.hangup("NORMAL_CLEARING", by="caller")
+
+
+class Phone:
+    """An agent's (or supervisor's) registered phone."""
+
+    def __init__(self, extension: str, answer_after: float | None, talk_time: float | None):
+        self.extension, self.answer_after, self.talk_time = extension, answer_after, talk_time
+
+    def ring(self, leg, timeout: float, cancel: Event | None = None) -> bool:
+        """Block while ringing; True if answered within ``timeout`` and not cancelled."""
+        wait = timeout if self.answer_after is None else min(self.answer_after, timeout)
+        cancelled = cancel.wait(wait) if cancel is not None else (gevent.sleep(wait) or False)
+        if cancelled or self.answer_after is None or self.answer_after > timeout or not leg.alive:
+            return False
+        return True
+
+    def talk(self, leg) -> None:
+        """After answering: hang up after talk_time (the agent ends the call)."""
+        if self.talk_time is None:
+            return
+
+        def hang_up():
+            if leg.alive:
+                leg.hangup("NORMAL_CLEARING", by="agent")
+
+        gevent.spawn_later(float(self.talk_time), hang_up)
