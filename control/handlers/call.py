@@ -164,19 +164,21 @@ class CallSession:
             call.outcome = Outcome.ANSWERED if call.answered_at else (
                 Outcome.ABANDONED if self.queued or self.hangup_cause else Outcome.SELF_SERVICE)
         recording = deps.call_log.read(call.id, "recording")
+        explanations = deps.call_log.read(call.id, "explanations")
+        offered = [e["at"] for e in explanations if e.get("kind") == "route" and "at" in e]
         talk = (now - call.answered_at) if call.answered_at else 0.0
         wait_end = call.answered_at or now
         return {
             "call_id": call.id, "caller": call.caller, "did": call.did, "customer_id": call.customer_id,
             "queue": call.queue, "agent_id": self.agent_id, "ivr_path": list(call.ivr_path),
-            "entered_at": call.entered_at, "offered_at": call.offered_at,
+            "entered_at": call.entered_at, "offered_at": offered[0] if offered else None,
             "answered_at": call.answered_at, "ended_at": now,
             "wait_s": round(wait_end - call.entered_at, 3) if call.entered_at else 0.0,
             "talk_s": round(talk, 3), "outcome": call.outcome.value,
             "hangup_cause": self.hangup_cause, "disposition": None,
             "recording_path": recording[-1] if recording else None,
             "offers": deps.call_log.read(call.id, "offers"),
-            "explanations": deps.call_log.read(call.id, "explanations"),
+            "explanations": explanations,
             "language": call.language, "priority": call.priority, "tier": call.tier,
         }
 
