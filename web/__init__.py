@@ -1,1 +1,89 @@
+"""The agent console: ``create_app(config=None, **overrides)``.
+
+``overrides`` may be keys of control.config.DEFAULTS (lower case, e.g. ``database_url``)
+or Flask settings (upper case, e.g. ``TESTING``, ``WTF_CSRF_ENABLED``, ``LIVE_STATE``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from flask_login import current_user
+
+from control.config import Config, load_config
+from records.db import engine_options, normalize_url
+from records.models import User
+
+
+def create_app(config: Config | None = None, **overrides: Any) -> Flask:
+    config = config or load_config()
+    config = config.replace(**{k: v for k, v in overrides.items() if not k.isupper()})  # KeyError if unknown
+    flask_settings = {k: v for k, v in overrides.items() if k.isupper()}
+
+    app = Flask(__name__)
+    from web.extensions import babel, csrf, db, login_manager, migrate
+    from web.i18n import compile_catalogs, select_locale
+    from records.migrate import MIGRATIONS
+
+    app.config.update(
+        HOTLINE=config,
+        SECRET_KEY=config.secret_key,
+        SQLALCHEMY_DATABASE_URI=normalize_url(config.database_url),
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(config.database_url),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,           # a console tab stays open all shift
+        SSE_HEARTBEAT_S=15,
+        BABEL_DEFAULT_LOCALE="en",
+    )
+    app.config.update(flask_settings)
+    if "BABEL_TRANSLATION_DIRECTORIES" not in flask_settings:
+        app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_catalogs())
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    from web import admin, agent, api, auth, health, supervisor
+
+    for module in (auth, agent, supervisor, admin, api, health):
+        app.register_blueprint(module.bp)
+    csrf.exempt(health.bp)
+
+    @app.get("/")
+    def index():
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        if current_user.role == "admin":
+            return redirect(url_for("admin.users"))
+        if current_user.role == "supervisor":
+            return redirect(url_for("supervisor.wallboard"))
+        return redirect(url_for("agent.console"))
+
+    @app.after_request
+    def security_headers(response):
+        # Defence in depth next to textContent rendering: no inline or foreign script can run.
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; script-src 'self'; object-src 'none'; "
+                                    "frame-ancestors 'none'; base-uri 'none'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.context_processor
+    def inject():
+        from flask_babel import get_locale
+
+        return {"current_locale": str(get_locale() or "en")}
+
+    return app
 

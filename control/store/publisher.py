@@ -1,0 +1,39 @@
+"""ports.Publisher on Redis: a capped stream per channel (for replay) plus pub/sub (for followers).
+
+The stream id is the SSE ``id:``, so a console that reconnects with ``Last-Event-ID``
+reads everything it missed with XREAD; pub/sub carries the same message (with its
+``stream_id``) to listeners that only want live events.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class RedisPublisher:
+    def __init__(self, client, prefix: str, maxlen: int = 1000):
+        self.r, self.prefix, self.maxlen = client, prefix, maxlen
+
+    def stream_key(self, channel: str) -> str:
+        return f"{self.prefix}:stream:{channel}"
+
+    def pubsub_channel(self, channel: str) -> str:
+        return f"{self.prefix}:events:{channel}"
+
+    def publish(self, channel: str, message: dict[str, Any]) -> str:
+        data = json.dumps(message, default=str)
+        stream_id = self.r.xadd(self.stream_key(channel), {"data": data}, maxlen=self.maxlen, approximate=True)
+        stream_id = stream_id.decode() if isinstance(stream_id, bytes) else str(stream_id)
+        self.r.publish(self.pubsub_channel(channel), json.dumps({**message, "stream_id": stream_id}, default=str))
+        return stream_id
+
+
+class MemoryPublisher:
+    """For tests and the in-process bench: remembers what was published."""
+
+    def __init__(self):
+        self.messages: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, channel: str, message: dict[str, Any]) -> str:
+        self.messages.append((channel, message))
+        return f"{len(self.messages)}-0"

@@ -1,0 +1,93 @@
+"""Real headless Chromium: an agent logs in, a pop is published, the card appears (as text)."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from control.store.publisher import RedisPublisher
+from tests.web_fixtures import live_server, redis_web_app, sqlite_url  # noqa: F401
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                       reason="Debian chromium is not installed (apt-get install chromium)"),
+]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def offer(customer: dict | None, caller="+14155550100", call_id="call-1") -> dict:
+    return {"type": "offer", "call_id": call_id, "caller": caller, "did": "+18005550100", "queue": "billing",
+            "wait_s": 12.3, "language": "en", "ivr_path": ["menu:2", "billing"], "customer": customer,
+            "partial": False, "agent_id": "alice", "ts": time.time()}
+
+
+def console_page(browser, server, username="alice"):
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server.url}/login")
+    page.fill("#username", username)
+    page.fill("#password", username)
+    page.click("#login-button")
+    page.wait_for_url(f"{server.url}/agent/")
+    page.wait_for_selector("#conn-status.on", timeout=10000)   # the SSE stream is open
+    return page, errors
+
+
+def test_pop_shows_the_vip_card_with_ivr_path(browser, live_server, redis_client, redis_prefix):
+    page, errors = console_page(browser, live_server)
+    RedisPublisher(redis_client, redis_prefix).publish("agent:alice", offer(
+        {"id": 1, "name": "Ann Lee", "tier": "vip", "tags": ["vip"], "fields": {}}))
+    page.wait_for_selector("#card:not([hidden])", timeout=10000)
+    assert page.text_content("#card-name") == "Ann Lee"
+    assert page.is_visible("#card-vip")
+    assert page.text_content("#card-ivr") == "menu:2 → billing"
+    assert page.text_content("#card-queue") == "billing"
+    # the full card (tickets, masked fields) is fetched from the API
+    page.wait_for_function("document.querySelectorAll('#card-tickets li').length == 2", timeout=10000)
+    assert "Invoice 2291 charged twice" in page.text_content("#card-tickets")
+    assert "4111111111111111" not in page.text_content("#card-fields")
+    assert errors == []
+
+
+def test_hostile_name_is_shown_as_text(browser, live_server, redis_client, redis_prefix):
+    page, errors = console_page(browser, live_server)
+    page.evaluate("window.__pwned = false")
+    hostile = "<script>window.__pwned = true</script><img src=x onerror=\"window.__pwned=true\">"
+    RedisPublisher(redis_client, redis_prefix).publish("agent:alice", offer(
+        {"id": 99, "name": hostile, "tier": "gold", "tags": ["<b>x</b>"], "fields": {"<i>k</i>": "<u>v</u>"}},
+        caller="+14155550177", call_id="call-2"))
+    page.wait_for_selector("#card:not([hidden])", timeout=10000)
+    page.wait_for_function("document.getElementById('card-name').textContent.length > 10")
+    assert page.text_content("#card-name") == hostile
+    assert page.eval_on_selector("#card", "el => el.querySelectorAll('script, img, b, i, u').length") == 0
+    assert page.evaluate("window.__pwned") is False
+    assert not page.is_visible("#card-vip")
+    assert errors == []
+
+
+def test_unknown_caller_gets_a_prefilled_quick_create_form(browser, live_server, redis_client, redis_prefix):
+    page, _ = console_page(browser, live_server)
+    RedisPublisher(redis_client, redis_prefix).publish("agent:alice", offer(None, caller="+14155550123",
+                                                                           call_id="call-3"))
+    page.wait_for_selector("#quick-create:not([hidden])", timeout=10000)
+    assert page.input_value("#qc-number") == "+14155550123"
+    page.fill("#qc-name", "New Person")
+    page.click("#quick-create button[type=submit]")
+    page.wait_for_selector("#quick-create[hidden]", state="attached", timeout=10000)
+    assert page.text_content("#card-name") == "New Person"

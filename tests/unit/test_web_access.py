@@ -1,0 +1,91 @@
+"""Role x endpoint access matrix: agent < supervisor < admin, and every route declares a role."""
+from __future__ import annotations
+
+import pytest
+
+from tests.web_fixtures import client_for, sqlite_url, web_app  # noqa: F401
+
+# (method, path, json body or None, least role)
+ENDPOINTS = [
+    ("GET", "/agent/", None, "agent"),
+    ("GET", "/supervisor/", None, "supervisor"),
+    ("GET", "/supervisor/wallboard.json", None, "supervisor"),
+    ("GET", "/admin/users", None, "admin"),
+    ("GET", "/admin/agents", None, "admin"),
+    ("GET", "/admin/queues", None, "admin"),
+    ("GET", "/admin/audit", None, "admin"),
+    ("GET", "/api/customers/+14155550100", None, "agent"),
+    ("POST", "/api/customers", {"name": "New", "number": "+14155550999"}, "agent"),
+    ("POST", "/api/interactions", {"customer_id": 1, "channel": "chat", "summary": "hi"}, "agent"),
+    ("POST", "/api/tickets", {"customer_id": 1, "subject": "s"}, "agent"),
+    ("POST", "/api/notes", {"customer_id": 1, "text": "t"}, "agent"),
+    ("POST", "/api/calls/c-1/disposition", {"disposition": "resolved"}, "agent"),
+]
+USERS = {"anonymous": None, "agent": "alice", "supervisor": "supervisor", "admin": "admin"}
+LEVEL = {"anonymous": 0, "agent": 1, "supervisor": 2, "admin": 3}
+PUBLIC = {"static", "auth.login", "health.healthz", "index"}
+
+
+@pytest.mark.parametrize("who", list(USERS))
+@pytest.mark.parametrize("method,path,body,least", ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
+def test_access_matrix(client_for, who, method, path, body, least):
+    client = client_for(USERS[who])
+    response = client.open(path, method=method, json=body)
+    if who == "anonymous":
+        expected = 401 if path.startswith("/api/") else 302
+        assert response.status_code == expected
+        if expected == 302:
+            assert "/login" in response.location
+    elif LEVEL[who] < LEVEL[least]:
+        assert response.status_code == 403
+    else:
+        assert response.status_code in (200, 201), response.get_data(as_text=True)[:300]
+
+
+def test_every_route_declares_a_role(web_app):
+    missing = []
+    for rule in web_app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC or rule.endpoint == "auth.logout":
+            continue
+        view = web_app.view_functions[rule.endpoint]
+        if not hasattr(view, "required_role"):
+            missing.append(rule.rule)
+    assert missing == []
+
+
+def test_agents_events_of_other_agents_need_supervisor(client_for):
+    assert client_for("alice").get("/agent/events?agent=bob").status_code == 403
+
+
+def test_agent_state_api_moves_live_state_and_publishes(web_app, client_for):
+    from control.domain.models import Agent, AgentState
+
+    store, pub = web_app.config["LIVE_STATE"], web_app.config["PUBLISHER"]
+    store.put_agent(Agent(id="alice", extension="1001"))
+    alice = client_for("alice")
+    assert alice.post("/api/agent/state", json={"state": "available"}).status_code == 200
+    assert store.get_agent("alice").state == AgentState.AVAILABLE
+    assert alice.post("/api/agent/state", json={"state": "break"}).status_code == 400   # no reason
+    assert alice.post("/api/agent/state", json={"state": "break", "reason": "lunch"}).status_code == 200
+    assert store.get_agent("alice").break_reason == "lunch"
+    assert alice.post("/api/agent/state", json={"state": "on_call"}).status_code == 400
+    channels = [c for c, m in pub.messages if m["type"] == "state"]
+    assert channels == ["agent:alice", "wallboard", "agent:alice", "wallboard"]
+    # an agent unknown to the controller, and a user who is not an agent
+    assert client_for("bob").post("/api/agent/state", json={"state": "available"}).status_code == 409
+    assert client_for("supervisor").post("/api/agent/state", json={"state": "available"}).status_code == 409
+
+
+def test_disposition_only_for_own_calls(web_app, client_for):
+    from records.models import Call
+    from web.extensions import db
+
+    with web_app.app_context():
+        db.session.add(Call(call_id="bobs-call", agent_id="bob", ivr_path=[], offers=[], explanations=[]))
+        db.session.commit()
+    assert client_for("alice").post("/api/calls/bobs-call/disposition",
+                                    json={"disposition": "x"}).status_code == 403
+    assert client_for("bob").post("/api/calls/bobs-call/disposition",
+                                  json={"disposition": "x"}).status_code == 200
+    assert client_for("supervisor").post("/api/calls/bobs-call/disposition",
+                                         json={"disposition": "y"}).status_code == 200

@@ -1,0 +1,61 @@
+"""The agent console page and its live event stream (/agent/events)."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from web import sse
+from web.api import BREAK_REASONS
+from web.extensions import db
+from web.live import config, publisher, redis_client
+from web.masking import mask_message
+from web.roles import has_role, role_required
+
+bp = Blueprint("agent", __name__, url_prefix="/agent")
+
+
+def js_strings() -> dict[str, str]:
+    """UI strings the script needs, translated on the server (no JS i18n library)."""
+    return {
+        "connected": _("Live"), "disconnected": _("Reconnecting…"), "incoming": _("Incoming call"),
+        "unknown_caller": _("Unknown caller"), "vip": _("VIP"), "tier": _("Tier"), "tags": _("Tags"),
+        "language": _("Language"), "waited": _("Waited"), "seconds": _("s"), "ivr_path": _("IVR path"),
+        "open_tickets": _("Open tickets"), "last_calls": _("Last calls"), "fields": _("Details"),
+        "none": _("None"), "queue": _("Queue"), "create_customer": _("Create customer"),
+        "saved": _("Saved"), "error": _("Something went wrong"), "answered": _("Call answered"),
+        "ended": _("Call ended"), "missed": _("Missed offer"), "partial": _("Customer lookup timed out"),
+        "state": _("State"), "number": _("Number"), "name": _("Name"), "disposition": _("Disposition"),
+        "save": _("Save"), "note": _("Note"),
+    }
+
+
+@bp.get("/")
+@role_required("agent")
+def console():
+    return render_template("agent/console.html", strings=js_strings(), break_reasons=BREAK_REASONS,
+                           agent_id=current_user.agent_id or "")
+
+
+@bp.get("/events")
+@role_required("agent")
+def events():
+    agent_id = current_user.agent_id
+    wanted = request.args.get("agent")
+    if wanted and wanted != agent_id:
+        if not has_role(current_user, "supervisor"):
+            abort(403)
+        agent_id = wanted
+    if not agent_id:
+        abort(409, description="this user is not an agent")
+    role = current_user.role
+    last_id = sse.valid_id(request.headers.get("Last-Event-ID") or request.args.get("last_id"))
+    pub = publisher()
+    stream_key = pub.stream_key(f"agent:{agent_id}") if hasattr(pub, "stream_key") else \
+        f"{config().redis_prefix}:stream:agent:{agent_id}"
+    client = redis_client()
+    heartbeat = float(current_app.config["SSE_HEARTBEAT_S"])
+    db.session.close()   # a stream lives for hours; it must not hold a database connection
+    body = sse.events(client, stream_key, last_id, heartbeat, transform=lambda m: mask_message(m, role))
+    return Response(body, mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,213 @@
+"""JSON REST for the console. Session-cookie auth, so POSTs carry the CSRF token (X-CSRFToken)."""
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from control.domain.numbers import normalize
+from records.customers import card, find_by_number, upsert_customer
+from records.models import CHANNELS, Call, Customer, Interaction, Note, Ticket
+from web.audit import audit
+from web.extensions import db
+from web.masking import mask_customer, mask_message
+from web.roles import has_role, role_required
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+BREAK_REASONS = ("lunch", "meeting", "training", "personal", "technical")
+AGENT_STATES = ("available", "break", "not_ready", "logged_out")
+MAX_TEXT = 5000
+E164 = re.compile(r"^\+[1-9]\d{5,14}$")
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(_error("a JSON object body is required", 400))
+    return data
+
+
+def _error(message: str, status: int):
+    response = jsonify(error=message)
+    response.status_code = status
+    return response
+
+
+def _text(data: dict, key: str, max_len: int, required: bool = True) -> str | None:
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            abort(_error(f"{key} is required", 400))
+        return None
+    if not isinstance(value, str) or len(value) > max_len:
+        abort(_error(f"{key} must be a string of at most {max_len} characters", 400))
+    return value.strip()
+
+
+def _customer(data: dict) -> Customer:
+    cid = data.get("customer_id")
+    if not isinstance(cid, int) or isinstance(cid, bool):
+        abort(_error("customer_id (integer) is required", 400))
+    customer = db.session.get(Customer, cid)
+    if customer is None:
+        abort(_error("no such customer", 404))
+    return customer
+
+
+def _number(raw: str) -> str:
+    number = normalize(raw, current_app_config().default_region)
+    if not E164.match(number):
+        abort(_error("not a dialable E.164 number", 400))
+    return number
+
+
+def current_app_config():
+    from web.live import config
+
+    return config()
+
+
+@bp.get("/customers/<path:number>")
+@role_required("agent")
+def get_customer(number: str):
+    e164 = _number(number)
+    customer = find_by_number(db.session, e164)
+    audit("customer.view", f"number:{e164}", found=customer is not None)
+    db.session.commit()
+    if customer is None:
+        return jsonify(found=False, number=e164), 404
+    return jsonify(found=True, customer=mask_customer(card(db.session, customer), current_user.role))
+
+
+@bp.post("/customers")
+@role_required("agent")
+def create_customer():
+    data = _body()
+    name = _text(data, "name", 300)
+    e164 = _number(_text(data, "number", 40))
+    if find_by_number(db.session, e164) is not None:
+        return _error("a customer already has this number", 409)
+    tier = _text(data, "tier", 20, required=False) or "standard"
+    if tier != "standard" and not has_role(current_user, "supervisor"):
+        return _error("only supervisors set a tier", 403)
+    tags = data.get("tags") or []
+    fields = data.get("fields") or {}
+    if not (isinstance(tags, list) and all(isinstance(t, str) and len(t) <= 50 for t in tags)):
+        return _error("tags must be a list of short strings", 400)
+    if not isinstance(fields, dict):
+        return _error("fields must be an object", 400)
+    language = _text(data, "language", 16, required=False)
+    customer = upsert_customer(db.session, e164, name, tier, tags, fields, language)
+    audit("customer.create", f"customer:{customer.id}", number=e164)
+    db.session.commit()
+    return jsonify(customer=mask_customer(card(db.session, customer), current_user.role)), 201
+
+
+@bp.post("/interactions")
+@role_required("agent")
+def create_interaction():
+    data = _body()
+    customer = _customer(data)
+    channel = _text(data, "channel", 10)
+    if channel not in CHANNELS:
+        return _error(f"channel must be one of {', '.join(CHANNELS)}", 400)
+    item = Interaction(customer_id=customer.id, channel=channel, summary=_text(data, "summary", MAX_TEXT) or "")
+    db.session.add(item)
+    db.session.flush()
+    audit("interaction.create", f"customer:{customer.id}", interaction=item.id, channel=channel)
+    db.session.commit()
+    return jsonify(id=item.id), 201
+
+
+@bp.post("/tickets")
+@role_required("agent")
+def create_ticket():
+    data = _body()
+    customer = _customer(data)
+    ticket = Ticket(customer_id=customer.id, subject=_text(data, "subject", 300),
+                    call_id=_text(data, "call_id", 64, required=False), status="open",
+                    created_by=current_user.id)
+    db.session.add(ticket)
+    db.session.flush()
+    audit("ticket.create", f"customer:{customer.id}", ticket=ticket.id)
+    db.session.commit()
+    return jsonify(id=ticket.id, status=ticket.status), 201
+
+
+@bp.post("/notes")
+@role_required("agent")
+def create_note():
+    data = _body()
+    call_id = _text(data, "call_id", 64, required=False)
+    customer = _customer(data) if data.get("customer_id") is not None or not call_id else None
+    note = Note(customer_id=customer.id if customer else None, call_id=call_id,
+                author_id=current_user.id, text=_text(data, "text", MAX_TEXT))
+    db.session.add(note)
+    db.session.flush()
+    audit("note.create", f"customer:{customer.id}" if customer else f"call:{call_id}", note=note.id)
+    db.session.commit()
+    return jsonify(id=note.id), 201
+
+
+@bp.post("/calls/<call_id>/disposition")
+@role_required("agent")
+def set_disposition(call_id: str):
+    data = _body()
+    disposition = _text(data, "disposition", 64)
+    if len(call_id) > 64:
+        return _error("call id too long", 400)
+    row = db.session.scalar(select(Call).where(Call.call_id == call_id))
+    if row is not None and row.agent_id and current_user.role == "agent" and row.agent_id != current_user.agent_id:
+        return _error("not your call", 403)
+    if row is None:
+        # The console is usually faster than the call record; the writer keeps this disposition.
+        row = Call(call_id=call_id, agent_id=current_user.agent_id, ivr_path=[], offers=[], explanations=[])
+        db.session.add(row)
+    row.disposition = disposition
+    note_text = _text(data, "note", MAX_TEXT, required=False)
+    if note_text:
+        db.session.add(Note(call_id=call_id, customer_id=row.customer_id, author_id=current_user.id, text=note_text))
+    audit("call.disposition", f"call:{call_id}", disposition=disposition)
+    db.session.commit()
+    return jsonify(call_id=call_id, disposition=disposition)
+
+
+@bp.post("/agent/state")
+@role_required("agent")
+def set_agent_state():
+    from control.domain.agent_state import InvalidTransition
+    from control.domain.models import AgentState
+    from web.live import live_state, publisher
+
+    data = _body()
+    state = _text(data, "state", 20)
+    reason = _text(data, "reason", 40, required=False)
+    if state not in AGENT_STATES:
+        return _error(f"state must be one of {', '.join(AGENT_STATES)}", 400)
+    if state == "break" and reason not in BREAK_REASONS:
+        return _error(f"a break needs a reason: {', '.join(BREAK_REASONS)}", 400)
+    agent_id = current_user.agent_id
+    if not agent_id:
+        return _error("this user is not an agent", 409)
+    store = live_state()
+    if store is None:
+        return _error("live state is not available", 503)
+    try:
+        agent = store.set_agent_state(agent_id, AgentState(state), time.time(), reason=reason)
+    except KeyError:
+        return _error("the agent is not known to the controller yet", 409)
+    except InvalidTransition as exc:
+        return _error(str(exc), 409)
+    message = {"type": "state", "agent_id": agent_id, "state": agent.state.value,
+               "reason": agent.break_reason, "ts": time.time()}
+    pub = publisher()
+    pub.publish(f"agent:{agent_id}", message)
+    pub.publish("wallboard", message)
+    audit("agent.state", f"agent:{agent_id}", state=state, reason=reason)
+    db.session.commit()
+    return jsonify(mask_message(message, current_user.role))

@@ -1,0 +1,35 @@
+"""`hotline web`: the console on gevent's WSGIServer (SSE streams are cheap greenlets)."""
+from __future__ import annotations
+
+import argparse
+import logging
+
+
+def main(argv: list[str] | None = None) -> int:
+    from gevent import monkey
+
+    monkey.patch_all()   # no-op when control/cli.py already patched; needed for `python -m web.cli`
+    from gevent.pywsgi import WSGIServer
+
+    from control.config import load_config
+    from web import create_app
+
+    parser = argparse.ArgumentParser(prog="hotline web", description="Run the agent console.")
+    parser.add_argument("--config", help="YAML config file (keys: control/config.py)")
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = load_config(args.config)
+    app = create_app(config)
+    server = WSGIServer((config.web_host, config.web_port), app, log=None, error_log=logging.getLogger("web"))
+    logging.getLogger("web").info("console on http://%s:%s/", config.web_host, config.web_port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.stop(timeout=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""The console's view of live state: one Redis client per app, the publisher, RedisState.
+
+Tests may put ``LIVE_STATE`` / ``PUBLISHER`` / ``REDIS_CLIENT`` into app.config to run without Redis.
+"""
+from __future__ import annotations
+
+from flask import current_app
+
+
+def config():
+    return current_app.config["HOTLINE"]
+
+
+def redis_client():
+    client = current_app.config.get("REDIS_CLIENT")
+    if client is None:
+        client = current_app.extensions.get("hotline.redis")
+    if client is None:
+        import redis
+
+        client = redis.Redis.from_url(config().redis_url, health_check_interval=30, socket_connect_timeout=3)
+        current_app.extensions["hotline.redis"] = client
+    return client
+
+
+def publisher():
+    pub = current_app.config.get("PUBLISHER")
+    if pub is None:
+        from control.store.publisher import RedisPublisher
+
+        pub = RedisPublisher(redis_client(), config().redis_prefix)
+    return pub
+
+
+def live_state():
+    """LiveState or None while control/store/redis_state.py is unavailable."""
+    state = current_app.config.get("LIVE_STATE")
+    if state is not None:
+        return state
+    state = current_app.extensions.get("hotline.live_state")
+    if state is None:
+        try:
+            from control.store.redis_state import RedisState
+        except ImportError:
+            return None
+        state = RedisState(redis_client(), config().redis_prefix)
+        current_app.extensions["hotline.live_state"] = state
+    return state

@@ -1,0 +1,208 @@
+// Agent console: live screen pop over Server-Sent Events. Every value from the server is
+// written with textContent (never innerHTML), so customer data cannot inject markup.
+(function () {
+  "use strict";
+  const root = document.getElementById("console");
+  if (!root) return;
+  const T = JSON.parse(document.getElementById("strings").textContent);
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const agentId = root.dataset.agentId;
+  const $ = (id) => document.getElementById(id);
+  let currentCall = null;
+
+  function el(tag, text, cls) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+  function logLine(text) {
+    const item = el("li", new Date().toLocaleTimeString() + " " + text);
+    $("event-log").prepend(item);
+    while ($("event-log").children.length > 20) $("event-log").lastChild.remove();
+  }
+
+  function setConn(live) {
+    $("conn-status").textContent = live ? T.connected : T.disconnected;
+    $("conn-status").className = "conn " + (live ? "on" : "off");
+  }
+
+  async function api(method, url, body) {
+    const res = await fetch(url, {
+      method, credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json"},
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    return {ok: res.ok, status: res.status, data};
+  }
+
+  // -- the card -------------------------------------------------------------------------
+  function renderCustomer(c) {
+    $("card-name").textContent = c.name || T.unknown_caller;
+    $("card-vip").hidden = String(c.tier || "").toLowerCase() !== "vip";
+    $("card-tier").textContent = c.tier || "-";
+    if (c.language) $("card-language").textContent = c.language;
+    const tags = $("card-tags"); clear(tags);
+    (c.tags || []).forEach((t) => tags.appendChild(el("span", t, "tag")));
+    const fields = $("card-fields"); clear(fields);
+    Object.entries(c.fields || {}).forEach(([k, v]) => {
+      fields.appendChild(el("dt", k));
+      fields.appendChild(el("dd", typeof v === "object" ? JSON.stringify(v) : v));
+    });
+    if (c.open_tickets) {
+      const ul = $("card-tickets"); clear(ul);
+      if (!c.open_tickets.length) ul.appendChild(el("li", T.none));
+      c.open_tickets.forEach((t) => ul.appendChild(el("li", "#" + t.id + " " + t.subject)));
+    }
+    if (c.last_calls) {
+      const ul = $("card-calls"); clear(ul);
+      if (!c.last_calls.length) ul.appendChild(el("li", T.none));
+      c.last_calls.forEach((call) => {
+        const when = call.at ? new Date(call.at * 1000).toLocaleString() : "";
+        const parts = [when, call.outcome || "", call.disposition ? "· " + call.disposition : "",
+                       call.note ? "· " + call.note : ""];
+        ul.appendChild(el("li", parts.join(" ").trim()));
+      });
+    }
+  }
+
+  function showOffer(msg) {
+    currentCall = msg;
+    $("idle-hint").hidden = true;
+    $("quick-create").hidden = true;
+    $("card").hidden = false;
+    $("card-number").textContent = msg.caller || "";
+    $("card-language").textContent = msg.language || "";
+    $("card-queue").textContent = msg.queue || "";
+    $("card-wait").textContent = (Number(msg.wait_s) || 0).toFixed(0) + " " + T.seconds;
+    const ivr = $("card-ivr"); clear(ivr);
+    (msg.ivr_path || []).forEach((step, i) => {
+      if (i) ivr.appendChild(document.createTextNode(" → "));
+      ivr.appendChild(el("code", step));
+    });
+    ["card-tickets", "card-calls", "card-fields", "card-tags"].forEach((id) => clear($(id)));
+    banner(T.incoming + (msg.partial ? " · " + T.partial : ""));
+    if (msg.customer) {
+      renderCustomer(msg.customer);
+    } else {
+      $("card-name").textContent = T.unknown_caller;
+      $("card-vip").hidden = true;
+      $("card-tier").textContent = "-";
+    }
+    enrich(msg);
+  }
+
+  async function enrich(msg) {
+    const caller = msg.caller || "";
+    if (!caller || caller === "anonymous" || caller[0] !== "+") return;
+    const url = root.dataset.customerUrl.replace("NUMBER", encodeURIComponent(caller));
+    const res = await api("GET", url);
+    if (currentCall !== msg) return;   // a newer pop arrived meanwhile
+    if (res.ok && res.data && res.data.customer) renderCustomer(res.data.customer);
+    else if (res.status === 404 && !msg.customer) showQuickCreate(res.data && res.data.number || caller);
+  }
+
+  function showQuickCreate(number) {
+    $("card").hidden = false;
+    $("quick-create").hidden = false;
+    $("qc-number").value = number;
+    $("qc-name").value = "";
+  }
+
+  function banner(text) {
+    $("call-banner").hidden = false;
+    $("call-banner").textContent = text;
+  }
+
+  // -- attention when the tab is in the background ----------------------------------
+  function beep() {
+    try {
+      const ctx = new (window.AudioContext || window.webkitAudioContext)();
+      const osc = ctx.createOscillator(); const gain = ctx.createGain();
+      osc.frequency.value = 880; gain.gain.value = 0.1;
+      osc.connect(gain); gain.connect(ctx.destination);
+      osc.start(); osc.stop(ctx.currentTime + 0.25);
+      osc.onended = () => ctx.close();
+    } catch (e) { /* no audio device: the notification still shows */ }
+  }
+
+  function notify(msg) {
+    if (!document.hidden) return;
+    beep();
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    const who = (msg.customer && msg.customer.name) || msg.caller || T.unknown_caller;
+    // The tag collapses the same pop from several tabs into one notification.
+    const n = new Notification(T.incoming, {body: who + (msg.queue ? " · " + msg.queue : ""), tag: "pop-" + msg.call_id});
+    n.onclick = () => { window.focus(); n.close(); };
+  }
+
+  // -- events -------------------------------------------------------------------------
+  function handle(msg) {
+    switch (msg.type) {
+      case "ready": setConn(true); break;
+      case "conn": setConn(msg.live); break;
+      case "offer": showOffer(msg); notify(msg); logLine(T.incoming + " " + (msg.caller || "")); break;
+      case "answered": banner(T.answered); logLine(T.answered); break;
+      case "ended": banner(T.ended); logLine(T.ended); break;
+      case "missed": banner(T.missed); logLine(T.missed); break;
+      case "state": $("agent-state").textContent = msg.state + (msg.reason ? " (" + msg.reason + ")" : ""); break;
+      default: break;
+    }
+  }
+
+  // One tab holds the EventSource (browsers allow few connections per host) and relays to
+  // the others over a BroadcastChannel; when it closes, another tab takes the lock.
+  const channel = ("BroadcastChannel" in window) ? new BroadcastChannel("hotline-" + agentId) : null;
+  if (channel) channel.onmessage = (e) => handle(e.data);
+
+  function openStream() {
+    const es = new EventSource(root.dataset.eventsUrl);
+    const relay = (msg) => { handle(msg); if (channel) channel.postMessage(msg); };
+    es.addEventListener("ready", () => relay({type: "conn", live: true}));
+    es.onmessage = (e) => { try { relay(JSON.parse(e.data)); } catch (err) { /* not JSON: ignore */ } };
+    es.onerror = () => relay({type: "conn", live: false});   // EventSource reconnects with Last-Event-ID
+    return es;
+  }
+
+  if (navigator.locks && channel) {
+    navigator.locks.request("hotline-sse-" + agentId, () => {
+      openStream();
+      return new Promise(() => {});   // hold the lock while this tab lives
+    });
+    setConn(false);
+  } else {
+    openStream();
+  }
+
+  // -- controls -----------------------------------------------------------------------
+  document.querySelectorAll("button.state").forEach((btn) => btn.addEventListener("click", async () => {
+    const body = {state: btn.dataset.state};
+    if (body.state === "break") body.reason = $("break-reason").value;
+    const res = await api("POST", root.dataset.stateUrl, body);
+    if (res.ok) handle(res.data); else logLine(T.error + ": " + ((res.data && res.data.error) || res.status));
+  }));
+
+  $("btn-notify").addEventListener("click", () => {
+    if ("Notification" in window) Notification.requestPermission();
+  });
+
+  $("quick-create").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const res = await api("POST", root.dataset.customersUrl, {number: $("qc-number").value, name: $("qc-name").value});
+    if (res.ok) { $("quick-create").hidden = true; renderCustomer(res.data.customer); logLine(T.saved); }
+    else logLine(T.error + ": " + ((res.data && res.data.error) || res.status));
+  });
+
+  $("disposition-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!currentCall) return;
+    const url = "/api/calls/" + encodeURIComponent(currentCall.call_id) + "/disposition";
+    const res = await api("POST", url, {disposition: $("disposition").value, note: $("disposition-note").value});
+    logLine(res.ok ? T.saved : T.error + ": " + ((res.data && res.data.error) || res.status));
+  });
+})();
