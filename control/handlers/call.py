@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import gevent
@@ -57,7 +58,12 @@ class CallSession:
         try:
             channel.execute("answer")
             self._identify()
-            FlowRunner(self).run()
+            direct = data.get("variable_hotline_queue")
+            if direct:  # a transfer to a queue: skip the IVR, keep the caller's card
+                self.call.ivr_path = [f"transferred to queue {direct}"]
+                self.wait_in_queue(SimpleNamespace(queue=direct, requirements=(), priority=0, language=None))
+            else:
+                FlowRunner(self).run()
             if self.call.state == CallState.CONNECTED:
                 channel.hungup.wait()
         except (ChannelGone, AppTimeout):

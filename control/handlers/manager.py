@@ -147,6 +147,18 @@ class Manager:
                           supervisor=data.get("supervisor", ""))
             except (SuperviseError, KeyError) as exc:
                 log.warning("supervise request refused: %s", exc)
+        elif data.get("type") == "call_action":
+            from control.handlers.call_actions import ActionRefused, carry_out
+
+            if not self._owns(data.get("call_id", "")):
+                return
+            try:
+                reply = carry_out(self.deps, data)
+            except ActionRefused as exc:
+                reply = f"-ERR {exc}"
+            self.deps.publisher.publish("wallboard", {"type": "call_action", "action": data.get("action"),
+                                                      "call_id": data.get("call_id"), "by": data.get("by"),
+                                                      "result": reply.strip()[:200]})
         elif data.get("from") != self.deps.controller_id:
             self._dirty.set()
 
