@@ -56,6 +56,12 @@ class CallSession:
             return
         self._start(data)
         try:
+            resumed = self._resume()
+            if resumed is not None:
+                self.wait_in_queue(resumed)
+                if self.call.state == CallState.CONNECTED:
+                    channel.hungup.wait()
+                return
             channel.execute("answer")
             self._identify()
             direct = data.get("variable_hotline_queue")
@@ -88,6 +94,20 @@ class CallSession:
         self.channel.register_handle("CHANNEL_HANGUP", self._on_hangup)
         self.deps.publisher.publish("wallboard", {"type": "call_started", "call_id": self.call.id,
                                                   "caller": self.call.caller, "did": self.call.did})
+
+    def _resume(self):
+        """A call already waiting in Redis reconnects after its controller died (the dialplan runs
+        ``socket`` again): take it over and keep its place in line instead of starting afresh."""
+        live = self.deps.store.get_call(self.call.id)
+        if live is None or live.state not in (CallState.QUEUED, CallState.OFFERING):
+            return None
+        live.controller_id = self.deps.controller_id
+        self.call = live
+        self.queued = True
+        self.deps.store.put_call(live)
+        log.info("resuming call %s in queue %s after a controller change", live.id, live.queue)
+        return SimpleNamespace(queue=live.queue, requirements=[(r.skill, r.min_level) for r in live.requirements],
+                               priority=live.priority, language=live.language)
 
     def _on_hangup(self, event) -> None:
         self.hangup_cause = event.headers.get("Hangup-Cause")

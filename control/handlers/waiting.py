@@ -67,7 +67,8 @@ class QueueWait:
         if call.entered_at is None:
             call.entered_at = now
         call.ivr_path = list(call.ivr_path)
-        call.state = CallState.QUEUED
+        if call.state != CallState.OFFERING:  # a resumed call may have an agent ringing already
+            call.state = CallState.QUEUED
         self.deps.store.put_call(call)
         self.deps.store.record_arrival(queue.name, now)
         self.session.manager.trigger(broadcast=True)
