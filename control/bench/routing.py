@@ -71,6 +71,7 @@ def run_in_process(queues, agents, calls, skills, n: int, seed: int) -> tuple[di
     for c in calls:
         router.add_call(c)
     now, next_id, samples = 1000.0, len(calls), []
+    by_kind: dict[str, list[float]] = {"agent_freed": [], "call_arrived": []}
     busy = list(agents)
     for k in range(n):
         now += 0.01
@@ -81,6 +82,7 @@ def run_in_process(queues, agents, calls, skills, n: int, seed: int) -> tuple[di
             t0 = time.perf_counter()
             d = router.best_call_for(agent.id, now)
             samples.append(time.perf_counter() - t0)
+            by_kind["agent_freed"].append(samples[-1])
             router.remove_agent(agent.id)
             agent.state = AgentState.ON_CALL
         else:            # a call arrives while 200 agents are available: best agent for it
@@ -94,6 +96,7 @@ def run_in_process(queues, agents, calls, skills, n: int, seed: int) -> tuple[di
             t0 = time.perf_counter()
             d = router.best_agent_for(call.id, now)
             samples.append(time.perf_counter() - t0)
+            by_kind["call_arrived"].append(samples[-1])
             if d is not None:
                 router.commit(d)
                 continue
@@ -101,7 +104,7 @@ def run_in_process(queues, agents, calls, skills, n: int, seed: int) -> tuple[di
             router.remove_call(d.call_id)
             router.add_call(new_call(rng, next_id, skills, now))
             next_id += 1
-    return summary(samples), router
+    return {**summary(samples), "by_kind": {k: summary(v) for k, v in by_kind.items()}}, router
 
 
 def run_batch(queues, agents, calls) -> dict:
@@ -193,6 +196,9 @@ def main(argv: list[str]) -> int:
         if mode in result:
             r = result[mode]
             print(f"{mode:<12} {r['decisions_per_s']:>12.1f} {r['p50_ms']:>9.4f} {r['p99_ms']:>9.4f} {r['samples']:>8}")
+            for kind, k in r.get("by_kind", {}).items():
+                print(f"  {kind:<10} {k['decisions_per_s']:>12.1f} {k['p50_ms']:>9.4f} {k['p99_ms']:>9.4f} "
+                      f"{k['samples']:>8}")
     b = result["batch_decide"]
     print(f"decide() on the full snapshot (all agents free): {b['decisions']} decisions in {b['seconds']} s "
           f"= {b['decisions_per_s']}/s")

@@ -1,11 +1,9 @@
 """Indexed routing state: waiting calls bucketed, available agents indexed by queue and skill.
 
-A bucket holds calls that route identically: same routing queue, same base
-requirements, same base priority, same widened queues, same VIP flag. Inside a
-bucket calls are ordered by (entered_at, seq), so the head is both the call to
-serve first and the most relaxed one: if the head has no candidate agent, no
-other call in the bucket has one either. That keeps each decision proportional
-to the number of buckets and candidate agents, not to the number of waiting calls.
+Calls that route identically and age alike share a bucket, ordered so that its head is both
+the call to serve first and the most relaxed one (see buckets.py). That keeps each decision
+proportional to the number of buckets and candidate agents, not to the number of waiting
+calls; a freed agent only visits the buckets filed under its own queues and skills.
 
 Offer order for an agent in several queues (``offer_order``):
 - "priority" (default): the call with the highest effective priority across the
@@ -21,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from control.domain import priority as prio
+from control.domain.buckets import Bucket, BucketIndex
 from control.domain.models import Agent, AgentState, Call
 from control.domain.queue_config import QueueConfig
 from control.domain.skills import Reqs, base_requirements, relax_stage, relaxed
@@ -38,22 +37,6 @@ class Decision:
     explanation: dict[str, Any] = field(default_factory=dict)
 
 
-class _Bucket:
-    __slots__ = ("key", "queue", "reqs", "base", "serving", "vip", "heap", "_relaxed", "loosest")
-
-    def __init__(self, key, queue: str, reqs: Reqs, base: int, serving: tuple[str, ...], vip: bool):
-        self.key, self.queue, self.reqs, self.base, self.serving, self.vip = key, queue, reqs, base, serving, vip
-        self.heap: list[tuple[float, int, str]] = []
-        self._relaxed: dict[int, Reqs] = {}
-        self.loosest: Reqs = reqs     # after every relax step: an agent failing these never qualifies
-
-    def reqs_at(self, queue: QueueConfig | None, stage: int) -> Reqs:
-        got = self._relaxed.get(stage)
-        if got is None:
-            got = self._relaxed[stage] = relaxed(self.reqs, queue, stage) if queue else self.reqs
-        return got
-
-
 class Router:
     def __init__(self, queues: dict[str, QueueConfig], rng: random.Random | None = None,
                  offer_order: str = "priority"):
@@ -64,11 +47,12 @@ class Router:
         self.offer_order = offer_order
         self.calls: dict[str, Call] = {}
         self._call_bucket: dict[str, tuple] = {}
-        self.buckets: dict[tuple, _Bucket] = {}
-        self._serving: dict[str, set[tuple]] = {}
+        self._entry: dict[str, tuple] = {}                   # the call's live heap entry; others are stale
+        self.buckets: dict[tuple, Bucket] = {}
         self.agents: dict[str, Agent] = {}                    # available agents only
         self._by_queue: dict[str, set[str]] = {}
         self._by_skill: dict[str, dict[str, int]] = {}
+        self._index = BucketIndex(lambda skill: len(self._by_skill.get(skill, ())))
 
     # -- index maintenance ---------------------------------------------------------
     def add_call(self, call: Call) -> None:
@@ -81,23 +65,22 @@ class Router:
                                                                           for r in call.requirements))
         serving = tuple(dict.fromkeys([q for q in [rq, *call.extra_queues] if q]))
         vip = prio.is_vip(call, home)
-        key = (rq, reqs, prio.base_priority(call, home), serving, vip)
+        aging = (home.aging_every_s, home.aging_step) if home is not None and home.aging_every_s > 0 else (0, 0)
+        key = (rq, reqs, prio.base_priority(call, home), serving, vip, aging)
         bucket = self.buckets.get(key)
         if bucket is None:
-            bucket = self.buckets[key] = _Bucket(key, rq, reqs, key[2], serving, vip)
-            if queue is not None and queue.relax:
-                bucket.loosest = relaxed(reqs, queue, len(queue.relax))
-            for q in serving:
-                self._serving.setdefault(q, set()).add(key)
-        entered = call.entered_at if call.entered_at is not None else 0.0
-        heapq.heappush(bucket.heap, (entered, call.seq, call.id))
+            loosest = relaxed(reqs, queue, len(queue.relax)) if queue is not None and queue.relax else reqs
+            bucket = self.buckets[key] = Bucket(key, rq, reqs, key[2], serving, vip, aging, loosest)
+            self._index.add(bucket)
+        self._entry[call.id] = bucket.push(call.entered_at, call.seq, call.id)
         self.calls[call.id] = call
-        self._call_bucket[call.id] = key
+        self._call_bucket[call.id] = bucket.key
 
     def remove_call(self, call_id: str) -> None:
         # lazy: the heap entry is dropped when it reaches the head
         self.calls.pop(call_id, None)
         self._call_bucket.pop(call_id, None)
+        self._entry.pop(call_id, None)
 
     def add_agent(self, agent: Agent) -> None:
         self.remove_agent(agent.id)
@@ -124,24 +107,23 @@ class Router:
             self.remove_agent(agent_id)
 
     # -- lookups ---------------------------------------------------------------------
-    def _head(self, bucket: _Bucket) -> Call | None:
-        heap = bucket.heap
+    def _head(self, bucket: Bucket) -> Call | None:
+        heap, live = bucket.heap, self._entry
         while heap:
-            call_id = heap[0][2]
-            if self._call_bucket.get(call_id) == bucket.key:
-                return self.calls[call_id]
+            entry = heap[0]
+            if live.get(entry[2]) is entry:
+                return self.calls[entry[2]]
             heapq.heappop(heap)
-        self.buckets.pop(bucket.key, None)
-        for q in bucket.serving:
-            self._serving.get(q, set()).discard(bucket.key)
+        if self.buckets.pop(bucket.key, None) is not None:
+            self._index.discard(bucket)
         return None
 
-    def _reqs_for(self, bucket: _Bucket, call: Call, now: float) -> tuple[Reqs, int]:
+    def _reqs_for(self, bucket: Bucket, call: Call, now: float) -> tuple[Reqs, int]:
         queue = self.queues.get(bucket.queue) if bucket.queue else None
         stage = relax_stage(queue, call.wait_s(now)) if queue else 0
         return bucket.reqs_at(queue, stage), stage
 
-    def _candidates(self, bucket: _Bucket, reqs: Reqs) -> list[Agent]:
+    def _candidates(self, bucket: Bucket, reqs: Reqs) -> list[Agent]:
         pools = [self._by_queue.get(q, ()) for q in bucket.serving]
         if len(pools) == 1:
             pool = pools[0]
@@ -173,16 +155,15 @@ class Router:
                     return seniors
         return found
 
-    def _call_key(self, call: Call, bucket: _Bucket, now: float) -> tuple:
-        queue = self.queues.get(call.queue) if call.queue else None
-        key = prio.order_key(call, queue, now)
+    def _call_key(self, call: Call, bucket: Bucket, now: float) -> tuple:
+        key = bucket.order_key(call, now)
         if self.offer_order == "queue-priority":
             routing = self.queues.get(bucket.queue) if bucket.queue else None
             return (-(routing.priority if routing else 0), *key)
         return key
 
     # -- decisions -------------------------------------------------------------------
-    def _decide_bucket(self, bucket: _Bucket, call: Call, now: float) -> Decision | None:
+    def _decide_bucket(self, bucket: Bucket, call: Call, now: float) -> Decision | None:
         reqs, stage = self._reqs_for(bucket, call, now)
         candidates = self._candidates(bucket, reqs)
         if not candidates:
@@ -232,24 +213,22 @@ class Router:
             return None
         best, best_key = None, None
         skills = agent.skills
+        agent_order = self.offer_order == "agent-order"
         for rank, q in enumerate(agent.queues):
-            for key in list(self._serving.get(q, ())):
-                bucket = self.buckets.get(key)
-                if bucket is None:
-                    continue
-                if not all(skills.get(s, 0) >= m for s, m in bucket.loosest):
-                    continue
-                call = self._head(bucket)
-                if call is None:
-                    continue
-                reqs, _ = self._reqs_for(bucket, call, now)
-                if reqs is not bucket.loosest and not all(skills.get(s, 0) >= m for s, m in reqs):
-                    continue
-                k = self._call_key(call, bucket, now)
-                if self.offer_order == "agent-order":
-                    k = (rank, *k)
-                if best_key is None or k < best_key:
-                    best, best_key = (bucket, call), k
+            for group in self._index.servable(q, skills):
+                for key in tuple(group.keys):
+                    bucket = self.buckets.get(key)
+                    call = self._head(bucket) if bucket is not None else None
+                    if call is None:
+                        continue
+                    reqs, _ = self._reqs_for(bucket, call, now)
+                    if reqs is not bucket.loosest and not all(skills.get(s, 0) >= m for s, m in reqs):
+                        continue
+                    k = self._call_key(call, bucket, now)
+                    if agent_order:
+                        k = (rank, *k)
+                    if best_key is None or k < best_key:
+                        best, best_key = (bucket, call), k
         if best is None:
             return None
         bucket, call = best
