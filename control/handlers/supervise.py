@@ -1,11 +1,13 @@
 """Supervisor listen / whisper / barge: ring the supervisor's phone into FreeSWITCH's eavesdrop.
 
-Modes map onto what FreeSWITCH does (checked against recorded sessions):
+Modes map onto what FreeSWITCH does (switch_ivr_async.c, eavesdrop on the agent's leg):
 listen  → ``&eavesdrop(<agent leg>)``
-whisper → the same with ``eavesdrop_whisper_aleg=true`` (the agent hears the supervisor, the caller does not)
+whisper → the same with ``eavesdrop_whisper_bleg=true``: the supervisor is mixed into what is
+          written to the agent's phone, so the agent hears it and the caller does not
+          (``_aleg`` would mix into what the agent's phone sends, i.e. to the caller)
 barge   → ``&three_way(<agent leg>)``
-During eavesdrop the supervisor switches mode with DTMF 1 (whisper to the agent), 2 (to the caller),
-3 (three-way) and 0 (back to listen); those keys are FreeSWITCH's own.
+During eavesdrop the supervisor changes mode with DTMF 2 (talk to the agent), 1 (talk to the
+caller), 3 (three-way) and 0 (back to listening); those keys are FreeSWITCH's own.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def supervise(deps, supervisor_extension: str, agent_id: str, mode: str, supervi
     sup_leg = str(uuid.uuid4())
     variables = [f"origination_uuid={sup_leg}", f"hotline_supervise={mode}", f"hotline_call={agent.call_id}"]
     if mode == "whisper":
-        variables.append("eavesdrop_whisper_aleg=true")
+        variables.append("eavesdrop_whisper_bleg=true")
     app = "three_way" if mode == "barge" else "eavesdrop"
     dial = actions.dial_string(deps.config.agent_dial_string, supervisor_extension, deps.config.sip_domain)
     job = deps.switch.bgapi(f"originate {{{','.join(variables)}}}{dial} &{app}({leg[0]})")

@@ -31,7 +31,8 @@ def test_modes_map_to_eavesdrop_and_three_way(deps, mode, app, whisper):
     command = deps.switch.commands[-1]
     assert command.startswith("bgapi originate {origination_uuid=")
     assert command.endswith(f"user/2001 &{app}({leg})")
-    assert ("eavesdrop_whisper_aleg=true" in command) is whisper
+    assert ("eavesdrop_whisper_bleg=true" in command) is whisper
+    assert "eavesdrop_whisper_aleg" not in command
     assert deps.publisher.of("wallboard", "supervise")[0]["supervisor"] == "sue"
     assert result["mode"] == mode
 
