@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import gevent
+import gevent.event
 import gevent.queue
 
 from control.domain.models import AgentState, Call, CallState, Outcome
@@ -44,6 +45,8 @@ class CallSession:
         self.agent_id: str | None = None
         self.hangup_cause: str | None = None
         self.queued = False
+        self.segment = 0
+        self.done = gevent.event.Event()  # set when the caller leaves us without hanging up (transfer)
 
     # -- the call's life ------------------------------------------------------
     def run(self) -> None:
@@ -54,13 +57,17 @@ class CallSession:
             channel.command("linger")
         except ChannelGone:
             return
+        if data.get("variable_hotline_feature"):
+            from control.handlers.features import handle_feature
+
+            handle_feature(self.deps, self.manager, channel, data)
+            return
         self._start(data)
         try:
             resumed = self._resume()
             if resumed is not None:
                 self.wait_in_queue(resumed)
-                if self.call.state == CallState.CONNECTED:
-                    channel.hungup.wait()
+                self._wait_for_end()
                 return
             channel.execute("answer")
             self._identify()
@@ -70,8 +77,7 @@ class CallSession:
                 self.wait_in_queue(SimpleNamespace(queue=direct, requirements=(), priority=0, language=None))
             else:
                 FlowRunner(self).run()
-            if self.call.state == CallState.CONNECTED:
-                channel.hungup.wait()
+            self._wait_for_end()
         except (ChannelGone, AppTimeout):
             pass
         except Exception:  # a bug in one call must not leave state behind
@@ -80,15 +86,27 @@ class CallSession:
         finally:
             self.finish()
 
+    def _wait_for_end(self) -> None:
+        if self.call.state == CallState.CONNECTED:
+            gevent.wait([self.channel.hungup, self.done], count=1)
+
+    def transferred(self) -> None:
+        """The console moved the caller elsewhere; this segment of the call is over."""
+        self.call.outcome = Outcome.TRANSFERRED
+        self.done.set()
+
     def _start(self, data: dict[str, str]) -> None:
         cfg, now = self.deps.config, self.deps.now()
+        self.segment = int(data.get("variable_hotline_segment") or 0)
         self.call = Call(
             id=data.get("Unique-ID") or self.channel.uuid,
             caller=normalize(data.get("Caller-Caller-ID-Number"), cfg.default_region),
-            did=normalize(data.get("Caller-Destination-Number"), cfg.default_region),
+            did=normalize(data.get("variable_hotline_did") or data.get("Caller-Destination-Number"),
+                          cfg.default_region),
             created_at=now, controller_id=self.deps.controller_id,
-            vars={"caller_name": data.get("Caller-Caller-ID-Name", "")},
+            vars={"caller_name": data.get("Caller-Caller-ID-Name", ""), "segment": self.segment},
         )
+        self.manager.sessions[self.call.id] = self
         self.channel.register_handle("DTMF", lambda e: self.inbox.put(("dtmf", e.headers.get("DTMF-Digit", ""))))
         self.channel.register_handle("CHANNEL_BRIDGE", lambda e: self.inbox.put(("bridged", e.headers)))
         self.channel.register_handle("CHANNEL_HANGUP", self._on_hangup)
@@ -153,17 +171,21 @@ class CallSession:
             return
         now = deps.now()
         call.ended_at = now
+        if self.manager.sessions.get(call.id) is self:
+            del self.manager.sessions[call.id]
         try:
             self._release_agent(now)
         finally:
             record = self._record(now)
             deps.offload(deps.records.write, record)
-            deps.jobs.enqueue("worker.wrapup.finalize_call", call.id, job_id=f"wrapup-{call.id}")
+            deps.jobs.enqueue("worker.wrapup.finalize_call", record["call_id"], job_id=f"wrapup-{record['call_id']}")
             deps.publisher.publish("wallboard", {"type": "call_ended", "call_id": call.id,
                                                  "outcome": record["outcome"], "agent_id": self.agent_id})
 
     def _release_agent(self, now: float) -> None:
         deps, call = self.deps, self.call
+        if self.done.is_set():
+            return  # transferred: call_actions already released the agent; the next segment owns the call
         live = deps.store.get_call(call.id)
         if call.state == CallState.CONNECTED and self.agent_id:
             queue = deps.queues.current().get(call.queue)
@@ -195,7 +217,7 @@ class CallSession:
         talk = (now - call.answered_at) if call.answered_at else 0.0
         wait_end = call.answered_at or now
         return {
-            "call_id": call.id, "caller": call.caller, "did": call.did, "customer_id": call.customer_id,
+            "call_id": call.id if not self.segment else f"{call.id}:{self.segment}", "caller": call.caller, "did": call.did, "customer_id": call.customer_id,
             "queue": call.queue, "agent_id": self.agent_id, "ivr_path": list(call.ivr_path),
             "entered_at": call.entered_at, "offered_at": offered[0] if offered else None,
             "answered_at": call.answered_at, "ended_at": now,

@@ -57,6 +57,15 @@ def _transfer(deps, call, message: dict) -> str:
         destination, context = target, "public-outbound"
     deps.call_log.append(call.id, "explanations", {"kind": "transfer", "to": kind, "target": target,
                                                     "by": message.get("by"), "at": deps.now()})
+    # Free the agent before the caller comes back as a new segment of the same call (same channel
+    # uuid), so that segment starts from a clean queue entry.
+    if call.agent_id:
+        from control.domain.models import AgentState
+
+        deps.store.release(call.id, call.agent_id, AgentState.WRAP_UP, deps.now(), requeue_call=False)
+    # The transferred caller reconnects as a new segment of the same call (same channel uuid).
+    deps.switch.api(f"uuid_setvar {call.id} hotline_did {call.did}")
+    deps.switch.api(f"uuid_setvar {call.id} hotline_segment {int(call.vars.get('segment', 0)) + 1}")
     reply = deps.switch.api(f"uuid_transfer {call.id} {destination} XML {context}")
     leg = offers.current_leg(deps.call_log, call.id)
     if leg is not None and reply.startswith("+OK"):

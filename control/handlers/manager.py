@@ -34,6 +34,7 @@ class Manager:
         self.rng = random.Random()
         self.running = False
         self._snapshot: tuple[float, list, list] | None = None
+        self.sessions: dict[str, object] = {}   # call id -> local CallSession (callers whose socket we hold)
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
@@ -152,10 +153,17 @@ class Manager:
 
             if not self._owns(data.get("call_id", "")):
                 return
+            before = self.deps.store.get_call(data.get("call_id", ""))
             try:
                 reply = carry_out(self.deps, data)
             except ActionRefused as exc:
                 reply = f"-ERR {exc}"
+            session = self.sessions.get(data.get("call_id", ""))
+            if data.get("action") == "transfer" and reply.startswith("+OK"):
+                if session is not None:
+                    session.transferred()
+                if before is not None and before.agent_id:
+                    self.start_wrap_up(before.agent_id, self.deps.config.wrap_up_s)
             self.deps.publisher.publish("wallboard", {"type": "call_action", "action": data.get("action"),
                                                       "call_id": data.get("call_id"), "by": data.get("by"),
                                                       "result": reply.strip()[:200]})

@@ -35,9 +35,12 @@ def deps():
 ])
 def test_actions_map_to_switch_commands(deps, message, command):
     carry_out(deps, {"call_id": "c1", **message})
-    assert deps.switch.commands[0] == command
     if message["action"] == "transfer":
-        assert deps.switch.commands[1] == f"uuid_kill {actions.agent_leg_uuid('c1', 'alice', 0)} NORMAL_CLEARING"
+        assert deps.switch.commands[:2] == ["uuid_setvar c1 hotline_did +2", "uuid_setvar c1 hotline_segment 1"]
+        assert deps.switch.commands[2] == command
+        assert deps.switch.commands[3] == f"uuid_kill {actions.agent_leg_uuid('c1', 'alice', 0)} NORMAL_CLEARING"
+    else:
+        assert deps.switch.commands == [command]
 
 
 @pytest.mark.parametrize("message", [
@@ -55,3 +58,21 @@ def test_bad_requests_are_refused(deps, message):
 def test_manager_reports_the_result_on_the_wallboard(deps):
     Manager(deps).on_control({"type": "call_action", "action": "hold", "call_id": "c1", "by": "alice"})
     assert deps.publisher.of("wallboard", "call_action")[0]["result"] == "+OK"
+
+
+def test_transfer_frees_the_agent_into_wrap_up_and_ends_the_local_segment(deps):
+    class Session:
+        ended = False
+
+        def transferred(self):
+            self.ended = True
+
+    manager = Manager(deps)
+    session = manager.sessions["c1"] = Session()
+    manager.on_control({"type": "call_action", "action": "transfer", "call_id": "c1", "to": "queue",
+                        "target": "billing"})
+    assert session.ended
+    assert deps.store.get_agent("alice").state == AgentState.WRAP_UP
+    assert deps.store.get_call("c1") is None  # the next segment enters the queue afresh
+    assert "alice" in manager._wrapups
+    manager.stop()

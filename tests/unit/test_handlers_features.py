@@ -1,0 +1,68 @@
+"""Desk-phone feature codes change agent state or start monitoring, with a tone either way."""
+from __future__ import annotations
+
+from control.domain.models import Agent, AgentState, Call, CallState
+from control.domain.queue_config import QueueConfig
+from control.handlers import actions
+from control.handlers.features import ERROR_TONE, OK_TONE, handle_feature
+from control.handlers.manager import Manager
+from tests.handler_fakes import make_deps
+
+
+class FakeChannel:
+    def __init__(self):
+        self.apps: list[tuple[str, str | None]] = []
+
+    def execute(self, app, arg=None, wait=True, timeout=None):
+        self.apps.append((app, arg))
+        return {}
+
+
+def setup():
+    deps = make_deps({"support": QueueConfig(name="support")})
+    deps.store.put_agent(Agent(id="alice", extension="1001", queues=["support"]))
+    deps.store.put_agent(Agent(id="sue", extension="2001"))
+    return deps, Manager(deps)
+
+
+def test_login_then_break_then_logout_from_the_desk_phone():
+    deps, manager = setup()
+    for feature, state in (("login", AgentState.AVAILABLE), ("break", AgentState.BREAK),
+                           ("ready", AgentState.AVAILABLE), ("logout", AgentState.LOGGED_OUT)):
+        channel = FakeChannel()
+        assert handle_feature(deps, manager, channel, {"variable_hotline_feature": feature,
+                                                        "Caller-Caller-ID-Number": "1001"}) == "ok"
+        assert deps.store.get_agent("alice").state == state
+        assert channel.apps[0] == ("answer", None) and ("playback", OK_TONE) in channel.apps
+
+
+def test_unknown_phone_gets_the_error_tone():
+    deps, manager = setup()
+    channel = FakeChannel()
+    assert handle_feature(deps, manager, channel, {"variable_hotline_feature": "login",
+                                                    "Caller-Caller-ID-Number": "9999"}) == "unknown agent"
+    assert ("playback", ERROR_TONE) in channel.apps
+
+
+def test_whisper_on_an_extension_eavesdrops_the_agent_leg_toward_the_agent():
+    deps, manager = setup()
+    deps.store.set_agent_state("alice", AgentState.AVAILABLE, deps.now())
+    deps.store.put_call(Call(id="c1", caller="+1", did="+2", queue="support", state=CallState.QUEUED))
+    deps.store.reserve("c1", "alice", "test-ctl", 30, deps.now())
+    deps.call_log.append("c1", "offers", "alice")
+    channel = FakeChannel()
+    result = handle_feature(deps, manager, channel, {"variable_hotline_feature": "whisper",
+                                                      "variable_hotline_target": "1001",
+                                                      "Caller-Caller-ID-Number": "2001"})
+    assert result == "ok"
+    assert ("set", "eavesdrop_whisper_bleg=true") in channel.apps
+    assert ("eavesdrop", actions.agent_leg_uuid("c1", "alice", 0)) in channel.apps
+
+
+def test_listening_to_an_idle_extension_is_refused():
+    deps, manager = setup()
+    channel = FakeChannel()
+    result = handle_feature(deps, manager, channel, {"variable_hotline_feature": "listen",
+                                                      "variable_hotline_target": "1001",
+                                                      "Caller-Caller-ID-Number": "2001"})
+    assert "not on a call" in result and ("playback", ERROR_TONE) in channel.apps
