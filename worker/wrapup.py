@@ -2,7 +2,10 @@
 
 ``finalize_call`` is enqueued by the controller when a call ends (job id ``wrapup-<call id>``).
 It adds the call to the customer's history and marks the record finalised; the marker and the
-history entry are written in one transaction, so a retried job never doubles either.
+history entry are written in one transaction, so a retried job never doubles either. Then it
+fans out the other jobs (worker/fanout.py, deterministic job ids): archive the recording,
+ticket, post-call SMS, CRM write-back, one webhook delivery per active target. The fan-out runs
+on every rerun too, so a crash between the commit and the enqueue loses nothing.
 """
 from __future__ import annotations
 
@@ -11,21 +14,12 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from control.config import load_config
+from worker.runtime import RecordNotWrittenYet, load_call, sessions_from_config, settings_from_env
 
 log = logging.getLogger(__name__)
 
 FINALIZED = "call.finalized"
-
-
-class RecordNotWrittenYet(RuntimeError):
-    """The controller buffers records while the database is away; RQ retries the job later."""
-
-
-def _sessions():
-    from records.db import session_factory
-
-    return session_factory(load_config().database_url)
+__all__ = ["FINALIZED", "RecordNotWrittenYet", "finalize_call", "summary"]
 
 
 def summary(call) -> str:
@@ -37,21 +31,33 @@ def summary(call) -> str:
     return f"Call {call.outcome or 'ended'}{who}{queue}{talk}{disposition}"
 
 
-def finalize_call(call_id: str, sessions=None) -> str:
-    from records.models import AuditLog, Call, Interaction
+def finalize_call(call_id: str, sessions=None, queue=None, settings=None) -> str:
+    """``queue``: where to fan out (default: the RQ queue this job runs on; none outside RQ)."""
+    from records.models import AuditLog, Interaction
 
-    sessions = sessions or _sessions()
+    sessions = sessions or sessions_from_config()
+    result = "finalized"
     with sessions() as session, session.begin():
-        call = session.scalar(select(Call).where(Call.call_id == call_id))
-        if call is None:
-            raise RecordNotWrittenYet(call_id)
+        call = load_call(session, call_id)
         done = session.scalar(select(AuditLog).where(AuditLog.action == FINALIZED, AuditLog.target == call_id))
         if done is not None:
-            return "already finalized"
-        if call.customer_id is not None:
-            session.add(Interaction(customer_id=call.customer_id, channel="call", summary=summary(call),
-                                    at=call.ended_at or datetime.now(timezone.utc)))
-        session.add(AuditLog(who="worker", action=FINALIZED, target=call_id,
-                             details={"outcome": call.outcome, "queue": call.queue, "agent": call.agent_id}))
-    log.info("finalized call %s", call_id)
-    return "finalized"
+            result = "already finalized"
+        else:
+            if call.customer_id is not None:
+                session.add(Interaction(customer_id=call.customer_id, channel="call", summary=summary(call),
+                                        at=call.ended_at or datetime.now(timezone.utc)))
+            session.add(AuditLog(who="worker", action=FINALIZED, target=call_id,
+                                 details={"outcome": call.outcome, "queue": call.queue, "agent": call.agent_id}))
+    log.info("finalize %s: %s", call_id, result)
+    _fan_out(call, sessions, queue, settings)
+    return result
+
+
+def _fan_out(call, sessions, queue, settings) -> list[str]:
+    from worker.fanout import current_queue, fan_out
+    from worker.webhooks import active_target_ids
+
+    queue = queue or current_queue()
+    if queue is None:
+        return []
+    return fan_out(queue, call, active_target_ids(sessions), settings or settings_from_env())

@@ -1,0 +1,42 @@
+"""The agent state log the reports read (login, occupancy, idle and break time).
+
+The controller calls ``append(sessions, agent_id, state, reason, at)`` on every agent state
+change, including ``logged_out``; each row lasts until the agent's next row. ``at`` is a
+datetime or unix seconds (default now). Appending never updates earlier rows, so a late or
+repeated write at worst adds a zero-length segment.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from records.calls import to_datetime
+from records.models import utcnow
+from records.wrapup_models import AGENT_STATES, AgentStateChange
+
+
+def append(sessions, agent_id: str, state: str, reason: str | None = None, at: Any = None) -> None:
+    if state not in AGENT_STATES:
+        raise ValueError(f"unknown agent state {state!r}; one of {AGENT_STATES}")
+    when = to_datetime(at) or utcnow()
+    with sessions() as session, session.begin():
+        session.add(AgentStateChange(agent_id=agent_id, state=state, reason=reason, at=when))
+
+
+def read(sessions, start: datetime, end: datetime, agent_id: str | None = None) -> list[AgentStateChange]:
+    """Rows in [start, end) plus each agent's last row before ``start`` (the state it was in)."""
+    with sessions() as session:
+        query = select(AgentStateChange).where(AgentStateChange.at < end)
+        if agent_id is not None:
+            query = query.where(AgentStateChange.agent_id == agent_id)
+        rows = session.scalars(query.order_by(AgentStateChange.agent_id, AgentStateChange.at,
+                                              AgentStateChange.id)).all()
+    out, before = [], {}
+    for row in rows:
+        if row.at < start:
+            before[row.agent_id] = row
+        else:
+            out.append(row)
+    return sorted([*before.values(), *out], key=lambda r: (r.agent_id, r.at, r.id))

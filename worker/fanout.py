@@ -1,0 +1,78 @@
+"""Enqueue the follow-on wrap-up jobs of one call with deterministic job ids.
+
+RQ job ids may hold only letters, digits, ``_`` and ``-``; ``job_id`` keeps a call id that
+fits and hashes one that does not. An id already known to RQ (queued, running, finished within
+``result_ttl`` or failed) is not enqueued again; the jobs' effect keys catch anything later.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from rq import Queue, Retry
+
+from worker.settings import Settings
+
+SAFE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+JOBS = {
+    "archive": "worker.recordings.archive_recording",
+    "ticket": "worker.tickets.create_ticket",
+    "sms": "worker.sms.send_survey",
+    "crm": "worker.crm.write_summary",
+    "webhook": "worker.webhooks.deliver",
+}
+
+
+def job_id(kind: str, call_id: str, *extra) -> str:
+    part = call_id if SAFE.match(call_id) else hashlib.sha256(call_id.encode()).hexdigest()[:32]
+    return "-".join([kind, part, *(str(e) for e in extra)])
+
+
+def retry_policy(settings: Settings) -> Retry | None:
+    intervals = list(settings.retry_intervals)
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
+
+
+def enqueue(queue: Queue, func_path: str, *args, job_id: str, settings: Settings) -> bool:
+    if queue.fetch_job(job_id) is not None:
+        return False
+    queue.enqueue(func_path, *args, job_id=job_id, retry=retry_policy(settings),
+                  result_ttl=86400, failure_ttl=30 * 86400)
+    return True
+
+
+def current_queue() -> Queue | None:
+    from rq import get_current_job
+
+    job = get_current_job()
+    return Queue(job.origin, connection=job.connection) if job is not None else None
+
+
+def fan_out(queue: Queue, call, target_ids: list[int], settings: Settings) -> list[str]:
+    """The jobs that apply to this call; returns the ids newly enqueued."""
+    wanted = []
+    if call.recording_path:
+        wanted.append(("archive", ()))
+    wanted.append(("ticket", ()))
+    if settings.sms_provider:
+        wanted.append(("sms", ()))
+    if settings.crm_writeback_url:
+        wanted.append(("crm", ()))
+    wanted += [("webhook", (target,)) for target in target_ids]
+    done = []
+    for kind, extra in wanted:
+        jid = job_id(kind, call.call_id, *extra)
+        if enqueue(queue, JOBS[kind], call.call_id, *extra, job_id=jid, settings=settings):
+            done.append(jid)
+    return done
+
+
+def enqueue_ticket(queue: Queue, call_id: str, settings: Settings | None = None) -> bool:
+    """For the console after ``records.call_facts.mark_follow_up`` (finalize may have run already).
+
+    A distinct id per request: the ticket job's effect key still allows only one ticket.
+    """
+    import uuid
+
+    return enqueue(queue, JOBS["ticket"], call_id, job_id=job_id("ticket", call_id, uuid.uuid4().hex[:8]),
+                   settings=settings or Settings.from_env())
