@@ -65,6 +65,9 @@ DEFAULTS: dict[str, Any] = {
     "crm_url": "",
     "crm_timeout_ms": 300,
     "crm_cache_ttl_s": 300,
+    # YAML file declaring the CRM's endpoints and its field mapping to the card (e.g. value_level -> tier)
+    # plus the circuit breaker; empty means the built-in mapping (records/crm.py DEFAULT_MAPPING).
+    "crm_mapping_file": "",
     # Default region for normalising caller numbers to E.164.
     "default_region": "US",
     # Business time zone for reports and business-hours branches.

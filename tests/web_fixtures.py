@@ -25,6 +25,7 @@ def seeded_sqlite(db_url: str) -> None:
     from records.db import make_engine, session_factory
     from records.models import Base
     from records.seed import seed
+    import records.card_models, records.wrapup_models  # noqa: E401,F401 - their tables join Base.metadata
 
     if "db" not in _TEMPLATE:
         path = Path(tempfile.mkdtemp(prefix="hotline-web-")) / "template.db"

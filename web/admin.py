@@ -1,7 +1,9 @@
-"""Admin pages: listings of users, agents (with skills) and queues."""
+"""Admin pages: listings of users, agents (with skills) and queues; customer CSV import; card layouts."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -39,3 +41,70 @@ def queues():
 def audit_log():
     rows = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(200)).all()
     return render_template("admin/audit.html", entries=rows)
+
+
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@role_required("admin")
+def import_customers_page():
+    from records.importer import import_customers
+    from web.audit import audit
+    from web.live import config
+
+    report, error = None, None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if request.content_length and request.content_length > MAX_UPLOAD + 10_000:
+            error = _("The file is larger than 5 MB.")
+        elif upload is None or not upload.filename:
+            error = _("Choose a CSV file.")
+        else:
+            try:
+                report = import_customers(db.session, upload.read(MAX_UPLOAD + 1)[:MAX_UPLOAD],
+                                          config().default_region)
+            except ValueError as exc:
+                db.session.rollback()
+                error = str(exc)
+            else:
+                audit("customer.import", f"file:{upload.filename[:100]}", created=report.created,
+                      updated=report.updated, merged=report.merged, rejected=len(report.rejected))
+                db.session.commit()
+    return render_template("admin/import.html", report=report, error=error), (400 if error else 200)
+
+
+@bp.route("/card", methods=["GET", "POST"])
+@role_required("admin")
+def card_layouts():
+    from records.card_models import CardLayout
+    from web import card_layout
+    from web.audit import audit
+    from web.queue_rules import queue_rules
+    from web.roles import LEVELS
+
+    error = None
+    if request.method == "POST":
+        role, queue = request.form.get("role", ""), request.form.get("queue", "").strip()[:64]
+        raw = [f.strip() for f in request.form.get("fields", "").replace(";", ",").split(",") if f.strip()]
+        if role not in LEVELS:
+            error = _("Unknown role.")
+        elif request.form.get("delete"):
+            if card_layout.remove(db.session, role, queue):
+                audit("card_layout.delete", f"card:{role}:{queue or '*'}")
+            db.session.commit()
+            return redirect(url_for("admin.card_layouts"))
+        else:
+            try:
+                row = card_layout.save(db.session, role, queue, raw, current_user.username)
+            except ValueError as exc:
+                error = str(exc)
+            else:
+                audit("card_layout.save", f"card:{role}:{queue or '*'}", fields=row.fields)
+                db.session.commit()
+                return redirect(url_for("admin.card_layouts"))
+    rows = db.session.scalars(select(CardLayout).order_by(CardLayout.role, CardLayout.queue)).all()
+    queues = sorted(set(queue_rules()) | set(db.session.scalars(select(Queue.name))))
+    return render_template("admin/card.html", layouts=rows, roles=list(LEVELS), queues=queues,
+                           fields=card_layout.FIELDS, default=card_layout.DEFAULT, error=error), \
+        (400 if error else 200)

@@ -5,11 +5,16 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from sqlalchemy import select
+
+from records.models import Agent, Queue
 from web import sse
+from web.card_layout import FIELDS as CARD_FIELDS, layouts_for_role
 from web.api import BREAK_REASONS
 from web.extensions import db
 from web.live import config, publisher, redis_client
 from web.masking import mask_message
+from web.queue_rules import queue_rules
 from web.roles import has_role, role_required
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -26,15 +31,27 @@ def js_strings() -> dict[str, str]:
         "saved": _("Saved"), "error": _("Something went wrong"), "answered": _("Call answered"),
         "ended": _("Call ended"), "missed": _("Missed offer"), "partial": _("Customer lookup timed out"),
         "state": _("State"), "number": _("Number"), "name": _("Name"), "disposition": _("Disposition"),
-        "save": _("Save"), "note": _("Note"),
+        "save": _("Save"), "note": _("Note"), "history": _("History"), "on_hold": _("On hold"),
+        "action_sent": _("Request sent"), "ticket_created": _("Ticket created"), "note_added": _("Note added"),
+        "follow_up_marked": _("Marked for follow-up"), "callback_scheduled": _("Callback scheduled"),
+        "wrap_up": _("Wrap-up"), "wrap_up_left": _("Wrap-up time left"), "disposition_required":
+        _("Choose a disposition before you finish"), "disposition_saved": _("Disposition saved"),
+        "no_articles": _("No suggested articles"), "channel_chat": _("Chat"), "channel_email": _("Email"),
+        "channel_call": _("Call"), "choose": _("Choose…"), "confirm_hangup": _("Hang up this call?"),
     }
 
 
 @bp.get("/")
 @role_required("agent")
 def console():
+    rules = queue_rules()
+    queues = sorted(set(rules) | set(db.session.scalars(select(Queue.name))))
+    agents = db.session.execute(select(Agent.id, Agent.name).order_by(Agent.position, Agent.id)).all()
+    setup = {"layouts": layouts_for_role(db.session, current_user.role), "fields": list(CARD_FIELDS),
+             "queues": {name: rules.get(name, {"dispositions": [], "required": False}) for name in queues}}
     return render_template("agent/console.html", strings=js_strings(), break_reasons=BREAK_REASONS,
-                           agent_id=current_user.agent_id or "")
+                           agent_id=current_user.agent_id or "", setup=setup, queues=queues,
+                           agents=[{"id": a.id, "name": a.name} for a in agents])
 
 
 @bp.get("/events")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timezone
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
@@ -15,6 +16,7 @@ from records.models import CHANNELS, Call, Customer, Interaction, Note, Ticket
 from web.audit import audit
 from web.extensions import db
 from web.masking import mask_customer, mask_message
+from web.queue_rules import queue_rules
 from web.roles import has_role, role_required
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -22,6 +24,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 BREAK_REASONS = ("lunch", "meeting", "training", "personal", "technical")
 AGENT_STATES = ("available", "break", "not_ready", "logged_out")
 MAX_TEXT = 5000
+HISTORY = 10
 E164 = re.compile(r"^\+[1-9]\d{5,14}$")
 
 
@@ -81,7 +84,23 @@ def get_customer(number: str):
     db.session.commit()
     if customer is None:
         return jsonify(found=False, number=e164), 404
-    return jsonify(found=True, customer=mask_customer(card(db.session, customer), current_user.role))
+    return jsonify(found=True, customer=mask_customer(with_history(customer), current_user.role))
+
+
+def unix(value) -> float | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()   # SQLite: naive UTC
+
+
+def with_history(customer: Customer) -> dict[str, Any]:
+    """The card plus the latest interactions from every channel (chat and email posted through this API)."""
+    result = card(db.session, customer)
+    rows = db.session.scalars(select(Interaction).where(Interaction.customer_id == customer.id)
+                              .order_by(Interaction.at.desc(), Interaction.id.desc()).limit(HISTORY)).all()
+    result["interactions"] = [{"id": i.id, "channel": i.channel, "summary": i.summary, "at": unix(i.at)}
+                              for i in rows]
+    return result
 
 
 @bp.post("/customers")
@@ -168,6 +187,10 @@ def set_disposition(call_id: str):
         # The console is usually faster than the call record; the writer keeps this disposition.
         row = Call(call_id=call_id, agent_id=current_user.agent_id, ivr_path=[], offers=[], explanations=[])
         db.session.add(row)
+    queue = row.queue or _text(data, "queue", 64, required=False)
+    allowed = queue_rules().get(queue or "", {}).get("dispositions") or []
+    if allowed and disposition not in allowed:
+        return _error(f"disposition must be one of {', '.join(allowed)}", 400)
     row.disposition = disposition
     note_text = _text(data, "note", MAX_TEXT, required=False)
     if note_text:
@@ -211,3 +234,7 @@ def set_agent_state():
     audit("agent.state", f"agent:{agent_id}", state=state, reason=reason)
     db.session.commit()
     return jsonify(mask_message(message, current_user.role))
+
+
+# The console's other routes join this blueprint (kept in their own modules to stay small).
+from web import api_calls, api_console  # noqa: E402,F401

@@ -59,7 +59,7 @@ def test_pop_shows_the_vip_card_with_ivr_path(browser, live_server, redis_client
     assert page.text_content("#card-ivr") == "menu:2 → billing"
     assert page.text_content("#card-queue") == "billing"
     # the full card (tickets, masked fields) is fetched from the API
-    page.wait_for_function("document.querySelectorAll('#card-tickets li').length == 2", timeout=10000)
+    page.wait_for_selector("#card-tickets li:nth-child(2)", timeout=10000)   # wait_for_function polls with eval: CSP
     assert "Invoice 2291 charged twice" in page.text_content("#card-tickets")
     assert "4111111111111111" not in page.text_content("#card-fields")
     assert errors == []
@@ -73,7 +73,7 @@ def test_hostile_name_is_shown_as_text(browser, live_server, redis_client, redis
         {"id": 99, "name": hostile, "tier": "gold", "tags": ["<b>x</b>"], "fields": {"<i>k</i>": "<u>v</u>"}},
         caller="+14155550177", call_id="call-2"))
     page.wait_for_selector("#card:not([hidden])", timeout=10000)
-    page.wait_for_function("document.getElementById('card-name').textContent.length > 10")
+    page.wait_for_selector("#card-name:not(:empty)", timeout=10000)
     assert page.text_content("#card-name") == hostile
     assert page.eval_on_selector("#card", "el => el.querySelectorAll('script, img, b, i, u').length") == 0
     assert page.evaluate("window.__pwned") is False
@@ -91,3 +91,61 @@ def test_unknown_caller_gets_a_prefilled_quick_create_form(browser, live_server,
     page.click("#quick-create button[type=submit]")
     page.wait_for_selector("#quick-create[hidden]", state="attached", timeout=10000)
     assert page.text_content("#card-name") == "New Person"
+
+
+def test_ticket_from_the_card_and_disposition_in_the_wrap_up_panel(browser, live_server, redis_client, redis_prefix,
+                                                                   redis_web_app):
+    from sqlalchemy import select
+
+    from records.models import Call, Ticket
+    from web.extensions import db
+
+    page, errors = console_page(browser, live_server)
+    publisher = RedisPublisher(redis_client, redis_prefix)
+    publisher.publish("agent:alice", offer({"id": 1, "name": "Ann Lee", "tier": "vip", "tags": [], "fields": {}},
+                                           call_id="call-wrap"))
+    page.wait_for_selector("#call-actions:not([hidden])", timeout=10000)
+    # (selectors, not wait_for_function: polling a string predicate is eval, which the page's CSP forbids)
+    page.wait_for_selector("#card-tickets li:nth-child(2)", timeout=10000)
+    # knowledge-base suggestions from the queue, the IVR path and the open tickets
+    page.wait_for_selector("#card-kb li button", timeout=10000)
+    assert page.text_content("#card-kb li button") == "Refund a double charge"
+    page.fill("#ticket-subject", "Refund the <b>second</b> charge")
+    page.click("#btn-ticket")
+    page.wait_for_selector("#card-tickets li:nth-child(3)", timeout=10000)
+    assert "Refund the <b>second</b> charge" in page.text_content("#card-tickets li.new")
+
+    publisher.publish("agent:alice", {"type": "ended", "call_id": "call-wrap", "wrap_up_s": 30, "ts": time.time()})
+    page.wait_for_selector("#wrapup:not([hidden])", timeout=10000)
+    assert "30" in page.text_content("#wrapup-countdown") or "29" in page.text_content("#wrapup-countdown")
+    assert page.is_hidden("#call-actions")
+    options = page.eval_on_selector_all("#wrapup-disposition option", "els => els.map(e => e.value)")
+    assert options == ["", "refund", "payment_plan", "explained"]
+    page.click("#wrapup-save")                       # billing requires a disposition
+    page.wait_for_selector("#wrapup-error:not([hidden])", timeout=5000)
+    page.select_option("#wrapup-disposition", "refund")
+    page.fill("#wrapup-note", "refunded 42.00")
+    page.click("#wrapup-save")
+    page.wait_for_selector("#wrapup[hidden]", state="attached", timeout=10000)
+
+    with redis_web_app.app_context():
+        ticket = db.session.scalar(select(Ticket).where(Ticket.call_id == "call-wrap"))
+        assert ticket is not None and ticket.subject == "Refund the <b>second</b> charge" and ticket.customer_id == 1
+        assert db.session.scalar(select(Call).where(Call.call_id == "call-wrap")).disposition == "refund"
+    assert errors == []
+
+
+def test_card_layout_hides_and_orders_fields(browser, live_server, redis_client, redis_prefix, redis_web_app):
+    from web.card_layout import save
+    from web.extensions import db
+
+    with redis_web_app.app_context():
+        save(db.session, "agent", "billing", ["tickets", "ivr"], "admin")
+        db.session.commit()
+    page, errors = console_page(browser, live_server)
+    RedisPublisher(redis_client, redis_prefix).publish("agent:alice", offer(
+        {"id": 1, "name": "Ann Lee", "tier": "vip", "tags": [], "fields": {}}, call_id="call-layout"))
+    page.wait_for_selector("#card:not([hidden])", timeout=10000)
+    shown = page.eval_on_selector_all("#card-items .item:not([hidden])", "els => els.map(e => e.dataset.field)")
+    assert shown == ["tickets", "ivr"]
+    assert errors == []

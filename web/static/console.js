@@ -7,8 +7,10 @@
   const T = JSON.parse(document.getElementById("strings").textContent);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const agentId = root.dataset.agentId;
+  const setup = JSON.parse(document.getElementById("setup").textContent);
   const $ = (id) => document.getElementById(id);
   let currentCall = null;
+  let currentCustomer = null;   // the card of the current call, once known (its id is needed for tickets)
 
   function el(tag, text, cls) {
     const node = document.createElement(tag);
@@ -43,6 +45,7 @@
 
   // -- the card -------------------------------------------------------------------------
   function renderCustomer(c) {
+    currentCustomer = c;
     $("card-name").textContent = c.name || T.unknown_caller;
     $("card-vip").hidden = String(c.tier || "").toLowerCase() !== "vip";
     $("card-tier").textContent = c.tier || "-";
@@ -69,10 +72,33 @@
         ul.appendChild(el("li", parts.join(" ").trim()));
       });
     }
+    if (c.interactions) {
+      const ul = $("card-history"); clear(ul);
+      if (!c.interactions.length) ul.appendChild(el("li", T.none));
+      c.interactions.forEach((i) => {
+        const when = i.at ? new Date(i.at * 1000).toLocaleString() : "";
+        const item = el("li");
+        item.appendChild(el("span", T["channel_" + i.channel] || i.channel, "tag"));
+        item.appendChild(document.createTextNode(when + " " + (i.summary || "")));
+        ul.appendChild(item);
+      });
+    }
+  }
+
+  // Admins choose the card's fields and their order per role and queue (setup.layouts).
+  function applyLayout(queue) {
+    const layouts = setup.layouts || {};
+    const wanted = (layouts.queues && layouts.queues[queue]) || layouts.default || setup.fields;
+    const box = $("card-items");
+    const items = {};
+    box.querySelectorAll(".item").forEach((item) => { items[item.dataset.field] = item; item.hidden = true; });
+    wanted.forEach((name) => { const item = items[name]; if (item) { item.hidden = false; box.appendChild(item); } });
   }
 
   function showOffer(msg) {
     currentCall = msg;
+    currentCustomer = msg.customer || null;
+    applyLayout(msg.queue || "");
     $("idle-hint").hidden = true;
     $("quick-create").hidden = true;
     $("card").hidden = false;
@@ -85,7 +111,7 @@
       if (i) ivr.appendChild(document.createTextNode(" → "));
       ivr.appendChild(el("code", step));
     });
-    ["card-tickets", "card-calls", "card-fields", "card-tags"].forEach((id) => clear($(id)));
+    ["card-tickets", "card-calls", "card-fields", "card-tags", "card-history"].forEach((id) => clear($(id)));
     banner(T.incoming + (msg.partial ? " · " + T.partial : ""));
     if (msg.customer) {
       renderCustomer(msg.customer);
@@ -103,7 +129,10 @@
     const url = root.dataset.customerUrl.replace("NUMBER", encodeURIComponent(caller));
     const res = await api("GET", url);
     if (currentCall !== msg) return;   // a newer pop arrived meanwhile
-    if (res.ok && res.data && res.data.customer) renderCustomer(res.data.customer);
+    if (res.ok && res.data && res.data.customer) {
+      renderCustomer(res.data.customer);
+      document.dispatchEvent(new CustomEvent("hotline:customer", {detail: res.data.customer}));
+    }
     else if (res.status === 404 && !msg.customer) showQuickCreate(res.data && res.data.number || caller);
   }
 
@@ -153,6 +182,7 @@
       case "state": $("agent-state").textContent = msg.state + (msg.reason ? " (" + msg.reason + ")" : ""); break;
       default: break;
     }
+    document.dispatchEvent(new CustomEvent("hotline:message", {detail: msg}));
   }
 
   // One tab holds the EventSource (browsers allow few connections per host) and relays to
@@ -194,15 +224,20 @@
   $("quick-create").addEventListener("submit", async (e) => {
     e.preventDefault();
     const res = await api("POST", root.dataset.customersUrl, {number: $("qc-number").value, name: $("qc-name").value});
-    if (res.ok) { $("quick-create").hidden = true; renderCustomer(res.data.customer); logLine(T.saved); }
+    if (res.ok) {
+      $("quick-create").hidden = true;
+      renderCustomer(res.data.customer);
+      document.dispatchEvent(new CustomEvent("hotline:customer", {detail: res.data.customer}));
+      logLine(T.saved);
+    }
     else logLine(T.error + ": " + ((res.data && res.data.error) || res.status));
   });
 
-  $("disposition-form").addEventListener("submit", async (e) => {
-    e.preventDefault();
-    if (!currentCall) return;
-    const url = "/api/calls/" + encodeURIComponent(currentCall.call_id) + "/disposition";
-    const res = await api("POST", url, {disposition: $("disposition").value, note: $("disposition-note").value});
-    logLine(res.ok ? T.saved : T.error + ": " + ((res.data && res.data.error) || res.status));
-  });
+  // The call controls, quick actions and wrap-up (console_calls.js) share these.
+  window.hotline = {
+    T, setup, root, $, el, clear, api, logLine, banner,
+    call: () => currentCall,
+    customer: () => currentCustomer,
+    error: (res) => T.error + ": " + ((res.data && res.data.error) || res.status),
+  };
 })();

@@ -1,0 +1,209 @@
+// Agent console, during and after the call: hold/resume, transfer, hang up (published to the
+// controller), one-click ticket/note/follow-up/callback, the wrap-up panel with its countdown,
+// disposition codes per queue and knowledge-base suggestions. Text only through textContent.
+(function () {
+  "use strict";
+  const H = window.hotline;
+  if (!H) return;
+  const {T, setup, root, $, el, clear, api, logLine} = H;
+  let wrapTimer = null;
+  let wrapCall = null;       // the call the wrap-up panel is for
+  let dispositionSaved = false;
+
+  const callUrl = (call, what) => "/api/calls/" + encodeURIComponent(call.call_id) + "/" + what;
+  const report = (res, okText) => logLine(res.ok ? okText : H.error(res));
+
+  // -- call controls ---------------------------------------------------------------------
+  document.querySelectorAll("button.call-action").forEach((btn) => btn.addEventListener("click", async () => {
+    const call = H.call();
+    if (!call) return;
+    if (btn.dataset.action === "hangup" && !window.confirm(T.confirm_hangup)) return;
+    const res = await api("POST", callUrl(call, btn.dataset.action), {});
+    report(res, T.action_sent + " · " + btn.textContent);
+    if (res.ok && btn.dataset.action === "hold") H.banner(T.on_hold);
+    if (res.ok && btn.dataset.action === "unhold") H.banner(T.answered);
+  }));
+
+  $("transfer-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const call = H.call();
+    if (!call) return;
+    const res = await api("POST", callUrl(call, "transfer"),
+                          {to: $("transfer-to").value, target: $("transfer-target").value, kind: $("transfer-kind").value});
+    report(res, T.action_sent);
+  });
+
+  // -- one-click actions on the card ------------------------------------------------------
+  function needCustomer() {
+    const c = H.customer();
+    if (c && c.id) return c.id;
+    logLine(T.error + ": " + T.unknown_caller);
+    return null;
+  }
+
+  $("ticket-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const customerId = needCustomer();
+    if (!customerId) return;
+    const call = H.call();
+    const subject = $("ticket-subject").value;
+    const res = await api("POST", root.dataset.ticketsUrl,
+                          {customer_id: customerId, subject, call_id: call && call.call_id});
+    report(res, T.ticket_created + (res.ok ? " #" + res.data.id : ""));
+    if (res.ok) {
+      $("ticket-subject").value = "";
+      const ul = $("card-tickets");
+      if (ul.firstChild && ul.firstChild.textContent === T.none) clear(ul);
+      ul.prepend(el("li", "#" + res.data.id + " " + subject, "new"));
+    }
+  });
+
+  $("note-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const call = H.call();
+    const c = H.customer();
+    const body = {text: $("note-text").value, call_id: call && call.call_id};
+    if (c && c.id) body.customer_id = c.id;
+    if (!body.customer_id && !body.call_id) return;
+    const res = await api("POST", root.dataset.notesUrl, body);
+    report(res, T.note_added);
+    if (res.ok) $("note-text").value = "";
+  });
+
+  $("btn-follow-up").addEventListener("click", async () => {
+    const call = H.call();
+    if (!call) return;
+    const res = await api("POST", callUrl(call, "follow-up"), {subject: $("ticket-subject").value || null});
+    report(res, T.follow_up_marked);
+  });
+
+  $("callback-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const call = H.call();
+    const when = new Date($("callback-at").value);   // local time in the input; sent as UTC ISO 8601
+    if (!call || isNaN(when)) return;
+    const c = H.customer();
+    const body = {number: call.caller, due_at: when.toISOString(), call_id: call.call_id, queue: call.queue};
+    if (c && c.id) body.customer_id = c.id;
+    const res = await api("POST", root.dataset.callbacksUrl, body);
+    report(res, T.callback_scheduled);
+  });
+
+  // -- knowledge base ---------------------------------------------------------------------
+  async function suggest(call, extra) {
+    const params = new URLSearchParams();
+    if (call.queue) params.set("queue", call.queue);
+    (call.ivr_path || []).forEach((step) => params.append("ivr", step));
+    const c = H.customer() || {};
+    const words = [extra || ""].concat(c.tags || [], (c.open_tickets || []).map((t) => t.subject));
+    params.set("q", words.join(" ").slice(0, 2000));
+    const res = await api("GET", root.dataset.kbUrl + "?" + params.toString());
+    if (H.call() !== call && wrapCall !== call) return;
+    [$("card-kb"), $("kb-list")].forEach((ul) => {
+      clear(ul);
+      const list = (res.ok && res.data.articles) || [];
+      if (!list.length) ul.appendChild(el("li", T.no_articles));
+      list.forEach((a) => {
+        const item = el("li");
+        const link = el("button", a.title, "link");
+        link.type = "button";
+        link.addEventListener("click", () => openArticle(a.slug));
+        item.appendChild(link);
+        item.appendChild(el("small", " " + a.excerpt));
+        ul.appendChild(item);
+      });
+    });
+  }
+
+  async function openArticle(slug) {
+    const res = await api("GET", root.dataset.kbArticleUrl.replace("SLUG", encodeURIComponent(slug)));
+    if (!res.ok) { logLine(H.error(res)); return; }
+    $("kb-title").textContent = res.data.title;
+    $("kb-body").textContent = res.data.body;
+    $("kb-article").hidden = false;
+  }
+
+  let searchTimer = null;
+  $("kb-search").addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => { const call = wrapCall || H.call(); if (call) suggest(call, $("kb-search").value); }, 250);
+  });
+
+  // -- wrap-up --------------------------------------------------------------------------------
+  function rulesFor(queue) {
+    return (setup.queues && setup.queues[queue]) || {dispositions: [], required: false};
+  }
+
+  function dispositionValue() {
+    return $("wrapup-disposition").hidden ? $("wrapup-disposition-text").value.trim() : $("wrapup-disposition").value;
+  }
+
+  function showWrapUp(call, seconds) {
+    wrapCall = call;
+    dispositionSaved = false;
+    const rules = rulesFor(call.queue);
+    const select = $("wrapup-disposition");
+    clear(select);
+    select.appendChild(el("option", T.choose)).value = "";
+    rules.dispositions.forEach((code) => { select.appendChild(el("option", code)).value = code; });
+    select.hidden = !rules.dispositions.length;
+    $("wrapup-disposition-text").hidden = !!rules.dispositions.length;
+    $("wrapup-disposition-text").value = "";
+    $("wrapup-note").value = "";
+    $("wrapup-error").hidden = true;
+    $("wrapup").hidden = false;
+    $("wrapup").dataset.required = rules.required ? "1" : "";
+    clearInterval(wrapTimer);
+    let left = Math.max(0, Math.round(Number(seconds) || 0));
+    const tick = () => {
+      $("wrapup-countdown").textContent = T.wrap_up_left + ": " + left + " " + T.seconds;
+      if (left <= 0) {
+        clearInterval(wrapTimer);
+        if (rules.required && !dispositionSaved) showError(T.disposition_required);
+      }
+      left -= 1;
+    };
+    tick();
+    wrapTimer = setInterval(tick, 1000);
+    suggest(call);
+  }
+
+  function showError(text) {
+    $("wrapup-error").textContent = text;
+    $("wrapup-error").hidden = false;
+  }
+
+  $("wrapup").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!wrapCall) return;
+    const disposition = dispositionValue();
+    if (!disposition) {
+      if ($("wrapup").dataset.required) { showError(T.disposition_required); return; }
+      $("wrapup").hidden = true;
+      return;
+    }
+    const res = await api("POST", callUrl(wrapCall, "disposition"),
+                          {disposition, note: $("wrapup-note").value || null, queue: wrapCall.queue || null});
+    if (!res.ok) { showError(H.error(res)); return; }
+    dispositionSaved = true;
+    clearInterval(wrapTimer);
+    $("wrapup").hidden = true;
+    logLine(T.disposition_saved + ": " + disposition);
+  });
+
+  // -- messages ---------------------------------------------------------------------------------
+  document.addEventListener("hotline:message", (e) => {
+    const msg = e.detail;
+    const call = H.call();
+    if (msg.type === "offer") {
+      $("call-actions").hidden = false;
+      suggest(msg);
+    } else if (msg.type === "ended" || msg.type === "missed") {
+      if (call && msg.call_id && msg.call_id !== call.call_id) return;
+      $("call-actions").hidden = true;
+      // "ended" without wrap_up_s: the caller left before the answer; there is nothing to wrap up.
+      if (msg.type === "ended" && msg.wrap_up_s !== undefined) showWrapUp(call || msg, msg.wrap_up_s);
+    }
+  });
+  document.addEventListener("hotline:customer", () => { const call = H.call(); if (call) suggest(call); });
+})();
