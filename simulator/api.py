@@ -18,8 +18,25 @@ def split_vars(dial: str) -> tuple[dict[str, str], str]:
     for item in m.group(1).split(","):
         key, _, value = item.partition("=")
         if key:
+            if len(value) >= 2 and value[0] == value[-1] == "'":
+                value = value[1:-1]  # FreeSWITCH allows 'quoted values with spaces'
             pairs[key.strip()] = value
     return pairs, dial[m.end():]
+
+
+def split_originate(arg: str) -> tuple[str, str]:
+    """The dial string (a {vars} block may hold quoted spaces) and the rest (&app(...))."""
+    end = 0
+    if arg.startswith("{"):
+        quoted = False
+        for i, ch in enumerate(arg):
+            if ch == "'":
+                quoted = not quoted
+            elif ch == "}" and not quoted:
+                end = i
+                break
+    dial_end = arg.find(" ", end)
+    return (arg, "") if dial_end < 0 else (arg[:dial_end], arg[dial_end + 1:])
 
 
 class Api:
@@ -161,7 +178,7 @@ class Api:
         return f"+OK {b.uuid}\n"
 
     def cmd_originate(self, arg):
-        dial, _, rest = arg.partition(" ")
+        dial, rest = split_originate(arg)
         variables, target = split_vars(dial)
         timeout = float(variables.get("originate_timeout", 60))
         leg, cause = self.switch.dial(variables, target, timeout, "NO_ANSWER")

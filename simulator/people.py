@@ -62,7 +62,9 @@ class Phone:
     def ring(self, leg, timeout: float, cancel: Event | None = None) -> bool:
         """Block while ringing; True if answered within ``timeout`` and not cancelled."""
         wait = timeout if self.answer_after is None else min(self.answer_after, timeout)
-        cancelled = cancel.wait(wait) if cancel is not None else (gevent.sleep(wait) or False)
+        # wake early when the originate is cancelled or the ringing leg is killed (uuid_kill)
+        gevent.wait([e for e in (cancel, leg.gone) if e is not None], timeout=wait, count=1)
+        cancelled = cancel is not None and cancel.is_set()
         if cancelled or self.answer_after is None or self.answer_after > timeout or not leg.alive:
             return False
         return True

@@ -37,7 +37,8 @@ def _queues(scenario, config):
     from control.queues import QueueRegistry, queues_from_data
 
     if scenario.queues:
-        return Static(queues_from_data(scenario.queues, scenario.file))
+        data = scenario.queues if "queues" in scenario.queues else {"queues": scenario.queues}
+        return Static(queues_from_data(data, scenario.file, skills=set(scenario.skills) or None))
     return QueueRegistry(config.queues_dir)
 
 

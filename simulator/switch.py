@@ -185,6 +185,8 @@ class Switch:
         leg.progress_us = now_us()
         leg.set_state("CS_CONSUME_MEDIA", emit=False)
         if not phone.ring(leg, timeout, cancel):
+            if not leg.alive:  # killed while ringing: the originate fails with the kill's cause
+                return None, leg.hangup_cause or "ORIGINATOR_CANCEL"
             leg.hangup(timeout_cause if cancel is None or not cancel.is_set() else "ORIGINATOR_CANCEL")
             return None, timeout_cause
         leg.answer()

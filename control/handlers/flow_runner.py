@@ -29,10 +29,11 @@ class FlowRunner:
             self.call.ivr_path = list(run.path)
             kind = type(command).__name__
             if kind == "Finished":
-                self._finished(command)
+                self._finished(command.outcome)
                 return
             if kind == "Hangup":
-                self._finished(command)
+                # the flow chose to end the call: "failed" when it gave up on the caller's input
+                self._finished(run.outcome or "self_service")
                 self.session.media().hangup(getattr(command, "cause", None) or "NORMAL_CLEARING")
                 return
             result = self.execute(kind, command)
@@ -41,8 +42,7 @@ class FlowRunner:
                 return
             command = run.resume(result, self.session.local_now())
 
-    def _finished(self, command) -> None:
-        outcome = getattr(command, "outcome", None)
+    def _finished(self, outcome: str | None) -> None:
         if outcome and self.call.outcome is None:
             try:
                 self.call.outcome = Outcome(outcome)

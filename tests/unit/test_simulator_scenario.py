@@ -68,3 +68,12 @@ def test_media_durations(path, seconds):
 def test_variable_expansion():
     assert expand("caller_choice=${ivr_choice}", {"ivr_choice": "2"}) == "caller_choice=2"
     assert expand("x=${missing}", {}) == "x="
+
+
+def test_originate_arguments_keep_quoted_values_with_spaces():
+    from simulator.api import split_originate, split_vars
+
+    dial, rest = split_originate("{origination_uuid=x,origination_caller_id_name='Ann Lee'}user/1001 &park()")
+    assert rest == "&park()"
+    variables, target = split_vars(dial)
+    assert target == "user/1001" and variables["origination_caller_id_name"] == "Ann Lee"
