@@ -67,8 +67,11 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
     from control.store.publisher import RedisPublisher
     from control.store.redis_state import RedisState
     from records.calls import CallRecordWriter
+    from records.crm import CrmClient
     from records.customers import CustomerStore
     from records.db import session_factory
+    from records.lookup import CustomerLookup
+    from records.state_log import append as append_state
 
     client = redis.Redis.from_url(config.redis_url, health_check_interval=30)
     sessions = session_factory(config.database_url)
@@ -79,7 +82,7 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
         store=RedisState(client, config.redis_prefix),
         publisher=RedisPublisher(client, config.redis_prefix),
         switch=switch,
-        customers=CustomerStore(sessions),
+        customers=CustomerLookup(CustomerStore(sessions), CrmClient.from_config(config, cache=client)),
         records=CallRecordWriter(sessions),
         jobs=RQJobs(client, config.rq_queue),
         flows=flows or FlowRegistry(config.flows_dir),
@@ -87,6 +90,7 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
         call_log=CallLog(client, config.redis_prefix),
         now=time.time,
         offload=offload,
+        state_log=lambda agent_id, state, reason, at: append_state(sessions, agent_id, state, reason, at),
     )
     manager = Manager(deps, redis_client=client)
     server = OutboundServer(config.outbound_host, config.outbound_port, CallHandler(deps, manager),

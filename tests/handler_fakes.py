@@ -80,10 +80,14 @@ class Clock:
 
 def make_deps(queues: dict, switch=None, **config) -> Deps:
     clock = Clock()
-    return Deps(
+    history: list[tuple] = []
+    deps = Deps(
         config=load_config(env={}).replace(**config), controller_id="test-ctl",
         store=MemoryState(), publisher=FakePublisher(), switch=switch or FakeSwitch(),
         customers=None, records=FakeRecords(), jobs=MemoryJobs(), flows=None,
         queues=Registry(queues), call_log=MemoryCallLog(), now=clock,
         offload=lambda f, *a, **k: f(*a, **k),
+        state_log=lambda agent_id, state, reason, at: history.append((agent_id, state, reason)),
     )
+    deps.history = history  # the agent state history the handlers wrote
+    return deps

@@ -53,9 +53,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and user.active else None
 
-    from web import admin, agent, api, auth, health, supervisor
+    from web import admin, agent, api, auth, health, reports, supervisor
 
-    for module in (auth, agent, supervisor, admin, api, health):
+    for module in (auth, agent, supervisor, admin, api, health, reports):
         app.register_blueprint(module.bp)
     csrf.exempt(health.bp)
 

@@ -18,7 +18,8 @@ def redis_client():
     if client is None:
         import redis
 
-        client = redis.Redis.from_url(config().redis_url, health_check_interval=30, socket_connect_timeout=3)
+        client = redis.Redis.from_url(config().redis_url, health_check_interval=30, socket_connect_timeout=3,
+                                   max_connections=20000)  # each open SSE stream holds one connection
         current_app.extensions["hotline.redis"] = client
     return client
 

@@ -1,7 +1,7 @@
 """Reports in the console: KPI report with a chart and CSV export, drill-down to the calls and to
 one call's timeline, agent figures, and the failed wrap-up jobs with a retry button.
 
-``register(app)`` adds the ``reports`` blueprint (supervisor+; failed jobs: admin). Charts are
+The ``reports`` blueprint (supervisor+; failed jobs: admin). Charts are
 inline SVG rendered here (the console's CSP allows no inline script).
 """
 from __future__ import annotations
@@ -21,10 +21,6 @@ from web.roles import role_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 LIST_LIMIT = 500
-
-
-def register(app) -> None:
-    app.register_blueprint(bp)
 
 
 def _sessions():
@@ -203,9 +199,15 @@ def failed_jobs():
 
     from records.wrapup_models import Effect
 
+    import redis
+
     registry = _registry()
+    try:
+        job_ids = registry.get_job_ids()[:LIST_LIMIT]
+    except redis.RedisError:
+        abort(503, "Redis is not answering, so failed jobs cannot be listed; try again when it is back.")
     jobs = []
-    for job_id in registry.get_job_ids()[:LIST_LIMIT]:
+    for job_id in job_ids:
         try:
             job = Job.fetch(job_id, connection=registry.connection)
         except NoSuchJobError:
@@ -224,9 +226,13 @@ def failed_jobs():
 def retry_job(job_id: str):
     from rq.exceptions import InvalidJobOperation, NoSuchJobError
 
+    import redis
+
     try:
         _registry().requeue(job_id)
         flash(f"Job {job_id} queued again.", "ok")
+    except redis.RedisError:
+        abort(503, "Redis is not answering; the job was not retried.")
     except (NoSuchJobError, InvalidJobOperation):
         flash(f"Job {job_id} is no longer in the failed registry.", "error")
     return redirect(url_for("reports.failed_jobs"))

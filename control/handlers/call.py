@@ -23,6 +23,7 @@ from control.handlers import offers
 from control.handlers.flow_runner import FlowRunner
 from control.handlers.media import Media
 from control.handlers.waiting import QueueWait
+from records.crm import CrmError
 
 log = logging.getLogger(__name__)
 
@@ -142,11 +143,14 @@ class CallSession:
                     card = self.deps.offload(self.deps.customers.by_number, call.caller)
             except gevent.Timeout:
                 partial = True
+            except CrmError as exc:  # no built-in card and the CRM could not answer: expected, no traceback
+                log.info("customer lookup for %s incomplete: %s", call.caller, exc)
+                partial = True
             except Exception:  # the CRM is an outside system; its failures are expected
                 log.warning("customer lookup failed for %s", call.caller, exc_info=True)
                 partial = True
         call.vars["customer"] = card
-        call.vars["customer_partial"] = partial
+        call.vars["customer_partial"] = partial or bool(card and card.get("partial"))
         if card:
             call.customer_id = card.get("id")
             call.tier = card.get("tier")
@@ -197,6 +201,7 @@ class CallSession:
                 deps.store.record_handle_time(call.queue, now - call.answered_at + wrap_s, now)
             deps.publisher.publish(f"agent:{self.agent_id}", {"type": "ended", "call_id": call.id,
                                                               "wrap_up_s": wrap_s, "ts": now})
+            self.manager.note_state(self.agent_id, AgentState.WRAP_UP)
             self.manager.start_wrap_up(self.agent_id, wrap_s)
         elif live is not None and live.state == CallState.OFFERING:
             leg = offers.current_leg(deps.call_log, call.id)

@@ -22,3 +22,4 @@ class Deps:
     call_log: Any         # control.store.call_log.CallLog
     now: Callable[[], float] = field(default=None)  # clock
     offload: Callable[..., Any] = field(default=None)  # run blocking I/O (SQL) off the event loop
+    state_log: Callable[..., Any] | None = None        # (agent_id, state, reason, at): history for reports

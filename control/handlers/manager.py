@@ -83,6 +83,7 @@ class Manager:
         lease = self.deps.config.reservation_lease_s
         for agent_id in decision.agent_ids:
             if self.deps.store.reserve(decision.call_id, agent_id, self.deps.controller_id, lease, now):
+                self.note_state(agent_id, AgentState.RESERVED)
                 greenlet = gevent.spawn(offers.run_offer, self, decision, agent_id)
                 self._offering[decision.call_id] = greenlet
                 greenlet.link(lambda g, cid=decision.call_id: self._offering.pop(cid, None))
@@ -111,8 +112,23 @@ class Manager:
         if agent is not None and agent.state == AgentState.WRAP_UP and agent.state_since <= since + 0.001:
             self.set_agent_state(agent_id, AgentState.AVAILABLE)
 
+    def note_state(self, agent_id: str, state: AgentState, reason: str | None = None) -> None:
+        """Append to the agent state history (reports: login, occupancy, breaks) without blocking calls."""
+        if self.deps.state_log is None:
+            return
+        at = self.deps.now()
+
+        def write():
+            try:
+                self.deps.offload(self.deps.state_log, agent_id, AgentState(state).value, reason, at)
+            except Exception:  # the history is for reports; routing must not wait for or fail on it
+                log.warning("agent state history not written for %s", agent_id, exc_info=True)
+
+        gevent.spawn(write)
+
     def set_agent_state(self, agent_id: str, state: AgentState, reason: str | None = None) -> None:
         agent = self.deps.store.set_agent_state(agent_id, state, self.deps.now(), reason=reason)
+        self.note_state(agent_id, agent.state, reason)
         self.deps.publisher.publish(f"agent:{agent_id}", {"type": "state", "state": agent.state.value,
                                                           "reason": reason, "ts": self.deps.now()})
         self.deps.publisher.publish("wallboard", {"type": "agent_state", "agent_id": agent_id,
@@ -164,9 +180,11 @@ class Manager:
                     session.transferred()
                 if before is not None and before.agent_id:
                     self.start_wrap_up(before.agent_id, self.deps.config.wrap_up_s)
-            self.deps.publisher.publish("wallboard", {"type": "call_action", "action": data.get("action"),
-                                                      "call_id": data.get("call_id"), "by": data.get("by"),
-                                                      "result": reply.strip()[:200]})
+            result = {"type": "call_action", "action": data.get("action"), "call_id": data.get("call_id"),
+                      "by": data.get("by"), "result": reply.strip()[:200], "ok": reply.startswith("+OK")}
+            self.deps.publisher.publish("wallboard", result)
+            if before is not None and before.agent_id:
+                self.deps.publisher.publish(f"agent:{before.agent_id}", result)
         elif data.get("from") != self.deps.controller_id:
             self._dirty.set()
 

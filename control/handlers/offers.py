@@ -89,6 +89,7 @@ def _answered(manager, call, agent_id: str, leg: str, queue) -> None:
         deps.store.release(call.id, agent_id, AgentState.AVAILABLE, now, requeue_call=False)
         deps.publisher.publish(f"agent:{agent_id}", {"type": "ended", "call_id": call.id, "reason": "caller_left"})
         return
+    manager.note_state(agent_id, AgentState.ON_CALL)
     if path:
         deps.call_log.append(call.id, "recording", path)
     deps.publisher.publish(f"agent:{agent_id}", {"type": "answered", "call_id": call.id, "ts": now})
@@ -105,6 +106,8 @@ def _not_answered(manager, call, agent_id: str, body: str) -> None:
         deps.store.release(call.id, agent_id, AgentState.NOT_READY, now, requeue_call=True)
     else:
         deps.store.release(call.id, agent_id, AgentState.AVAILABLE, now, requeue_call=False)
+    manager.note_state(agent_id, AgentState.NOT_READY if still_waiting else AgentState.AVAILABLE,
+                       f"missed: {cause}" if still_waiting else None)
     deps.publisher.publish(f"agent:{agent_id}", {"type": "missed", "call_id": call.id, "cause": cause,
                                                  "state": "not_ready" if still_waiting else "available"})
     deps.publisher.publish("wallboard", {"type": "missed", "call_id": call.id, "agent_id": agent_id,

@@ -15,10 +15,7 @@ pytestmark = pytest.mark.integration
 def app(sqlite_url, redis_url, redis_prefix, redis_client, monkeypatch):
     from records.db import make_engine
     from records.models import Base
-    from web.reports import register
-
     app = build_app(sqlite_url, redis_url=redis_url, redis_prefix=redis_prefix, rq_queue=f"{redis_prefix}-wrapup")
-    register(app)
     engine = make_engine(sqlite_url)
     Base.metadata.create_all(engine)
     engine.dispose()

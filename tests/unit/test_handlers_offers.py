@@ -1,6 +1,8 @@
 """The offer and clean-up rules of the call handlers, driven with memory fakes (no sockets)."""
 from __future__ import annotations
 
+import gevent
+
 from control.domain.models import Agent, AgentState, Call, CallState
 from control.domain.queue_config import QueueConfig
 from control.domain.routing import decide
@@ -58,6 +60,8 @@ def test_queue_without_recording_does_not_record():
 def test_missed_offer_sets_agent_not_ready_and_requeues_call():
     deps, manager = setup(reply="-ERR NO_ANSWER\n")
     offer(deps, manager)
+    gevent.sleep(0)  # the history is written off the call's greenlet
+    assert deps.history == [("alice", "not_ready", "missed: NO_ANSWER")]
     assert deps.store.get_agent("alice").state == AgentState.NOT_READY
     call = deps.store.get_call("caller-1")
     assert call.state == CallState.QUEUED and call.agent_id is None
