@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from control.cycles import find_cycles
 from control.domain.models import Agent
 from control.domain.queue_config import (OVERFLOW_ACTIONS, QUEUE_TARGET_ACTIONS, STRATEGIES, ExitKey,
                                          OverflowRule, QueueConfig, RelaxStep)
@@ -167,34 +168,14 @@ def check(queues: dict[str, QueueConfig], locators: dict[str, Locator], skills: 
 
 
 def _cycles(queues: dict[str, QueueConfig], locators: dict[str, Locator]) -> list[ConfigError]:
-    edges = {name: [r.target for r in q.overflow if r.action in QUEUE_TARGET_ACTIONS and r.target in queues
-                    and r.target != name]
+    edges = {name: [(i, r.target) for i, r in enumerate(q.overflow)
+                    if r.action in QUEUE_TARGET_ACTIONS and r.target in queues and r.target != name]
              for name, q in queues.items()}
-    errors, reported = [], set()
-    state: dict[str, int] = {}
-
-    def visit(node: str, path: list[str]) -> None:
-        state[node] = 1
-        for nxt in edges[node]:
-            if state.get(nxt) == 1:
-                cycle = path[path.index(nxt):] + [nxt]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
-                    q = queues[node]
-                    i = next(i for i, r in enumerate(q.overflow) if r.target == nxt)
-                    errors.append(locators[node].error(
-                        _where(q, "overflow", i, "target"),
-                        f"overflow targets form a cycle: {' -> '.join(cycle)}",
-                        "remove one of the widen/move rules so calls cannot overflow back"))
-            elif state.get(nxt) is None:
-                visit(nxt, path + [nxt])
-        state[node] = 2
-
-    for name in queues:
-        if name not in state:
-            visit(name, [name])
-    return errors
+    return [locators[node].error(
+        _where(queues[node], "overflow", index, "target"),
+        f"overflow targets form a cycle: {' -> '.join(cycle)}",
+        "remove one of the widen/move rules so calls cannot overflow back")
+        for node, index, cycle in find_cycles(edges)]
 
 
 def _load_skills(path: Path) -> set[str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from control.cycles import find_cycles
 from control.ivr.model import Flow, flow_edges
 from control.ivr.validate import conditions, suggest
 from control.yamlfile import ConfigError, Locator
@@ -44,24 +45,8 @@ def _queues_used(node: dict) -> Iterator[tuple[list, str]]:
 def _call_cycles(flows: dict[str, Flow], locators: dict[str, Locator]) -> list[ConfigError]:
     calls = {f.name: [(n, node["flow"]) for n, node in f.nodes.items()
                       if node["type"] == "call" and node["flow"] in flows] for f in flows.values()}
-    errors, reported, state = [], set(), {}
-
-    def visit(flow: str, stack: list[str]) -> None:
-        state[flow] = 1
-        for node_name, callee in calls[flow]:
-            if state.get(callee) == 1:
-                cycle = stack[stack.index(callee):] + [callee]
-                if frozenset(cycle) not in reported:
-                    reported.add(frozenset(cycle))
-                    errors.append(locators[flow].error(
-                        ["nodes", node_name, "flow"], f"flow {flow}: node {node_name!r}: sub-flow calls form a "
-                                                      f"cycle: {' -> '.join(cycle)}",
-                        "use goto to move on for good, or break the cycle"))
-            elif state.get(callee) is None:
-                visit(callee, stack + [callee])
-        state[flow] = 2
-
-    for name in flows:
-        if name not in state:
-            visit(name, [name])
-    return errors
+    return [locators[flow].error(
+        ["nodes", node_name, "flow"],
+        f"flow {flow}: node {node_name!r}: sub-flow calls form a cycle: {' -> '.join(cycle)}",
+        "use goto to move on for good, or break the cycle")
+        for flow, node_name, cycle in find_cycles(calls)]
