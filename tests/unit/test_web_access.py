@@ -34,6 +34,8 @@ ENDPOINTS = [
     ("GET", "/admin/import", None, "admin"),
     ("POST", "/admin/import", None, "admin"),     # no file: the form again (400), see below
     ("GET", "/admin/card", None, "admin"),
+    ("GET", "/admin/flows/", None, "admin"),
+    ("GET", "/admin/flows/main", None, "admin"),
     # reports (supervisor and up), failed jobs (admin)
     ("GET", "/reports/", None, "supervisor"),
     ("GET", "/reports/export.csv", None, "supervisor"),
