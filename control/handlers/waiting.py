@@ -178,7 +178,7 @@ class QueueWait:
         minutes = max(1, round(wait_s / 60))
         self.session.channel.api(f"uuid_break {self.call.id} all")
         media = self.session.media()
-        from control.handlers.announce import announcement
+        from control.ivr.announce import announcement
 
         try:
             media.play(announcement(position, minutes, self.call.language))

@@ -114,10 +114,11 @@ def render(text: str, language: str, target: Path, synth: Synth | None = None) -
         os.replace(out, target)
 
 
-def render_all(flows: FlowSet, prompts_dir: str | Path, synth: Synth | None = None, force: bool = False) -> tuple[list[Path], list[Path]]:
-    """(rendered, skipped) WAV paths."""
+def render_all(flows: FlowSet, prompts_dir: str | Path, synth: Synth | None = None, force: bool = False,
+               extra: set[tuple[str, str]] = frozenset()) -> tuple[list[Path], list[Path]]:
+    """(rendered, skipped) WAV paths; ``extra`` adds (language, text) pairs spoken outside flows."""
     rendered, skipped = [], []
-    for language, text in sorted(texts(flows)):
+    for language, text in sorted(texts(flows) | set(extra)):
         target = Path(prompts_dir) / wav_name(language, text)
         if target.exists() and not force:
             skipped.append(target)
@@ -145,13 +146,15 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     out = Path(args.out or config.prompts_dir)
-    wanted = texts(flows)
+    from control.ivr.announce import fixed_texts
+
+    wanted = texts(flows) | fixed_texts()
     missing = [t for t in wanted if args.force or not (out / wav_name(*t)).exists()]
     if missing and shutil.which("espeak-ng") is None:
         print(f"{INSTALL_HINT} ({len(missing)} prompts to render)", file=sys.stderr)
         return 1
     try:
-        rendered, skipped = render_all(flows, out, force=args.force)
+        rendered, skipped = render_all(flows, out, force=args.force, extra=fixed_texts())
     except (subprocess.SubprocessError, OSError, ValueError) as exc:
         print(f"rendering failed: {exc}", file=sys.stderr)
         return 1
