@@ -96,9 +96,12 @@ def test_main_renders_with_espeak_when_present(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(prompts.shutil, "which", lambda name: "/usr/bin/espeak-ng")
     monkeypatch.setattr(prompts, "espeak", fake_espeak(calls))
     assert prompts.main(["--flows-dir", str(folder), "--out", str(tmp_path / "out")]) == 0
-    assert calls == [("Hello", "en")]
+    from control.ivr.announce import fixed_texts
+
+    # the flow's prompt, plus the queue announcements the controller speaks
+    assert sorted(calls) == sorted([("Hello", "en")] + [(text, lang) for lang, text in fixed_texts()])
     assert (tmp_path / "out" / wav_name("en", "Hello")).exists()
-    assert "1 rendered" in capsys.readouterr().out
+    assert f"{1 + len(fixed_texts())} rendered" in capsys.readouterr().out
 
 
 @pytest.mark.skipif(prompts.shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
