@@ -157,6 +157,8 @@ class Api:
             ch.emit("RECORD_START", extra=[("Record-File-Path", parts[2])])
         elif parts[1] == "stop" and ch.recording:
             ch.stop_recording()
+        elif parts[1] in ("mask", "unmask"):  # silence written to the file while sensitive digits are read
+            ch.recording_masked = parts[1] == "mask"
         return "+OK Success\n"
 
     def cmd_uuid_broadcast(self, arg):

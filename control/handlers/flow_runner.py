@@ -59,7 +59,14 @@ class FlowRunner:
             media.play(command.prompts)
             return None
         if kind == "Collect":
-            return media.collect(command)[:MAX_DIGITS]
+            recording = self.deps.call_log.read(self.call.id, "recording") if command.sensitive else []
+            if recording:  # a card number must not end up in the conversation's recording
+                self.session.channel.api(f"uuid_record {self.call.id} mask {recording[-1]}")
+            try:
+                return media.collect(command)[:MAX_DIGITS]
+            finally:
+                if recording:
+                    self.session.channel.api(f"uuid_record {self.call.id} unmask {recording[-1]}")
         if kind == "Lookup":
             return self._lookup(command)
         if kind == "QueryQueue":

@@ -60,6 +60,7 @@ class Collect:
     regex: str
     digit_timeout_ms: int
     var: str
+    sensitive: bool = False         # card numbers and the like: the recording is masked meanwhile
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ NODE_SCHEMAS: dict[str, dict[str, Any]] = {
                      max_digits={"type": "integer", "minimum": 1, "maximum": 32},
                      pattern=_str, terminator={"enum": ["#", "*", ""]}, timeout_s=_seconds,
                      digit_timeout_s=_seconds, retries=_retries, invalid_prompt=PROMPT,
-                     timeout_prompt=PROMPT, next=NAME, on_fail=NAME),
+                     timeout_prompt=PROMPT, next=NAME, on_fail=NAME, sensitive={"type": "boolean"}),
     "lookup": _node(["by", "found", "not_found"], by={"enum": ["caller", "account"]}, value=_str,
                     found=NAME, not_found=NAME, use_language={"type": "boolean"}),
     "branch": {**_node(["cases", "default"],

@@ -22,12 +22,12 @@ def show(digits: str) -> str:
 
 
 def read(run: FlowRun, flow: Flow, spec: Any, max_digits: int, timeout_s: float, var: str,
-         terminator: str = "", digit_timeout_s: float = 3.0) -> Steps:
+         terminator: str = "", digit_timeout_s: float = 3.0, sensitive: bool = False) -> Steps:
     """One Collect attempt; returns (status, digits), status ok | none | invalid."""
     prompt = yield from play_then(run, flow, spec)
     raw = yield Collect(prompt=prompt, invalid_prompt=None, min_digits=1, max_digits=max_digits,
                         timeout_ms=int(timeout_s * 1000), terminators=terminator, regex=ANY_DIGITS,
-                        digit_timeout_ms=int(digit_timeout_s * 1000), var=var)
+                        digit_timeout_ms=int(digit_timeout_s * 1000), var=var, sensitive=sensitive)
     digits = raw.strip() if isinstance(raw, str) else ""
     if terminator and digits.endswith(terminator):
         digits = digits[:-1]
@@ -75,16 +75,18 @@ def collect(run: FlowRun, flow: Flow, name: str, node: dict) -> Steps:
     pattern, var = node.get("pattern"), node["var"]
     tries = 1 + node.get("retries", 2)
     for attempt in range(tries):
+        sensitive = node.get("sensitive", False)
         status, digits = yield from read(run, flow, node["prompt"], hi, node.get("timeout_s", 8.0), var,
-                                         node.get("terminator", "#"), node.get("digit_timeout_s", 3.0))
+                                         node.get("terminator", "#"), node.get("digit_timeout_s", 3.0), sensitive)
+        shown = "(hidden)" if sensitive else digits
         if status == "ok" and (not lo <= len(digits) <= hi or (pattern and not re.fullmatch(pattern, digits))):
             status = "invalid"
         if status == "ok":
             run.state.vars[var] = digits
-            run.path.append(f"entered {var} {digits}")
+            run.path.append(f"entered {var} {shown}")
             return node["next"]
         run.path.append(f"{var}: no input" if status == "none" else
-                        f"{var}: invalid entry {show(digits)} (want {lo}-{hi} digits)")
+                        f"{var}: invalid entry {'(hidden)' if sensitive else show(digits)} (want {lo}-{hi} digits)")
         if attempt < tries - 1:
             yield from retry_prompt(run, flow, node, status)
     run.path.append(f"{var}: gave up after {tries} tries")
