@@ -1,42 +1,195 @@
-"""Supervisor pages: a first wallboard (waiting calls per queue, agents by state) from live state."""
+"""Supervisor wallboard: live queues and agents from live state, today's figures from the call
+records, threshold alerts, and the ``wallboard`` event stream (/supervisor/events).
+
+The page renders the snapshot (/supervisor/wallboard.json) with web/static/wallboard.js and
+refetches it when a wallboard event arrives. The actions are in web/api_supervisor.py.
+"""
 from __future__ import annotations
 
+import logging
 import time
-from collections import Counter, defaultdict
+from collections import Counter
+from datetime import datetime, time as dtime, timedelta
+from pathlib import Path
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
-from web.live import live_state
+from control.domain.agent_state import HOLDS_CALL
+from control.domain.models import AgentState
+from control.domain.queueing import STAFFED
+from control.yamlfile import ConfigErrors
+from web import sse
+from web.api import AGENT_STATES as FORCE_STATES, BREAK_REASONS
+from web.extensions import db
+from web.live import config, live_state, publisher, redis_client
+from web.masking import mask_message
 from web.roles import role_required
 
+log = logging.getLogger(__name__)
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
+
+# Alert thresholds, per queue. The wait and service-level limits come from each queue's YAML
+# (service_level_s, service_level_target); the abandon limit is one number for all queues.
+ABANDON_RATE_ALERT = 0.10          # today's abandon rate above this raises an alert
+KPI_CACHE_S = 5.0                  # today's figures are one report query; every open wallboard polls
+KPI_KEYS = ("offered", "answered", "abandoned", "service_level", "abandon_rate", "asa_s", "aht_s")
+
+
+def queue_configs() -> dict:
+    """QueueConfig by name from queues/*.yaml, reloaded when a file changes."""
+    folder = Path(config().queues_dir)
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.yaml"))) if folder.is_dir() else ()
+    cached = current_app.extensions.get("hotline.wallboard_queues")
+    if cached and cached[0] == stamp:
+        return cached[1]
+    from control.queues import load_queues
+
+    try:
+        queues = load_queues(folder)
+    except (ConfigErrors, OSError):   # `hotline check` reports the file; the wallboard keeps going
+        log.warning("queue files could not be loaded from %s", folder, exc_info=True)
+        queues = {}
+    current_app.extensions["hotline.wallboard_queues"] = (stamp, queues)
+    return queues
+
+
+def today_kpis(queues: dict) -> dict[str, dict] | None:
+    """Today's figures per queue (business time zone), cached a few seconds; None when the database fails."""
+    ttl = float(current_app.config.get("WALLBOARD_KPI_CACHE_S", KPI_CACHE_S))
+    cached = current_app.extensions.get("hotline.wallboard_kpis")
+    if cached and time.monotonic() - cached[0] < ttl:
+        return cached[1]
+    from sqlalchemy.orm import sessionmaker
+
+    from reports.intervals import zone
+    from reports.queries import call_report
+
+    tz = config().timezone
+    start = datetime.combine(datetime.now(zone(tz)).date(), dtime(), zone(tz))
+    try:
+        rows = call_report(sessionmaker(bind=db.engine, expire_on_commit=False), start, start + timedelta(days=1),
+                           "day", "queue", tz, {name: q.service_level_s for name, q in queues.items()})
+    except SQLAlchemyError:
+        log.warning("today's queue figures are unavailable", exc_info=True)
+        return None
+    result = {r["key"]: {k: r[k] for k in KPI_KEYS} for r in rows if r["key"]}
+    current_app.extensions["hotline.wallboard_kpis"] = (time.monotonic(), result)
+    return result
+
+
+def alerts_for(row: dict, queue) -> list[str]:
+    out = []
+    limit = queue.service_level_s if queue else None
+    if limit is not None and row["waiting"] and row["longest_wait_s"] > limit:
+        out.append(_("%(queue)s: a caller has waited %(wait)d s (limit %(limit)d s)",
+                     queue=row["name"], wait=row["longest_wait_s"], limit=limit))
+    if row["waiting"] and not row["staffed"]:
+        out.append(_("%(queue)s: calls are waiting and no agent is staffed", queue=row["name"]))
+    today = row["today"] or {}
+    if queue and today.get("service_level") is not None and today["service_level"] < queue.service_level_target:
+        out.append(_("%(queue)s: service level %(sl)d%% is under the target %(target)d%%", queue=row["name"],
+                     sl=round(today["service_level"] * 100), target=round(queue.service_level_target * 100)))
+    if today.get("abandon_rate") is not None and today["abandon_rate"] > ABANDON_RATE_ALERT:
+        out.append(_("%(queue)s: abandon rate %(rate)d%% is over %(limit)d%%", queue=row["name"],
+                     rate=round(today["abandon_rate"] * 100), limit=round(ABANDON_RATE_ALERT * 100)))
+    return out
+
+
+def _queue_rows(now: float, queues: dict, waiting: list, agents: list, kpis: dict | None) -> list[dict]:
+    names = sorted(set(queues) | {c.queue for c in waiting if c.queue})
+    rows = []
+    for name in names:
+        calls = [c for c in waiting if c.queue == name]
+        members = [a for a in agents if name in a.queues]
+        q = queues.get(name)
+        row = {"name": name, "waiting": len(calls),
+               "longest_wait_s": round(max((c.wait_s(now) for c in calls), default=0.0), 1),
+               "agents": dict(Counter(a.state.value for a in members)),
+               "staffed": sum(1 for a in members if a.state in STAFFED),
+               "sl_threshold_s": q.service_level_s if q else None,
+               "sl_target": q.service_level_target if q else None,
+               "today": (kpis or {}).get(name)}
+        row["alerts"] = alerts_for(row, q)
+        rows.append(row)
+    return rows
+
+
+def _agent_rows(store, now: float, agents: list) -> list[dict]:
+    rows = []
+    for a in sorted(agents, key=lambda a: (a.name or a.id).lower()):
+        call = store.get_call(a.call_id) if a.call_id and a.state in HOLDS_CALL else None
+        rows.append({"id": a.id, "name": a.name or a.id, "state": a.state.value, "reason": a.break_reason,
+                     "since_s": round(max(0.0, now - a.state_since), 1) if a.state_since else None,
+                     "calls_taken": a.calls_taken, "call_id": call.id if call else None,
+                     "caller": call.caller if call else None, "call_queue": call.queue if call else None,
+                     "on_call": a.state == AgentState.ON_CALL and call is not None})
+    return rows
 
 
 def snapshot() -> dict:
     store = live_state()
+    queues = queue_configs()
+    base = {"now": time.time(), "queue_names": sorted(queues), "force_states": list(FORCE_STATES),
+            "break_reasons": list(BREAK_REASONS)}
     if store is None:
-        return {"available": False, "queues": [], "agents": [], "states": {}}
+        return {**base, "available": False, "queues": [], "agents": [], "waiting": [], "states": {}, "alerts": []}
     now = time.time()
-    waiting: dict[str, list] = defaultdict(list)
-    for call in store.waiting_calls():
-        waiting[call.queue or "-"].append(call)
-    queues = [{"name": name, "waiting": len(calls),
-               "longest_wait_s": round(max((c.wait_s(now) for c in calls), default=0.0), 1)}
-              for name, calls in sorted(waiting.items())]
-    agents = [{"id": a.id, "name": a.name or a.id, "state": a.state.value, "reason": a.break_reason,
-               "since_s": round(max(0.0, now - a.state_since), 0) if a.state_since else None,
-               "calls_taken": a.calls_taken} for a in store.agents()]
-    states = Counter(a["state"] for a in agents)
-    return {"available": True, "queues": queues, "agents": agents, "states": dict(states)}
+    waiting = store.waiting_calls()
+    agents = store.agents()
+    kpis = today_kpis(queues)
+    queue_rows = _queue_rows(now, queues, waiting, agents, kpis)
+    agent_rows = _agent_rows(store, now, agents)
+    calls = [{"call_id": c.id, "caller": c.caller, "queue": c.queue, "priority": c.priority, "tier": c.tier,
+              "state": c.state.value, "wait_s": round(c.wait_s(now), 1)} for c in waiting]
+    return {**base, "available": True, "now": now, "kpis_available": kpis is not None, "queues": queue_rows,
+            "agents": agent_rows, "waiting": calls, "states": dict(Counter(a["state"] for a in agent_rows)),
+            "alerts": [text for q in queue_rows for text in q["alerts"]]}
+
+
+def js_strings() -> dict[str, str]:
+    return {
+        "connected": _("Live"), "disconnected": _("Reconnecting…"), "listen": _("Listen"),
+        "whisper": _("Whisper"), "barge": _("Barge"), "set_state": _("Set state"), "move": _("Move"),
+        "set_priority": _("Set priority"), "no_calls": _("No calls waiting."),
+        "error": _("Something went wrong"), "sent": _("Request sent"), "none": _("None"),
+        "kpis_unavailable": _("Today's figures are not available."),
+        "unavailable": _("Live state is not available."), "seconds": _("s"),
+    }
 
 
 @bp.get("/")
 @role_required("supervisor")
 def wallboard():
-    return render_template("supervisor/wallboard.html", board=snapshot())
+    agent = getattr(current_user, "agent", None)
+    return render_template("supervisor/wallboard.html", board=snapshot(), strings=js_strings(),
+                           own_extension=agent.extension if agent is not None else "")
 
 
 @bp.get("/wallboard.json")
 @role_required("supervisor")
 def wallboard_json():
     return jsonify(snapshot())
+
+
+@bp.get("/events")
+@role_required("supervisor")
+def events():
+    """SSE of the ``wallboard`` channel, as /agent/events does for an agent's channel."""
+    role = current_user.role
+    last_id = sse.valid_id(request.headers.get("Last-Event-ID") or request.args.get("last_id"))
+    pub = publisher()
+    stream_key = pub.stream_key("wallboard") if hasattr(pub, "stream_key") else \
+        f"{config().redis_prefix}:stream:wallboard"
+    client = redis_client()
+    heartbeat = float(current_app.config["SSE_HEARTBEAT_S"])
+    db.session.close()   # a stream lives for hours; it must not hold a database connection
+    body = sse.events(client, stream_key, last_id, heartbeat, transform=lambda m: mask_message(m, role))
+    return Response(body, mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+# The actions (listen, force state, move a call...) are their own blueprint under /api/supervisor.
+from web.api_supervisor import bp as api_bp  # noqa: E402,F401

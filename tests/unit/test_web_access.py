@@ -12,6 +12,12 @@ ENDPOINTS = [
     ("GET", "/agent/", None, "agent"),
     ("GET", "/supervisor/", None, "supervisor"),
     ("GET", "/supervisor/wallboard.json", None, "supervisor"),
+    ("GET", "/supervisor/events", None, "supervisor"),      # the generator is not read: no Redis needed
+    # wallboard actions (set up in test_access_matrix: alice is on c-live, bob available, c-wait queued)
+    ("POST", "/api/supervisor/agents/alice/supervise", {"mode": "listen", "extension": "1009"}, "supervisor"),
+    ("POST", "/api/supervisor/agents/bob/state", {"state": "not_ready"}, "supervisor"),
+    ("POST", "/api/supervisor/calls/c-wait/queue", {"queue": "support"}, "supervisor"),
+    ("POST", "/api/supervisor/calls/c-wait/priority", {"priority": 20}, "supervisor"),
     ("GET", "/admin/users", None, "admin"),
     ("GET", "/admin/agents", None, "admin"),
     ("GET", "/admin/queues", None, "admin"),
@@ -56,10 +62,14 @@ PUBLIC = {"static", "auth.login", "health.healthz", "index"}
 @pytest.mark.parametrize("who", list(USERS))
 @pytest.mark.parametrize("method,path,body,least", ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
 def test_access_matrix(web_app, client_for, who, method, path, body, least):
-    from control.domain.models import Call
+    from control.domain.models import Agent, AgentState, Call, CallState
 
-    web_app.config["LIVE_STATE"].put_call(Call(id="c-live", caller="+14155550100", did="+18005550100",
-                                               queue="billing", agent_id="alice"))
+    store = web_app.config["LIVE_STATE"]
+    store.put_call(Call(id="c-live", caller="+14155550100", did="+18005550100", queue="billing", agent_id="alice"))
+    store.put_agent(Agent(id="alice", extension="1001", state=AgentState.ON_CALL, call_id="c-live"))
+    store.put_agent(Agent(id="bob", extension="1002", state=AgentState.AVAILABLE))
+    store.put_call(Call(id="c-wait", caller="+14155550101", did="+18005550100", queue="billing",
+                        state=CallState.QUEUED))
     client = client_for(USERS[who])
     response = client.open(path, method=method, json=body)
     if who == "anonymous":

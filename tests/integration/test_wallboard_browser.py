@@ -1,0 +1,74 @@
+"""Real headless Chromium: a supervisor's wallboard follows the `wallboard` stream live, and its
+Listen button publishes the supervise request on the control channel."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from control.store.publisher import RedisPublisher
+from tests.web_fixtures import live_server, redis_web_app, sqlite_url  # noqa: F401
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                       reason="Debian chromium is not installed (apt-get install chromium)"),
+]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def test_wallboard_is_live_and_listen_publishes_supervise(browser, live_server, redis_client, redis_prefix):
+    from control.domain.models import Agent, AgentState, Call, CallState
+    from control.store.redis_state import RedisState
+
+    store = RedisState(redis_client, redis_prefix)
+    now = time.time()
+    store.put_agent(Agent(id="alice", extension="1001", name="Alice", queues=["billing"],
+                          state=AgentState.ON_CALL, call_id="c-talk", state_since=now - 5))
+    store.put_call(Call(id="c-talk", caller="+14155550100", did="+18005550100", queue="billing",
+                        state=CallState.CONNECTED, agent_id="alice"))
+
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server.url}/login")
+    page.fill("#username", "supervisor")
+    page.fill("#password", "supervisor")
+    page.click("#login-button")
+    page.wait_for_url(f"{live_server.url}/supervisor/")
+    page.wait_for_selector("#conn-status.on", timeout=10000)      # the SSE stream is open
+    assert page.text_content('#agents tr[data-agent="alice"] td.caller') == "+14155550100 · billing"
+    assert not page.is_visible('#waiting tr[data-call="c-new"]')
+
+    # a caller joins the queue: the controller stores it and publishes on the wallboard channel
+    store.put_call(Call(id="c-new", caller="+14155550177", did="+18005550100", queue="billing",
+                        state=CallState.QUEUED, entered_at=time.time() - 3))
+    RedisPublisher(redis_client, redis_prefix).publish(
+        "wallboard", {"type": "queued", "call_id": "c-new", "queue": "billing", "caller": "+14155550177"})
+    page.wait_for_selector('#waiting tr[data-call="c-new"]', timeout=10000)   # no reload
+    assert "+14155550177" in page.text_content("#event-log")
+    assert page.text_content('#queues tr[data-queue="billing"] td:nth-child(2)') == "1"
+
+    page.fill("#sup-extension", "1009")
+    page.click('#agents tr[data-agent="alice"] button.listen')
+    page.wait_for_selector("#action-status.ok", timeout=10000)
+    entries = redis_client.xrange(f"{redis_prefix}:stream:control")
+    messages = [json.loads(fields[b"data"]) for _id, fields in entries]
+    assert {"type": "supervise", "agent_id": "alice", "extension": "1009", "mode": "listen",
+            "supervisor": "supervisor"} in messages
+    assert errors == []

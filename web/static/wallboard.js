@@ -1,0 +1,231 @@
+// Supervisor wallboard: renders /supervisor/wallboard.json and refetches it whenever an event
+// arrives on the `wallboard` SSE stream. Every value is written with textContent (no innerHTML).
+(function () {
+  "use strict";
+  const root = document.getElementById("wallboard");
+  if (!root) return;
+  const T = JSON.parse(document.getElementById("strings").textContent);
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const $ = (id) => document.getElementById(id);
+  const REFRESH_MS = 10000;       // also refresh without events: KPIs and unpublished changes
+  const DEBOUNCE_MS = 200;        // a burst of events costs one snapshot
+  let board = JSON.parse(document.getElementById("board").textContent);
+  let fetchedAt = Date.now() / 1000;   // ticking uses the browser clock from the moment of the fetch
+  let pending = null;
+  const drafts = {};              // what the supervisor typed or picked, kept across re-renders
+
+  function el(tag, text, cls) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  function td(row, text, cls) { const c = el("td", text, cls); row.appendChild(c); return c; }
+  function pct(v) { return v === null || v === undefined ? "–" : Math.round(v * 100) + "%"; }
+  function secs(v) { return v === null || v === undefined ? "–" : Math.round(v) + " " + T.seconds; }
+  function clock(s) {
+    s = Math.max(0, Math.floor(s));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    const mm = String(m).padStart(2, "0") + ":" + String(r).padStart(2, "0");
+    return h ? h + ":" + mm : mm;
+  }
+  function button(text, cls, onClick) {
+    const b = el("button", text, cls);
+    b.type = "button";
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  function select(options, value, label) {
+    const s = document.createElement("select");
+    s.setAttribute("aria-label", label);
+    options.forEach((o) => { const opt = el("option", o); opt.value = o; s.appendChild(opt); });
+    if (value !== undefined && options.indexOf(value) >= 0) s.value = value;
+    return s;
+  }
+  function remember(key, input) {
+    if (drafts[key] !== undefined) input.value = drafts[key];
+    input.addEventListener("input", () => { drafts[key] = input.value; });
+    input.addEventListener("change", () => { drafts[key] = input.value; });
+    return input;
+  }
+
+  function setConn(live) {
+    $("conn-status").textContent = live ? T.connected : T.disconnected;
+    $("conn-status").className = "conn " + (live ? "on" : "off");
+  }
+  function status(text, ok) {
+    $("action-status").textContent = text;
+    $("action-status").className = ok ? "ok" : "error";
+  }
+  function logLine(text) {
+    const log = $("event-log");
+    log.prepend(el("li", new Date().toLocaleTimeString() + " " + text));
+    while (log.children.length > 30) log.lastChild.remove();
+  }
+
+  async function api(url, body) {
+    const res = await fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json"},
+      body: JSON.stringify(body),
+    });
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    status(res.ok ? T.sent : T.error + ": " + ((data && data.error) || res.status), res.ok);
+    if (res.ok) refreshSoon();
+    return res.ok;
+  }
+  const url = (template, token, id) => template.replace(token, encodeURIComponent(id));
+
+  // -- rendering ------------------------------------------------------------------------
+  function renderAlerts() {
+    const box = $("alerts"); clear(box);
+    if (!board.available) box.appendChild(el("p", T.unavailable, "alert"));
+    if (board.available && board.kpis_available === false) box.appendChild(el("p", T.kpis_unavailable, "alert"));
+    (board.alerts || []).forEach((text) => box.appendChild(el("p", text, "alert")));
+  }
+
+  function renderTiles() {
+    const box = $("state-tiles"); clear(box);
+    Object.keys(board.states || {}).sort().forEach((state) => {
+      const tile = el("div", null, "tile state-" + state);
+      tile.appendChild(el("span", state));
+      tile.appendChild(el("strong", board.states[state]));
+      box.appendChild(tile);
+    });
+  }
+
+  function renderQueues() {
+    const body = $("queues").querySelector("tbody"); clear(body);
+    board.queues.forEach((q) => {
+      const row = el("tr"); row.dataset.queue = q.name;
+      if (q.alerts.length) row.className = "alerting";
+      td(row, q.name);
+      td(row, q.waiting, "num");
+      const wait = td(row, q.waiting ? clock(q.longest_wait_s) : "–", "num");
+      if (q.waiting) { wait.dataset.base = q.longest_wait_s; wait.dataset.limit = q.sl_threshold_s || ""; }
+      td(row, Object.keys(q.agents).sort().map((s) => s + " " + q.agents[s]).join(" · ") || "–");
+      const t = q.today || {};
+      td(row, pct(t.service_level), "num");
+      td(row, pct(t.abandon_rate), "num");
+      td(row, secs(t.asa_s), "num");
+      td(row, secs(t.aht_s), "num");
+      td(row, t.offered === undefined ? "–" : t.offered, "num");
+      body.appendChild(row);
+    });
+  }
+
+  function renderWaiting() {
+    const body = $("waiting").querySelector("tbody"); clear(body);
+    if (!board.waiting.length) {
+      const row = el("tr"); const c = td(row, T.no_calls); c.colSpan = 5; body.appendChild(row);
+      return;
+    }
+    board.waiting.forEach((c) => {
+      const row = el("tr"); row.dataset.call = c.call_id;
+      td(row, c.caller);
+      td(row, c.queue || "–");
+      const wait = td(row, clock(c.wait_s), "num"); wait.dataset.base = c.wait_s;
+      td(row, c.priority, "num");
+      const actions = td(row, null, "actions");
+      const queues = board.queue_names.filter((n) => n !== c.queue);
+      const target = remember("queue:" + c.call_id, select(queues, undefined, T.move));
+      target.className = "move-target";
+      actions.appendChild(target);
+      actions.appendChild(button(T.move, "move", () =>
+        api(url(root.dataset.moveUrl, "CALL", c.call_id), {queue: target.value})));
+      const prio = remember("prio:" + c.call_id, el("input"));
+      prio.type = "number"; prio.className = "priority"; prio.size = 4;
+      prio.setAttribute("aria-label", T.set_priority);
+      if (drafts["prio:" + c.call_id] === undefined) prio.value = c.priority + 10;
+      actions.appendChild(prio);
+      actions.appendChild(button(T.set_priority, "set-priority", () => {
+        const value = Number(prio.value);
+        // sent as typed when it is not a whole number, so the server's message explains why
+        api(url(root.dataset.priorityUrl, "CALL", c.call_id),
+            {priority: Number.isInteger(value) && prio.value !== "" ? value : prio.value});
+      }));
+      body.appendChild(row);
+    });
+  }
+
+  function renderAgents() {
+    const body = $("agents").querySelector("tbody"); clear(body);
+    board.agents.forEach((a) => {
+      const row = el("tr"); row.dataset.agent = a.id;
+      td(row, a.name);
+      td(row, a.state + (a.reason ? " (" + a.reason + ")" : ""), "state state-" + a.state);
+      const since = td(row, a.since_s === null ? "–" : clock(a.since_s), "num since");
+      if (a.since_s !== null) since.dataset.base = a.since_s;
+      td(row, a.caller ? a.caller + (a.call_queue ? " · " + a.call_queue : "") : "–", "caller");
+      td(row, a.calls_taken, "num");
+      const actions = td(row, null, "actions");
+      ["listen", "whisper", "barge"].forEach((mode) => {
+        const b = button(T[mode], "supervise " + mode, () => api(url(root.dataset.superviseUrl, "AGENT", a.id),
+          {mode, extension: $("sup-extension").value.trim()}));
+        b.disabled = !a.on_call;
+        actions.appendChild(b);
+      });
+      const state = remember("state:" + a.id, select(board.force_states, undefined, T.set_state));
+      state.className = "force-state";
+      const reason = remember("reason:" + a.id, select(board.break_reasons, undefined, T.set_state));
+      reason.className = "break-reason";
+      actions.appendChild(state);
+      actions.appendChild(reason);
+      actions.appendChild(button(T.set_state, "set-state", () => {
+        const body = {state: state.value};
+        if (state.value === "break") body.reason = reason.value;
+        api(url(root.dataset.stateUrl, "AGENT", a.id), body);
+      }));
+      body.appendChild(row);
+    });
+  }
+
+  function render() {
+    renderAlerts(); renderTiles(); renderQueues(); renderWaiting(); renderAgents(); tick();
+  }
+
+  function tick() {
+    const elapsed = Date.now() / 1000 - fetchedAt;
+    root.querySelectorAll("td[data-base]").forEach((cell) => {
+      const value = Number(cell.dataset.base) + elapsed;
+      cell.textContent = clock(value);
+      if (cell.dataset.limit) cell.classList.toggle("over", value > Number(cell.dataset.limit));
+    });
+  }
+
+  async function refresh() {
+    pending = null;
+    try {
+      const res = await fetch(root.dataset.snapshotUrl, {credentials: "same-origin",
+                                                        headers: {"Accept": "application/json"}});
+      if (!res.ok) return;
+      board = await res.json();
+      fetchedAt = Date.now() / 1000;
+      render();
+    } catch (e) { setConn(false); }
+  }
+  function refreshSoon() { if (!pending) pending = setTimeout(refresh, DEBOUNCE_MS); }
+
+  function describe(msg) {
+    return [msg.type, msg.mode, msg.agent_id, msg.state, msg.caller, msg.queue, msg.call_id, msg.outcome]
+      .filter((v) => v !== undefined && v !== null && v !== "").join(" ");
+  }
+
+  const es = new EventSource(root.dataset.eventsUrl);
+  es.addEventListener("ready", () => setConn(true));
+  es.onmessage = (e) => {
+    let msg;
+    try { msg = JSON.parse(e.data); } catch (err) { return; }   // not JSON: ignore
+    setConn(true);
+    logLine(describe(msg));
+    refreshSoon();
+  };
+  es.onerror = () => setConn(false);   // EventSource reconnects with Last-Event-ID
+
+  setConn(false);
+  render();
+  setInterval(tick, 1000);
+  setInterval(refresh, REFRESH_MS);
+})();
