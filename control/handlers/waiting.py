@@ -121,6 +121,9 @@ class QueueWait:
         live = self.deps.store.get_call(self.call.id)
         if live is None or live.state != CallState.QUEUED:
             return None
+        # a supervisor may have moved the call or raised its priority from the wallboard
+        self.call.queue, self.call.priority = live.queue, live.priority
+        queue = self.deps.queues.current().get(live.queue) or queue
         action = evaluate_overflow(self.deps.now(), live, queue, self._stats(queue, live))
         if action is None:
             return None
