@@ -23,6 +23,7 @@ from control.config import Config, load_config  # noqa: E402
 from control.handlers.deps import Deps  # noqa: E402
 
 log = logging.getLogger("hotline.controller")
+REDIS_CONNECTIONS = 1000
 
 
 @dataclass
@@ -73,7 +74,11 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
     from records.lookup import CustomerLookup
     from records.state_log import append as append_state
 
-    client = redis.Redis.from_url(config.redis_url, health_check_interval=30)
+    # Every call's greenlet talks to Redis. redis-py 8's default pool raises MaxConnectionsError past
+    # 100 connections, which failed calls under load (docs/benchmarks.md, Calls); wait for one instead.
+    pool = redis.BlockingConnectionPool.from_url(config.redis_url, max_connections=REDIS_CONNECTIONS,
+                                                 timeout=10, health_check_interval=30)
+    client = redis.Redis(connection_pool=pool)
     sessions = session_factory(config.database_url)
     switch = SwitchClient(config.esl_host, config.esl_port, config.esl_password, config.esl_reconnect_s)
     deps = Deps(
@@ -83,7 +88,7 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
         publisher=RedisPublisher(client, config.redis_prefix),
         switch=switch,
         customers=CustomerLookup(CustomerStore(sessions), CrmClient.from_config(config, cache=client)),
-        records=CallRecordWriter(sessions),
+        records=CallRecordWriter(sessions, spool_path=config.records_spool or None),
         jobs=RQJobs(client, config.rq_queue),
         flows=flows or FlowRegistry(config.flows_dir),
         queues=queues or QueueRegistry(config.queues_dir),
@@ -98,19 +103,47 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
     return Controller(deps=deps, manager=manager, server=server, switch=switch, redis=client)
 
 
-def sync_agents(config: Config, store) -> int:
-    """Copy agents from the database into live state; keep the live state of known agents."""
+def load_db_agents(config: Config) -> list:
     from records.agents import load_agents
     from records.db import session_factory
 
+    return load_agents(session_factory(config.database_url))
+
+
+def sync_agents(config: Config, store, busy: dict[str, str] | None = None, now: float | None = None,
+                agents: list | None = None) -> int:
+    """Copy agents from the database (or ``agents``) into live state; keep the live state of known
+    agents. ``busy`` (agent id -> call id): agents not in live state that are on one of our calls."""
+    from control.domain.models import AgentState
+
     count = 0
-    for agent in load_agents(session_factory(config.database_url)):
+    for agent in load_db_agents(config) if agents is None else agents:
         existing = store.get_agent(agent.id)
         if existing is not None:
             agent.state, agent.state_since = existing.state, existing.state_since
             agent.call_id, agent.break_reason = existing.call_id, existing.break_reason
+        elif busy and agent.id in busy:
+            agent.state, agent.call_id = AgentState.ON_CALL, busy[agent.id]
+            agent.state_since = now if now is not None else time.time()
         store.put_agent(agent)
         count += 1
+    return count
+
+
+def login_all(controller: Controller) -> None:
+    """Demo: every logged-out or not-ready agent becomes available (their phones are simulated)."""
+    from control.domain.models import AgentState
+
+    for agent in controller.deps.store.agents():
+        if agent.state in (AgentState.LOGGED_OUT, AgentState.NOT_READY):
+            controller.manager.set_agent_state(agent.id, AgentState.AVAILABLE)
+
+
+def _resync(config: Config, controller: Controller, busy: dict[str, str], log_in: bool) -> int:
+    agents = controller.deps.offload(load_db_agents, config)   # SQL in the thread pool, Redis here
+    count = sync_agents(config, controller.deps.store, busy, controller.deps.now(), agents=agents)
+    if log_in:
+        login_all(controller)
     return count
 
 
@@ -130,13 +163,10 @@ def main_controller(argv: list[str]) -> int:
     config = load_config(args.config)
     controller = build(config)
     sync_agents(config, controller.deps.store)
+    controller.manager.resync_agents = lambda busy: _resync(config, controller, busy, args.login_all)
     controller.start()
     if args.login_all:
-        from control.domain.models import AgentState
-
-        for agent in controller.deps.store.agents():
-            if agent.state in (AgentState.LOGGED_OUT, AgentState.NOT_READY):
-                controller.manager.set_agent_state(agent.id, AgentState.AVAILABLE)
+        login_all(controller)
     log.info("controller %s: outbound socket on %s:%s, Event Socket %s:%s", controller.deps.controller_id,
              config.outbound_host, controller.outbound_port, config.esl_host, config.esl_port)
     try:

@@ -74,6 +74,9 @@ DEFAULTS: dict[str, Any] = {
     "timezone": "UTC",
     # RQ queue name for after-call work.
     "rq_queue": "hotline-wrapup",
+    # JSONL spool for call records while the database is down; empty means var/spool/call-records.jsonl.
+    # Give each deployment (or test) its own: whoever flushes a spool writes it to their database.
+    "records_spool": "",
 }
 
 

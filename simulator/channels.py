@@ -53,6 +53,7 @@ class Channel:
         self.session = None                      # outbound Event Socket session, if any
         self.socket_running = False              # the dialplan socket app is still executing
         self.socket_app_uuid = ""
+        self.setup_s: float | None = None          # seconds from connecting to the controller to its `answer`
         self.recording: str | None = None
         self.queue: Queue = Queue()
         self.interrupt = Event()                 # uuid_break / hangup / transfer: stop the current media

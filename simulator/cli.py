@@ -23,6 +23,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeat", action="store_true", help="loop the calls forever (demo traffic)")
     parser.add_argument("--report", choices=["json"], help="run the scenario through a real controller")
     parser.add_argument("--media-s", type=float, default=0.2, help="how long a prompt file plays")
+    parser.add_argument("--no-reconnect", action="store_true",
+                        help="hang up a waiting caller when its controller connection drops "
+                             "(default: connect again like dialplan/hotline.xml, 5 connections in all)")
     args = parser.parse_args(argv)
 
     from control.yamlfile import ConfigError, ConfigErrors
@@ -40,13 +43,14 @@ def main(argv: list[str]) -> int:
         print(json.dumps(run(args.scenario, load_config()), indent=2))
         return 0
     return simulate(scenario, _hostport(args.controller), _hostport(args.esl), args.password,
-                    args.media_s, args.repeat)
+                    args.media_s, args.repeat, reconnect=not args.no_reconnect)
 
 
-def simulate(scenario, controller, esl, password, media_s, repeat) -> int:
+def simulate(scenario, controller, esl, password, media_s, repeat, reconnect: bool = True) -> int:
     from simulator.switch import Switch
 
-    switch = Switch(controller=controller, esl_listen=esl, password=password, media_s=media_s)
+    switch = Switch(controller=controller, esl_listen=esl, password=password, media_s=media_s,
+                    reconnect=reconnect)
     switch.start()
     for agent in scenario.agents:
         answer_after = None if agent.answer_after in (None, "never") else float(agent.answer_after)

@@ -1,6 +1,8 @@
 """The dialplan ``socket 127.0.0.1:8084 async full`` application: FreeSWITCH dials the controller."""
 from __future__ import annotations
 
+import time
+
 from gevent import socket
 
 from control.esl import frames as F
@@ -20,23 +22,21 @@ class OutboundSession:
         self.linger: int | None = None      # None: no linger; -1: until exit; else seconds
         self.connected = False
 
-    def run(self, controller: tuple[str, int]) -> None:
+    def run(self, controller: tuple[str, int]) -> str:
+        """Serve one connection to the controller; "refused" or "closed" (the socket app returned)."""
         ch = self.channel
+        self.connect_at = time.monotonic()
         try:
             sock = socket.create_connection(controller, timeout=5)
             sock.settimeout(None)
         except OSError:
-            ch.socket_running = False
-            ch.hangup("DESTINATION_OUT_OF_ORDER", by="switch")
-            return
+            return "refused"
         self.conn = Connection(sock)
         ch.session = self
         for cmd in self.conn.read_commands():
             self.handle(cmd)
-        # The controller closed the socket: the socket app returns and the dialplan ends.
-        if ch.alive and ch.socket_running:
-            ch.hangup("NORMAL_CLEARING", by="switch")
         self.conn.close_after_flush()
+        return "closed"
 
     def deliver(self, name: str, pairs, body=None) -> None:
         if self.conn is None:
@@ -88,6 +88,8 @@ class OutboundSession:
             self.conn.reply(f"-ERR invalid session id [{cmd.arg.strip()}]")
             return
         self.conn.reply("+OK")
+        if target is self.channel and first_answer(target, cmd.headers):
+            target.setup_s = time.monotonic() - self.connect_at   # TCP connect -> first answer (bench)
         self.switch.sendmsg(target, cmd.headers)
 
     def channel_gone(self) -> None:
@@ -107,3 +109,7 @@ class OutboundSession:
             self.conn.send(F.encode_disconnect_notice(self.channel.uuid))
             self.conn.close_after_flush()
 
+
+
+def first_answer(ch, headers: dict) -> bool:
+    return ch.setup_s is None and headers.get("execute-app-name") == "answer"

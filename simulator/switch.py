@@ -37,8 +37,11 @@ class CallHandle:
 
 class Switch:
     def __init__(self, controller=("127.0.0.1", 8084), esl_listen=("127.0.0.1", 0), password: str = "ClueCon",
-                 media_s: float = 0.2):
+                 media_s: float = 0.2, reconnect: bool = True, reconnect_attempts: int = 4,
+                 reconnect_delay_s: float = 1.0):
         self.controller, self.esl_listen, self.password, self.media_s = tuple(controller), esl_listen, password, media_s
+        # dialplan/hotline.xml: while the caller is up and unbridged, `socket` runs again (5 connections in all)
+        self.reconnect, self.reconnect_attempts, self.reconnect_delay_s = reconnect, reconnect_attempts, reconnect_delay_s
         self.api = Api(self)
         self.phones: dict[str, Phone] = {}
         self.inbound_sessions: set = set()
@@ -52,9 +55,20 @@ class Switch:
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
-        self._server = StreamServer(self.esl_listen, lambda sock, _addr: InboundSession(self, sock).run())
+        """Serve the inbound Event Socket (again on the same port after ``stop_inbound``)."""
+        listen = (self.esl_listen[0], self.esl_port) if self.esl_port else self.esl_listen
+        self._server = StreamServer(listen, lambda sock, _addr: InboundSession(self, sock).run())
         self._server.start()
         self.esl_port = self._server.server_port
+
+    def stop_inbound(self) -> None:
+        """The inbound Event Socket goes away (FreeSWITCH restarting it, a network cut): stop
+        listening and drop every connection; channels and outbound sockets carry on."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for session in list(self.inbound_sessions):
+            session.conn.sock.close()
 
     def stop(self) -> None:
         for ch in list(self._channels.values()):
@@ -80,7 +94,8 @@ class Switch:
         return phone
 
     def place_call(self, caller: str, did: str, inputs=(), patience: float | None = None,
-                   caller_name: str | None = None, message_s: float = 2.0) -> CallHandle:
+                   caller_name: str | None = None, message_s: float = 2.0, controller=None) -> CallHandle:
+        """``controller``: this call's (host, port) instead of the switch's (a balancer over several)."""
         uuid = str(uuidlib.uuid4())
         ch = Channel(self, uuid, "inbound", f"sofia/internal/{caller}@127.0.0.1:5070", caller=caller,
                      caller_name=caller_name or caller, destination=did)
@@ -98,8 +113,30 @@ class Switch:
                                           ("Application-UUID", ch.socket_app_uuid)])
         ch.start()
         ch.script.start()
-        self.spawn(OutboundSession(self, ch).run, self.controller)
+        self.spawn(self._socket_app, ch, tuple(controller) if controller else self.controller)
         return handle
+
+    def _socket_app(self, ch: Channel, controller) -> None:
+        """``socket`` and what the dialplan does after it returns with the caller still up."""
+        attempts = 1 + (max(0, self.reconnect_attempts) if self.reconnect else 0)
+        for attempt in range(attempts):
+            if attempt:
+                gevent.sleep(self.reconnect_delay_s)        # the dialplan's `sleep 1000`
+                if not ch.alive or ch.bridged:
+                    return
+                ch.socket_running = True
+                ch.socket_app_uuid = str(uuidlib.uuid4())
+                ch.emit("CHANNEL_EXECUTE", extra=[("Application", "socket"), ("Application-Data", SOCKET_DATA),
+                                                  ("Application-UUID", ch.socket_app_uuid)])
+            result = OutboundSession(self, ch).run(controller)
+            if not (ch.alive and ch.socket_running):
+                return                                       # hung up, bridged or transferred
+            if not self.reconnect:
+                ch.socket_running = False
+                ch.hangup("DESTINATION_OUT_OF_ORDER" if result == "refused" else "NORMAL_CLEARING", by="switch")
+                return
+            ch.end_socket_app()
+        ch.hangup("NORMAL_TEMPORARY_FAILURE", by="switch")  # hotline_unavailable: no controller answered
 
     # --- channels ------------------------------------------------------------------------------
     def _register(self, ch: Channel) -> None:

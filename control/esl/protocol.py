@@ -73,6 +73,16 @@ class FramedProtocol(gs.ESLProtocol):
         self.sock.sendall((data + "\n\n").encode("utf-8"))
         return result.get()
 
+    def _close_socket(self) -> None:
+        # greenswitch's OutboundSession holds a makefile() of the socket: while it is open, closing
+        # the socket does not close the descriptor, and the peer never sees the connection end.
+        for closable in (getattr(self, "sock_file", None), self.sock):
+            try:
+                if closable is not None:
+                    closable.close()
+            except OSError:
+                pass
+
     def _connection_lost(self) -> None:
         was_connected = self.connected
         self._run = False
@@ -81,10 +91,7 @@ class FramedProtocol(gs.ESLProtocol):
         for result in pending:
             result.set_exception(gs.NotConnectedError("Event Socket connection closed"))
         self._auth_request_event.set()
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+        self._close_socket()
         if was_connected:
             self._esl_event_queue.put(EslEvent(headers={"Content-Type": "text/disconnect-notice",
                                                         "Content-Disposition": "disconnect"}, data=""))
@@ -121,10 +128,7 @@ class FramedProtocol(gs.ESLProtocol):
             except (gs.NotConnectedError, OSError, gs.OutboundSessionHasGoneAway):
                 pass
         self._run = False
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+        self._close_socket()
         current = gevent.getcurrent()
         for greenlet in (self._receive_events_greenlet, self._process_events_greenlet):
             if greenlet is not None and greenlet is not current:

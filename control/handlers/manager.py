@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 WAITING_TICK_S = 1.0
 SNAPSHOT_TTL_S = 0.5
+DISPATCH_MIN_INTERVAL_S = 0.02
 
 
 class Manager:
@@ -35,6 +36,8 @@ class Manager:
         self.running = False
         self._snapshot: tuple[float, list, list] | None = None
         self.sessions: dict[str, object] = {}   # call id -> local CallSession (callers whose socket we hold)
+        # agents from the database back into live state after Redis lost them: busy {agent: call} -> count
+        self.resync_agents = None
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
@@ -63,6 +66,9 @@ class Manager:
                 self.dispatch_once()
             except Exception:  # keep routing alive; the next trigger retries
                 log.exception("dispatch failed")
+            # nudges arriving meanwhile coalesce into the next pass: one dispatch serves every
+            # waiting call, and each pass reads the agents (docs/benchmarks.md, Calls)
+            gevent.sleep(DISPATCH_MIN_INTERVAL_S)
 
     def dispatch_once(self) -> int:
         from control.domain.routing import decide
@@ -71,7 +77,8 @@ class Manager:
         waiting = [c for c in store.waiting_calls() if c.state == CallState.QUEUED]
         if not waiting:
             return 0
-        agents = [a for a in store.agents() if a.state == AgentState.AVAILABLE]
+        available = getattr(store, "available_agents", None)
+        agents = available() if available else [a for a in store.agents() if a.state == AgentState.AVAILABLE]
         if not agents:
             return 0
         started = 0
@@ -197,10 +204,18 @@ class Manager:
         while self.running:
             gevent.sleep(self.deps.config.reconcile_interval_s)
             try:
+                self.flush_records()
                 self.reload_config()
                 self.reconcile()
             except Exception:  # keep the loop alive; the next round retries
                 log.exception("reconcile failed")
+
+    def flush_records(self) -> None:
+        """Records buffered while the database was down are written once it is back, even when
+        no further call ends to trigger the writer's own retry."""
+        records = self.deps.records
+        if hasattr(records, "pending") and hasattr(records, "flush"):
+            self.deps.offload(_flush_pending, records)
 
     def reload_config(self) -> None:
         """Edited flows and queues apply to new calls; a file that fails validation is refused
@@ -214,3 +229,8 @@ class Manager:
         from control.handlers.reconcile import reconcile
 
         reconcile(self)
+
+
+def _flush_pending(records) -> None:
+    if records.pending():
+        records.flush()

@@ -60,7 +60,7 @@ def run_offer(manager, decision, agent_id: str) -> None:
     if body.startswith("+OK"):
         _answered(manager, call, agent_id, leg, queue)
     else:
-        _not_answered(manager, call, agent_id, body)
+        _not_answered(manager, call, agent_id, body, leg)
 
 
 def _wait_renewing(deps, job, call_id: str, agent_id: str) -> str:
@@ -96,10 +96,13 @@ def _answered(manager, call, agent_id: str, leg: str, queue) -> None:
     deps.publisher.publish("wallboard", {"type": "answered", "call_id": call.id, "agent_id": agent_id})
 
 
-def _not_answered(manager, call, agent_id: str, body: str) -> None:
+def _not_answered(manager, call, agent_id: str, body: str, leg: str | None = None) -> None:
     deps = manager.deps
     now = deps.now()
     cause = body.strip().removeprefix("-ERR").strip() or "UNKNOWN"
+    if cause == "CONNECTION_LOST":
+        _connection_lost(manager, call, agent_id, leg)
+        return
     still_waiting = deps.store.get_call(call.id) is not None and cause != "ORIGINATOR_CANCEL"
     if still_waiting:
         # a missed offer: the agent goes not-ready and the call goes to the next agent
@@ -112,4 +115,21 @@ def _not_answered(manager, call, agent_id: str, body: str) -> None:
                                                  "state": "not_ready" if still_waiting else "available"})
     deps.publisher.publish("wallboard", {"type": "missed", "call_id": call.id, "agent_id": agent_id,
                                          "cause": cause})
+    manager.trigger(broadcast=True)
+
+
+def _connection_lost(manager, call, agent_id: str, leg: str | None) -> None:
+    """The Event Socket dropped while the phone rang: the originate's result is lost, not the
+    agent's fault. Once reconnected, drop the leg (it may have answered into park) and give the
+    call back, leaving the agent available."""
+    deps = manager.deps
+    wait_ready = getattr(deps.switch, "wait_ready", None)
+    if wait_ready is not None:
+        wait_ready(deps.config.reservation_lease_s / 2)
+    if leg is not None:
+        actions.kill(deps.switch, leg)
+    still_waiting = deps.store.get_call(call.id) is not None
+    deps.store.release(call.id, agent_id, AgentState.AVAILABLE, deps.now(), requeue_call=still_waiting)
+    deps.publisher.publish(f"agent:{agent_id}", {"type": "missed", "call_id": call.id, "cause": "CONNECTION_LOST",
+                                                 "state": "available"})
     manager.trigger(broadcast=True)

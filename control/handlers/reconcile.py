@@ -31,8 +31,34 @@ def live_channels(switch) -> set[str] | None:
     return {row.get("uuid") for row in rows if isinstance(row, dict)}
 
 
+def restore_lost_state(manager) -> int:
+    """Redis came back empty (a restart without persistence): put back the calls whose sockets this
+    controller holds, then the agents from the database (``manager.resync_agents``, set by the
+    composition root), those on our bridged calls as on-call. Returns the number of agents put back."""
+    deps, store = manager.deps, manager.deps.store
+    if getattr(manager, "resync_agents", None) is None or store.agents():
+        return 0
+    busy: dict[str, str] = {}
+    for session in list(manager.sessions.values()):
+        call = session.call
+        if call is None or store.get_call(call.id) is not None:
+            continue
+        if call.state == CallState.CONNECTED and session.agent_id:
+            call.agent_id = session.agent_id
+            busy[session.agent_id] = call.id
+            store.put_call(call)
+        elif session.queued and call.state in (CallState.QUEUED, CallState.OFFERING):
+            call.state, call.agent_id = CallState.QUEUED, None
+            store.put_call(call)
+    count = manager.resync_agents(busy)
+    log.warning("live state was lost: put back %d agents and %d local calls", count,
+                sum(1 for s in manager.sessions.values() if s.call is not None and store.get_call(s.call.id)))
+    return count
+
+
 def reconcile(manager) -> dict[str, int]:
     deps = manager.deps
+    restore_lost_state(manager)
     store, now = deps.store, deps.now()
     fixed = {"leases": 0, "ghost_calls": 0, "stuck_agents": 0, "wrap_ups": 0}
 
@@ -56,7 +82,11 @@ def reconcile(manager) -> dict[str, int]:
         if agent.state in (AgentState.ON_CALL, AgentState.RESERVED) and live is not None:
             if agent.call_id and agent.call_id not in live and agent.call_id not in manager._offering:
                 to = AgentState.WRAP_UP if agent.state == AgentState.ON_CALL else AgentState.AVAILABLE
+                orphan = store.get_call(agent.call_id) if to == AgentState.WRAP_UP else None
                 store.release(agent.call_id, agent.id, to, now, requeue_call=False)
+                if orphan is not None and orphan.id not in manager.sessions:
+                    # its controller died while the call was bridged: nobody else writes its record
+                    deps.offload(deps.records.write, _orphan_record(orphan, agent.id, now))
                 if to == AgentState.WRAP_UP:
                     manager.start_wrap_up(agent.id, deps.config.wrap_up_s)
                 fixed["stuck_agents"] += 1
@@ -80,3 +110,11 @@ def _ghost_record(call, now: float) -> dict:
         "outcome": "abandoned", "hangup_cause": "LOST_CHANNEL", "disposition": None, "recording_path": None,
         "offers": [], "explanations": [], "language": call.language, "priority": call.priority, "tier": call.tier,
     }
+
+
+def _orphan_record(call, agent_id: str, now: float) -> dict:
+    answered = call.answered_at
+    return {**_ghost_record(call, now), "agent_id": agent_id, "answered_at": answered,
+            "wait_s": round((answered or now) - call.entered_at, 3) if call.entered_at else 0.0,
+            "talk_s": round(now - answered, 3) if answered else 0.0,
+            "outcome": "answered" if answered else "abandoned", "hangup_cause": "CONTROLLER_LOST"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-TTL_S = 86400
+TTL_S = 6 * 3600  # long enough for any call; short enough not to pile up at 250 calls/s
 
 
 class CallLog:

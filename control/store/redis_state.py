@@ -55,7 +55,7 @@ def agent_to_hash(agent: Agent) -> dict[str, str]:
 
 
 def agent_from_hash(h: dict[bytes, bytes]) -> Agent:
-    d = json.loads(h[b"d"])
+    d = json.loads(h[b"d"].decode())  # str: json skips encoding detection
     for f in AGENT_LIVE:
         if f.encode() in h:
             d[f] = _live(f, h[f.encode()])
@@ -72,7 +72,7 @@ def call_to_json(call: Call) -> str:
 
 
 def call_from_hash(h: dict[bytes, bytes]) -> Call:
-    d = json.loads(h[b"d"])
+    d = json.loads(h[b"d"].decode())  # str: json skips encoding detection
     for f in CALL_LIVE:
         if f.encode() in h:
             d[f] = _live(f, h[f.encode()])
@@ -107,6 +107,20 @@ class RedisState:
         for i in ids:
             pipe.hgetall(self.keys.agent(i))
         return [agent_from_hash(h) for h in pipe.execute() if h]
+
+    def available_agents(self) -> list[Agent]:
+        """Agents in state available: one HGET per agent, whole hashes (and JSON) only for those.
+        The dispatcher runs this on every trigger; reading every agent whole was its main cost."""
+        ids = sorted(m.decode() for m in self.r.smembers(self.keys.agents()))
+        pipe = self.r.pipeline(transaction=False)
+        for i in ids:
+            pipe.hget(self.keys.agent(i), "state")
+        free = [i for i, state in zip(ids, pipe.execute()) if state == b"available"]
+        pipe = self.r.pipeline(transaction=False)
+        for i in free:
+            pipe.hgetall(self.keys.agent(i))
+        agents = [agent_from_hash(h) for h in pipe.execute() if h]
+        return [a for a in agents if a.state == AgentState.AVAILABLE]
 
     def set_agent_state(self, agent_id: str, state: AgentState, now: float, reason: str | None = None) -> Agent:
         """Through the domain state machine, applied as compare-and-set (raises InvalidTransition)."""

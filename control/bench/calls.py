@@ -1,0 +1,312 @@
+"""Calls benchmark: the switch simulator drives the real controller at a rising call rate.
+
+The controller runs as its own process (``hotline controller --login-all``), so its CPU and RSS are
+measured with psutil; Redis is the configured one (a throw-away key prefix, deleted afterwards) and
+the database is a temporary SQLite file unless ``--database-url`` is given. The flow goes straight
+to one queue; many agents with long talk times build concurrency. Per step it prints the offered
+and sustained calls/s, concurrent calls, controller CPU and RSS, memory per call, call-setup
+latency (simulator's TCP connect -> the controller's first ``answer``) and lost calls (no outcome).
+
+    hotline bench calls [--rates 50,100,200,300] [--step-s 15] [--talk-s 30] [--controllers 1] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gevent
+
+QUEUES_YAML = """queues:
+  bench:
+    strategy: longest-idle-agent
+    ring_timeout_s: 10
+    wrap_up_s: 1
+    announce_every_s: 0
+    record: false
+"""
+FLOW_YAML = "name: straight\nlanguages: [en]\nnodes:\n  q: {type: queue, queue: bench}\n"
+
+
+def pct(samples: list[float], p: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- the rig ----------------------------------------------------------------------------------
+class Rig:
+    """Config files, database with agents, the simulator (this process) and controller processes."""
+
+    def __init__(self, agents: int, controllers: int, database_url: str | None, redis_url: str,
+                 controller_args: list[str] = ()):
+        from control.config import load_config
+        from simulator.switch import Switch
+
+        self.tmp = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
+        self.prefix = f"hotline-bench-{uuid.uuid4().hex[:8]}"
+        self.redis_url = redis_url or load_config().redis_url
+        self.database_url = database_url or f"sqlite:///{self.tmp / 'bench.db'}"
+        (self.tmp / "queues").mkdir()
+        (self.tmp / "flows").mkdir()
+        (self.tmp / "queues" / "bench.yaml").write_text(QUEUES_YAML)
+        (self.tmp / "flows" / "straight.yaml").write_text(FLOW_YAML)
+        (self.tmp / "flows" / "dids.yaml").write_text("default: straight\n")
+        self._seed_agents(agents)
+        self.ports = [free_port() for _ in range(controllers)]
+        self.switch = Switch(controller=("127.0.0.1", self.ports[0]), esl_listen=("127.0.0.1", 0), media_s=0.05)
+        self.switch.start()
+        self.extensions = [str(100000 + i) for i in range(agents)]
+        self.controller_args = list(controller_args)
+        self.procs: list[subprocess.Popen] = []
+
+    def _seed_agents(self, count: int) -> None:
+        from sqlalchemy import insert
+
+        from records.db import session_factory
+        from records.migrate import ensure_schema
+        from records.models import Agent
+
+        ensure_schema(self.database_url)
+        rows = [{"id": f"b{i}", "name": f"b{i}", "extension": str(100000 + i), "sip_password": "x",
+                 "wrap_up_s": 1, "queues": ["bench"], "position": i} for i in range(count)]
+        with session_factory(self.database_url)() as session:
+            session.execute(insert(Agent), rows)
+            session.commit()
+
+    def add_phones(self, answer_after: float, talk_s: float) -> None:
+        for ext in self.extensions:
+            self.switch.add_phone(ext, answer_after=answer_after, talk_time=talk_s)
+
+    def start_controllers(self, timeout: float = 60.0) -> list:
+        import psutil
+
+        for port in self.ports:
+            env = {**os.environ, "HOTLINE_DATABASE_URL": self.database_url, "HOTLINE_REDIS_URL": self.redis_url,
+                   "HOTLINE_REDIS_PREFIX": self.prefix, "HOTLINE_OUTBOUND_PORT": str(port),
+                   "HOTLINE_ESL_PORT": str(self.switch.esl_port), "HOTLINE_QUEUES_DIR": str(self.tmp / "queues"),
+                   "HOTLINE_FLOWS_DIR": str(self.tmp / "flows"), "HOTLINE_WRAP_UP_S": "1",
+                   "HOTLINE_RQ_QUEUE": f"{self.prefix}-wrapup",
+                   "HOTLINE_RECORDS_SPOOL": str(self.tmp / f"spool-{port}.jsonl")}
+            with open(self.tmp / f"controller-{port}.log", "wb") as log:
+                self.procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "control.cli", "controller", "--login-all", "--log-level", "WARNING",
+                     *self.controller_args], env=env, stdout=log, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + timeout
+        while len(self.switch.inbound_sessions) < len(self.ports) or not self._agents_ready():
+            if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
+                raise RuntimeError(f"controllers did not start; see {self.tmp}")
+            gevent.sleep(0.2)
+        return [psutil.Process(p.pid) for p in self.procs]
+
+    def _agents_ready(self) -> bool:
+        import redis
+
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            return client.scard(f"{self.prefix}:agents") >= len(self.extensions)
+        finally:
+            client.close()
+
+    def close(self, keep: bool = False) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.switch.stop()
+        _drop_prefix(self.redis_url, self.prefix)
+        if not keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _drop_prefix(redis_url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for pattern in (f"{prefix}:*", f"rq:*{prefix}*"):
+        batch = []
+        for key in client.scan_iter(match=pattern, count=5000):
+            batch.append(key)
+            if len(batch) >= 5000:
+                client.delete(*batch)
+                batch = []
+        if batch:
+            client.delete(*batch)
+    client.close()
+
+
+# -- one step --------------------------------------------------------------------------------
+@dataclass
+class Step:
+    rate: float
+    placed: list = field(default_factory=list)
+    started: float = 0.0
+    seconds: float = 0.0
+    peak_concurrent: int = 0
+    cpu: float = 0.0
+    rss_mb: float = 0.0
+    sim_cpu: float = 0.0
+
+
+def place_calls(rig: Rig, step: Step, seconds: float) -> None:
+    """Place calls at ``step.rate`` per second for ``seconds``, round-robin over the controllers."""
+    step.started = time.monotonic()
+    interval, n = 1.0 / step.rate, 0
+    while True:
+        due = step.started + n * interval
+        now = time.monotonic()
+        if now - step.started >= seconds:
+            break
+        if due > now:
+            gevent.sleep(due - now)
+        port = rig.ports[n % len(rig.ports)]
+        step.placed.append(rig.switch.place_call(caller=f"+1415{n % 10_000_000:07d}", did="+18005550100",
+                                                 controller=("127.0.0.1", port)))
+        n += 1
+    step.seconds = time.monotonic() - step.started
+
+
+class Stats:
+    def __init__(self, procs: list):
+        import psutil
+
+        self.procs, self.me = procs, psutil.Process()
+
+    def begin(self) -> None:
+        for proc in self.procs:
+            proc.cpu_percent(None)
+        self.me.cpu_percent(None)
+
+    def end(self, step: Step) -> None:
+        step.cpu = sum(p.cpu_percent(None) for p in self.procs)
+        step.rss_mb = sum(p.memory_info().rss for p in self.procs) / 2**20
+        step.sim_cpu = self.me.cpu_percent(None)
+
+
+def concurrent(rig: Rig) -> int:
+    return sum(1 for ch in rig.switch.channels() if ch.direction == "inbound" and ch.bridged)
+
+
+def run(args) -> dict:
+    import psutil  # noqa: F401  (fail early when missing)
+
+    rates = [float(r) for r in args.rates.split(",")]
+    rig = Rig(args.agents, args.controllers, args.database_url, args.redis_url, args.controller_arg or [])
+    rig.add_phones(answer_after=0.05, talk_s=args.talk_s)
+    steps: list[dict] = []
+    try:
+        procs = rig.start_controllers()
+        gevent.sleep(1.0)
+        baseline_rss = sum(p.memory_info().rss for p in procs) / 2**20
+        stats = Stats(procs)
+        out = sys.stderr if args.json else sys.stdout
+        print(f"{'offered':>8} {'sustained':>9} {'concurrent':>10} {'ctl CPU%':>8} {'ctl RSS MB':>10} "
+              f"{'KB/call':>8} {'setup p50':>9} {'p99 ms':>7} {'lost':>5} {'sim CPU%':>8}", file=out)
+        for rate in rates:
+            step = Step(rate)
+            stats.begin()
+            peak = gevent.spawn(_watch_peak, rig, step)
+            place_calls(rig, step, args.step_s)
+            # a call counts as set up once bridged; give the tail of the step a moment
+            deadline = time.monotonic() + args.grace_s
+            while time.monotonic() < deadline and not all(h.bridged_at or h.done.ready() for h in step.placed):
+                gevent.sleep(0.1)
+            stats.end(step)
+            peak.kill()
+            steps.append(_summary(step, rig, baseline_rss))
+            s = steps[-1]
+            print(f"{s['offered_cps']:>8.1f} {s['sustained_cps']:>9.1f} {s['concurrent']:>10} {s['cpu']:>8.0f} "
+                  f"{s['rss_mb']:>10.0f} {s['mem_per_call_kb']:>8.1f} {s['setup_p50_ms']:>9.1f} "
+                  f"{s['setup_p99_ms']:>7.1f} {s['lost']:>5} {s['sim_cpu']:>8.0f}", file=out, flush=True)
+            if s["lost"] or s["sustained_cps"] < 0.95 * s["offered_cps"] or s["setup_p99_ms"] > args.max_p99_ms:
+                break   # past the knee: stop rising
+        # every call ends on its own (talk time); wait for the last ones, count the ones that never did
+        deadline = time.monotonic() + args.talk_s + 20
+        every = [h for step in steps for h in step["_handles"]]
+        while time.monotonic() < deadline and not all(h.done.ready() for h in every):
+            gevent.sleep(0.5)
+        unfinished = sum(1 for h in every if not h.done.ready())
+    finally:
+        rig.close(keep=args.keep)
+    good = [s for s in steps if not s["lost"] and s["sustained_cps"] >= 0.95 * s["offered_cps"]
+            and s["setup_p99_ms"] <= args.max_p99_ms]
+    best = max(good, key=lambda s: s["offered_cps"]) if good else None
+    return {"max_cps": best["sustained_cps"] if best else 0.0,
+            "max_concurrent": max((s["concurrent"] for s in steps), default=0),
+            "mem_per_call_kb": max((s["mem_per_call_kb"] for s in steps), default=0.0),
+            "setup_p99_ms": best["setup_p99_ms"] if best else None,
+            "lost": sum(s["lost"] for s in steps) + unfinished,
+            "controllers": args.controllers,
+            "steps": [{k: v for k, v in s.items() if not k.startswith("_")} for s in steps]}
+
+
+def _watch_peak(rig: Rig, step: Step) -> None:
+    while True:
+        step.peak_concurrent = max(step.peak_concurrent, concurrent(rig))
+        gevent.sleep(0.5)
+
+
+def _summary(step: Step, rig: Rig, baseline_rss: float) -> dict:
+    handles = step.placed
+    bridged = [h for h in handles if h.bridged_at]
+    setups = [h.channel.setup_s * 1000 for h in handles if h.channel.setup_s is not None]
+    # lost: ended without ever reaching an agent (patience is unlimited, so only a fault ends them)
+    lost_handles = [h for h in handles if h.done.ready() and not h.bridged_at]
+    lost = len(lost_handles)
+    causes: dict[str, int] = {}
+    for h in lost_handles:
+        key = f"{h.channel.hangup_cause}/{h.channel.hangup_by}"
+        causes[key] = causes.get(key, 0) + 1
+    peak = max(step.peak_concurrent, concurrent(rig))
+    window = step.seconds
+    return {"offered_cps": round(len(handles) / step.seconds, 1),
+            "sustained_cps": round(len(bridged) / window, 1) if window else 0.0,
+            "concurrent": peak, "cpu": round(step.cpu, 1), "rss_mb": round(step.rss_mb, 1),
+            "mem_per_call_kb": round(max(0.0, step.rss_mb - baseline_rss) * 1024 / peak, 1) if peak else 0.0,
+            "setup_p50_ms": round(pct(setups, 0.50), 1), "setup_p99_ms": round(pct(setups, 0.99), 1),
+            "lost": lost, "lost_causes": causes, "late": len(handles) - len(bridged) - lost, "sim_cpu": round(step.sim_cpu, 1),
+            "_handles": handles}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="hotline bench calls", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rates", default="50,100,150,200,250,300,400", help="calls/s per step, rising")
+    parser.add_argument("--step-s", type=float, default=15.0, help="seconds per step")
+    parser.add_argument("--grace-s", type=float, default=3.0, help="after a step, wait this long for set-ups")
+    parser.add_argument("--talk-s", type=float, default=40.0, help="agent talk time (builds concurrency)")
+    parser.add_argument("--agents", type=int, default=8000)
+    parser.add_argument("--controllers", type=int, default=1)
+    parser.add_argument("--max-p99-ms", type=float, default=50.0, help="a step with a worse setup p99 ends the rise")
+    parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--redis-url", default="", help="default: the configured redis_url")
+    parser.add_argument("--controller-arg", action="append", help="extra argument for `hotline controller`")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (controller logs)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result = run(args)
+    if args.json:
+        print(json.dumps({k: result[k] for k in ("max_cps", "max_concurrent", "mem_per_call_kb",
+                                                 "setup_p99_ms", "lost")}))
+    else:
+        print(json.dumps(result))
+    return 0
