@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import gevent
+import pytest
 
 from tests.conftest import PG_SERVER_URL, free_port
 
@@ -289,3 +290,14 @@ class TcpProxy:
                     sock.close()
                 except OSError:
                     pass
+
+
+@pytest.fixture
+def rig(tmp_path, redis_url, redis_prefix):
+    """The usual rig: the suite's Redis under a test prefix, a throw-away PostgreSQL database."""
+    db = Database()
+    rig = Rig(tmp_path, redis_url, redis_prefix, db)
+    yield rig
+    rig.close()
+    db.drop()
+    drop_keys(redis_url, f"rq:*{redis_prefix}*")

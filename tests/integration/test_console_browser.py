@@ -1,7 +1,6 @@
 """Real headless Chromium: an agent logs in, a pop is published, the card appears (as text)."""
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -9,25 +8,9 @@ import pytest
 from control.store.publisher import RedisPublisher
 from tests.web_fixtures import live_server, redis_web_app, sqlite_url  # noqa: F401
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason="Debian chromium is not installed (apt-get install chromium)"),
-]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+from tests.browser import MARKS, browser  # noqa: F401,E402
 
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+pytestmark = MARKS
 
 
 def offer(customer: dict | None, caller="+14155550100", call_id="call-1") -> dict:

@@ -9,19 +9,9 @@ from __future__ import annotations
 import pytest
 
 from control.domain.models import AgentState
-from tests.integration.faultkit import Database, Rig, drop_keys, live_state, wait_for
+from tests.integration.faultkit import live_state, rig, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def rig(tmp_path, redis_url, redis_prefix):
-    db = Database()
-    rig = Rig(tmp_path, redis_url, redis_prefix, db)
-    yield rig
-    rig.close()
-    db.drop()
-    drop_keys(redis_url, f"rq:*{redis_prefix}*")
 
 
 def test_bridged_call_survives_and_waiting_call_is_resumed(rig):

@@ -3,7 +3,6 @@ Listen button publishes the supervise request on the control channel."""
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import pytest
@@ -11,25 +10,9 @@ import pytest
 from control.store.publisher import RedisPublisher
 from tests.web_fixtures import live_server, redis_web_app, sqlite_url  # noqa: F401
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason="Debian chromium is not installed (apt-get install chromium)"),
-]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+from tests.browser import MARKS, browser  # noqa: F401,E402
 
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+pytestmark = MARKS
 
 
 def test_wallboard_is_live_and_listen_publishes_supervise(browser, live_server, redis_client, redis_prefix):
