@@ -16,7 +16,7 @@ from control.domain.models import Agent
 from control.domain.queue_config import (OVERFLOW_ACTIONS, QUEUE_TARGET_ACTIONS, STRATEGIES, ExitKey,
                                          OverflowRule, QueueConfig, RelaxStep)
 from control.domain.skills import qualifies, relaxed
-from control.yamlfile import ConfigError, ConfigErrors, Locator, load, loads
+from control.yamlfile import ConfigError, ConfigErrors, Locator, load, loads, schema_errors
 
 log = logging.getLogger(__name__)
 
@@ -86,24 +86,6 @@ def _build(name: str, d: dict, file: str, line: int | None) -> QueueConfig:
     keys = {str(k): ExitKey(v["action"], v.get("target")) for k, v in d.get("exit_keys", {}).items()}
     plain = {k: v for k, v in d.items() if k not in ("relax", "overflow", "exit_keys")}
     return QueueConfig(name=name, relax=relax, overflow=rules, exit_keys=keys, file=file, line=line, **plain)
-
-
-def schema_errors(data: Any, schema: dict, locator: Locator) -> list[ConfigError]:
-    """jsonschema errors with lines; an unknown key is reported on its own line."""
-    from jsonschema import Draft202012Validator
-
-    errors = []
-    for err in sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path)):
-        path = list(err.absolute_path)
-        where = "/".join(str(p) for p in path) or "(top level)"
-        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            known = set(err.schema.get("properties", {}))
-            for extra in [k for k in err.instance if k not in known]:
-                errors.append(locator.error(path + [extra], f"{where}: unknown key {extra!r}",
-                                            f"known keys: {', '.join(sorted(known))}"))
-            continue
-        errors.append(locator.error(path, f"{where}: {err.message}"))
-    return errors
 
 
 def _parse(data: Any, locator: Locator) -> tuple[dict[str, QueueConfig], list[ConfigError]]:

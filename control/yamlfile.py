@@ -98,12 +98,24 @@ def load(path: str | Path) -> tuple[Any, Locator]:
     return loads(text, str(path))
 
 
-def schema_errors(data: Any, schema: dict, locator: Locator) -> list[ConfigError]:
-    """Validate with jsonschema; turn each error into a ConfigError with a line."""
+def schema_errors(data: Any, schema: dict, locator: Locator, prefix: list | None = None) -> list[ConfigError]:
+    """jsonschema errors as ConfigErrors with lines; an unknown key is reported on its own line
+    with the keys that are allowed there. ``prefix`` places ``data`` inside the file."""
     from jsonschema import Draft202012Validator
 
+    prefix = list(prefix or [])
     errors = []
-    for err in sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path)):
-        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
-        errors.append(locator.error(err.absolute_path, f"{where}: {err.message}"))
+    for err in sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        path = prefix + list(err.absolute_path)
+        if "propertyNames" in err.absolute_schema_path:   # a bad key: point at the key's own line
+            path.append(err.instance)
+        where = "/".join(str(p) for p in path) or "(top level)"
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict) and "properties" in err.schema:
+            known = set(err.schema["properties"])
+            for extra in [k for k in err.instance if k not in known]:
+                errors.append(locator.error(path + [extra], f"{where}: unknown key {extra!r}",
+                                            f"known keys here: {', '.join(sorted(known))}"))
+            continue
+        message = err.message if len(err.message) < 160 else err.message[:157] + "..."
+        errors.append(locator.error(path, f"{where}: {message}"))
     return errors

@@ -7,7 +7,7 @@ Repeat calls look back 24 h before ``start`` (LAG over the caller's calls).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Mapping
 
 from sqlalchemy import DateTime, bindparam, select, text

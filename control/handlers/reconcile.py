@@ -35,7 +35,7 @@ def restore_lost_state(manager) -> int:
     """Redis came back empty (a restart without persistence): put back the calls whose sockets this
     controller holds, then the agents from the database (``manager.resync_agents``, set by the
     composition root), those on our bridged calls as on-call. Returns the number of agents put back."""
-    deps, store = manager.deps, manager.deps.store
+    store = manager.deps.store
     if getattr(manager, "resync_agents", None) is None or store.agents():
         return 0
     busy: dict[str, str] = {}

@@ -13,8 +13,8 @@ from typing import Any, Callable, Iterable
 from control.ivr.model import Flow, FlowSet
 from control.ivr.schema import DIDS_SCHEMA
 from control.ivr.crossflow import check_flows
-from control.ivr.validate import PrefixLocator, build_flow, schema_errors, suggest
-from control.yamlfile import ConfigError, ConfigErrors, Locator, load, loads
+from control.ivr.validate import PrefixLocator, build_flow, suggest
+from control.yamlfile import ConfigError, ConfigErrors, Locator, load, loads, schema_errors
 
 log = logging.getLogger(__name__)
 

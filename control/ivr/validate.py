@@ -10,12 +10,11 @@ import difflib
 import re
 from typing import Any, Iterator
 
-from jsonschema import Draft202012Validator
 
 from control.ivr.hours import HoursError, parse_hours
 from control.ivr.model import DEFAULT_MAX_STEPS, PROMPT_FIELDS, Flow, node_edges
 from control.ivr.schema import FLOW_SCHEMA, NODE_SCHEMAS
-from control.yamlfile import ConfigError, Locator
+from control.yamlfile import ConfigError, Locator, schema_errors
 
 _VAR = re.compile(r"\$\{")
 
@@ -40,25 +39,6 @@ def plain_dates(data: Any) -> Any:
     if isinstance(data, (dt.date, dt.datetime)):
         return data.isoformat()
     return data
-
-
-def schema_errors(data: Any, schema: dict, locator: Locator, prefix: list | None = None) -> list[ConfigError]:
-    prefix = list(prefix or [])
-    errors = []
-    for err in sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
-        path = prefix + list(err.absolute_path)
-        if "propertyNames" in err.absolute_schema_path:   # a bad key: point at the key's own line
-            path.append(err.instance)
-        where = "/".join(str(p) for p in path) or "(top level)"
-        if err.validator == "additionalProperties" and isinstance(err.instance, dict) and "properties" in err.schema:
-            known = set(err.schema["properties"])
-            for extra in [k for k in err.instance if k not in known]:
-                errors.append(locator.error(path + [extra], f"{where}: unknown key {extra!r}",
-                                            f"known keys here: {', '.join(sorted(known))}"))
-            continue
-        message = err.message if len(err.message) < 160 else err.message[:157] + "..."
-        errors.append(locator.error(path, f"{where}: {message}"))
-    return errors
 
 
 def suggest(name: str, known) -> str:
