@@ -1,18 +1,17 @@
 """The agent console page and its live event stream (/agent/events)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from sqlalchemy import select
 
 from records.models import Agent, Queue
-from web import sse
 from web.card_layout import FIELDS as CARD_FIELDS, layouts_for_role
 from web.api import BREAK_REASONS
 from web.extensions import db
-from web.live import config, publisher, redis_client
+from web.live import stream_response
 from web.masking import mask_message
 from web.queue_rules import queue_rules
 from web.roles import has_role, role_required
@@ -66,13 +65,4 @@ def events():
     if not agent_id:
         abort(409, description="this user is not an agent")
     role = current_user.role
-    last_id = sse.valid_id(request.headers.get("Last-Event-ID") or request.args.get("last_id"))
-    pub = publisher()
-    stream_key = pub.stream_key(f"agent:{agent_id}") if hasattr(pub, "stream_key") else \
-        f"{config().redis_prefix}:stream:agent:{agent_id}"
-    client = redis_client()
-    heartbeat = float(current_app.config["SSE_HEARTBEAT_S"])
-    db.session.close()   # a stream lives for hours; it must not hold a database connection
-    body = sse.events(client, stream_key, last_id, heartbeat, transform=lambda m: mask_message(m, role))
-    return Response(body, mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return stream_response(f"agent:{agent_id}", transform=lambda m: mask_message(m, role))

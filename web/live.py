@@ -47,3 +47,21 @@ def live_state():
         state = RedisState(redis_client(), config().redis_prefix)
         current_app.extensions["hotline.live_state"] = state
     return state
+
+
+def stream_response(channel: str, transform):
+    """The SSE response for one publisher channel: replay after Last-Event-ID, then follow live."""
+    from flask import Response, request
+
+    from web import sse
+    from web.extensions import db
+
+    last_id = sse.valid_id(request.headers.get("Last-Event-ID") or request.args.get("last_id"))
+    pub = publisher()
+    stream_key = pub.stream_key(channel) if hasattr(pub, "stream_key") else \
+        f"{config().redis_prefix}:stream:{channel}"
+    heartbeat = float(current_app.config["SSE_HEARTBEAT_S"])
+    db.session.close()   # a stream lives for hours; it must not hold a database connection
+    body = sse.events(redis_client(), stream_key, last_id, heartbeat, transform=transform)
+    return Response(body, mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

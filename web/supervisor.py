@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import datetime, time as dtime, timedelta
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,10 +21,9 @@ from control.domain.agent_state import HOLDS_CALL
 from control.domain.models import AgentState
 from control.domain.queueing import STAFFED
 from control.yamlfile import ConfigErrors
-from web import sse
 from web.api import AGENT_STATES as FORCE_STATES, BREAK_REASONS
 from web.extensions import db
-from web.live import config, live_state, publisher, redis_client
+from web.live import config, live_state, stream_response
 from web.masking import mask_message
 from web.roles import role_required
 
@@ -179,16 +178,7 @@ def wallboard_json():
 def events():
     """SSE of the ``wallboard`` channel, as /agent/events does for an agent's channel."""
     role = current_user.role
-    last_id = sse.valid_id(request.headers.get("Last-Event-ID") or request.args.get("last_id"))
-    pub = publisher()
-    stream_key = pub.stream_key("wallboard") if hasattr(pub, "stream_key") else \
-        f"{config().redis_prefix}:stream:wallboard"
-    client = redis_client()
-    heartbeat = float(current_app.config["SSE_HEARTBEAT_S"])
-    db.session.close()   # a stream lives for hours; it must not hold a database connection
-    body = sse.events(client, stream_key, last_id, heartbeat, transform=lambda m: mask_message(m, role))
-    return Response(body, mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return stream_response("wallboard", transform=lambda m: mask_message(m, role))
 
 
 # The actions (listen, force state, move a call...) are their own blueprint under /api/supervisor.
