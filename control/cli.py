@@ -13,7 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("simulator.cli:main", "the switch simulator (Event Socket over TCP), or a scenario report"),
     "demo": ("control.demo:main", "everything with the simulator and live demo traffic (make demo)"),
     "check": ("control.checks:main", "validate every flow, queue and config file"),
-    "db": ("records.cli:main", "database: upgrade, seed"),
+    "db": ("records.cli:main", "database: upgrade, seed, rollup --rebuild"),
     "render-fs": ("control.fsconf:main", "render the agent directory into freeswitch-conf/ and reloadxml"),
     "prompts": ("control.ivr.prompts:main", "render text prompts to 8 kHz WAV with espeak-ng"),
     "bench": ("control.bench:main", "benchmarks: routing, pop, calls, reports"),

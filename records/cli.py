@@ -1,4 +1,5 @@
-"""`hotline db upgrade` (Alembic through Flask-Migrate) and `hotline db seed` (demo data)."""
+"""`hotline db upgrade` (Alembic through Flask-Migrate), `hotline db seed` (demo data) and
+`hotline db rollup --rebuild [--since DATE]` (recompute the report rollup, reports/rollup.py)."""
 from __future__ import annotations
 
 import argparse
@@ -9,9 +10,12 @@ from records.migrate import MIGRATIONS
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hotline db", description="Database schema and demo data.")
-    parser.add_argument("action", choices=["upgrade", "seed"])
+    parser.add_argument("action", choices=["upgrade", "seed", "rollup"])
     parser.add_argument("--config", help="YAML config file (keys: control/config.py)")
     parser.add_argument("--revision", default="head", help="upgrade target (default: head)")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="rollup: recompute the report rollup from the raw call records")
+    parser.add_argument("--since", help="rollup: only calls entered from this UTC date or ISO time on")
     args = parser.parse_args(argv)
 
     from control.config import load_config
@@ -32,9 +36,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hotline db: schema at {args.revision}")
         return 0
 
+    if args.action == "rollup":
+        return _rollup(config, args, parser)
+
     from records.db import session_factory
     from records.seed import seed
 
     counts = seed(session_factory(config.database_url))
     print("hotline db: seeded " + ", ".join(f"{k}={v}" for k, v in counts.items()), file=sys.stdout)
+    return 0
+
+
+def _rollup(config, args, parser) -> int:
+    from datetime import datetime, timezone
+
+    from records.db import session_factory
+    from reports.rollup import rebuild
+
+    if not args.rebuild:
+        parser.error("rollup needs --rebuild (finalize_call keeps the rollup current; this recomputes it)")
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            parser.error("--since is YYYY-MM-DD or an ISO date-time")
+        since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+    count = rebuild(session_factory(config.database_url), since)
+    print(f"hotline db: rolled up {count} calls" + (f" entered from {since.isoformat()}" if since else ""))
     return 0

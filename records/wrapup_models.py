@@ -119,3 +119,5 @@ class AgentStateChange(Base):
 # entered_at drives every interval report; (caller, entered_at) finds repeat calls.
 Index("ix_calls_entered_at", Call.__table__.c.entered_at)
 Index("ix_calls_caller_entered_at", Call.__table__.c.caller, Call.__table__.c.entered_at)
+
+import records.rollup_models  # noqa: F401,E402  (the report rollup tables share this metadata)

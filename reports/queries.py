@@ -1,5 +1,6 @@
-"""The call KPI report computed in the database (GROUP BY a truncated time), same columns and
-definitions as reports.kpis.call_kpis.
+"""The call KPI report, same columns and definitions as reports.kpis.call_kpis: ``call_report``
+reads the 15-minute rollup (reports/rollup_read.py); ``raw_report`` computes it in the database
+from the raw records (GROUP BY a truncated time).
 
 PostgreSQL buckets with ``date_trunc`` / ``date_bin`` in the business time zone. SQLite has no
 time zones, so it groups in SQL for UTC and falls back to the pure functions for other zones.
@@ -116,7 +117,50 @@ def build_sql(dialect: str, interval: str, by: str, sl_thresholds: Mapping[str, 
 def call_report(sessions, start: datetime, end: datetime, interval: str = "day", by: str = "queue",
                 tz: str = "UTC", sl_thresholds: Mapping[str, float] | None = None, default_sl_s: float = 20.0,
                 short_abandon_s: float = 5.0, work_mem_mb: int = 256) -> list[dict]:
-    """KPI rows for calls entered in [start, end) (aware datetimes), per interval and queue/agent/DID."""
+    """KPI rows for calls entered in [start, end) (aware datetimes), per interval and queue/agent/DID.
+
+    From the 15-minute rollup plus the raw calls it does not hold yet (reports/rollup_read.py);
+    from the raw records alone when the rollup cannot answer exactly (``raw_report``).
+    """
+    from reports.rollup import Thresholds
+    from reports.rollup_read import rollup_report
+
+    if interval not in INTERVALS:
+        raise ValueError(f"unknown interval {interval!r}")
+    if by not in BY:
+        raise ValueError(f"by must be one of {sorted(BY)}")
+    th = Thresholds(dict(sl_thresholds or {}), float(default_sl_s), float(short_abandon_s))
+    with sessions() as session:
+        sums = rollup_report(session, start, end, interval, by, tz, th)
+    if sums is None:
+        return raw_report(sessions, start, end, interval, by, tz, sl_thresholds, default_sl_s, short_abandon_s,
+                          work_mem_mb)
+    rows = (finish_sums(bucket, key, s) for (bucket, key), s in sums.items() if s.get("offered"))
+    return sorted(rows, key=lambda r: (r["bucket"], r["key"] or ""))
+
+
+def finish_sums(bucket, key, s: Mapping) -> dict:
+    """A report row from summed rollup columns (reports/rollup.py SUMS)."""
+    offered, answered = int(s["offered"]), int(s["answered"])
+    abandoned, short = int(s["abandoned"]), int(s["short_abandoned"])
+    qualified = offered - short
+    mean = (lambda total, n: round(float(total) / n, 3) if n else None)
+    return {
+        "bucket": bucket, "key": key, "offered": offered, "answered": answered, "abandoned": abandoned,
+        "short_abandoned": short, "other": offered - answered - abandoned - short,
+        "answer_rate": _ratio(answered, qualified), "abandon_rate": _ratio(abandoned, qualified),
+        "service_level": _ratio(int(s["within_sl"]), qualified),
+        "asa_s": mean(s["wait_answered_s"], answered), "aht_s": mean(s["handle_s"], answered),
+        "longest_wait_s": _round(s["max_wait_s"]),
+        "transfer_rate": _ratio(int(s["transferred"]), answered), "repeat_rate": _ratio(int(s["repeats"]), offered),
+        "csat_avg": mean(s["csat_sum"], int(s["csat_count"])), "csat_count": int(s["csat_count"]),
+    }
+
+
+def raw_report(sessions, start: datetime, end: datetime, interval: str = "day", by: str = "queue",
+               tz: str = "UTC", sl_thresholds: Mapping[str, float] | None = None, default_sl_s: float = 20.0,
+               short_abandon_s: float = 5.0, work_mem_mb: int = 256) -> list[dict]:
+    """The report from the raw records alone (GROUP BY over calls, repeat calls by LAG)."""
     thresholds = dict(sl_thresholds or {})
     with sessions() as session:
         dialect = session.get_bind().dialect.name

@@ -29,4 +29,7 @@ def store_csat(call_id: str, score, source: str = "sms", comment: str | None = N
         return {"score": value}
 
     result = effects.apply_once(sessions, f"csat:{call_id}", call_id, "csat", add)
+    from reports.rollup import refresh_after_update
+
+    refresh_after_update(sessions, call_id)   # a late score adjusts the report rollup; a no-op on reruns
     return "stored" if result == "done" else "already stored"

@@ -3,6 +3,7 @@
 ``finalize_call`` is enqueued by the controller when a call ends (job id ``wrapup-<call id>``).
 It adds the call to the customer's history and marks the record finalised; the marker and the
 history entry are written in one transaction, so a retried job never doubles either. Then it
+counts the call in the report rollup (reports/rollup.py, idempotent: recomputed, not added). Then it
 fans out the other jobs (worker/fanout.py, deterministic job ids): archive the recording,
 ticket, post-call SMS, CRM write-back, one webhook delivery per active target. The fan-out runs
 on every rerun too, so a crash between the commit and the enqueue loses nothing.
@@ -31,8 +32,9 @@ def summary(call) -> str:
     return f"Call {call.outcome or 'ended'}{who}{queue}{talk}{disposition}"
 
 
-def finalize_call(call_id: str, sessions=None, queue=None, settings=None) -> str:
-    """``queue``: where to fan out (default: the RQ queue this job runs on; none outside RQ)."""
+def finalize_call(call_id: str, sessions=None, queue=None, settings=None, thresholds=None) -> str:
+    """``queue``: where to fan out (default: the RQ queue this job runs on; none outside RQ).
+    ``thresholds``: the report rollup's service-level thresholds (default: the queue files)."""
     from records.models import AuditLog, Interaction
 
     sessions = sessions or sessions_from_config()
@@ -49,8 +51,17 @@ def finalize_call(call_id: str, sessions=None, queue=None, settings=None) -> str
             session.add(AuditLog(who="worker", action=FINALIZED, target=call_id,
                                  details={"outcome": call.outcome, "queue": call.queue, "agent": call.agent_id}))
     log.info("finalize %s: %s", call_id, result)
+    _roll_up(call_id, sessions, thresholds)
     _fan_out(call, sessions, queue, settings)
     return result
+
+
+def _roll_up(call_id: str, sessions, thresholds) -> None:
+    """Count the call in the 15-minute report rollup; on every run, as it is idempotent."""
+    from reports.rollup import configured_thresholds, refresh_call
+
+    with sessions() as session, session.begin():
+        refresh_call(session, call_id, thresholds or configured_thresholds())
 
 
 def _fan_out(call, sessions, queue, settings) -> list[str]:
