@@ -33,15 +33,23 @@ class Controller:
     server: object
     switch: object
     redis: object
+    callbacks: object = None
 
     def start(self) -> None:
         self.switch.start()
         self.manager.start()
+        if self.callbacks is not None:
+            self.callbacks.start()
         self.server.start()
 
     def stop(self) -> None:
         self.server.stop(timeout=2)
+        if self.callbacks is not None:
+            self.callbacks.stop()
         self.manager.stop()
+        drain = getattr(self.deps.records, "drain", None)
+        if drain is not None:
+            drain(5.0)
         self.switch.stop()
 
     @property
@@ -60,19 +68,24 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
     from control.esl.inbound import SwitchClient
     from control.esl.outbound import OutboundServer
     from control.handlers.call import CallHandler
+    from control.handlers.callbacks import CallbackService
     from control.handlers.manager import Manager
     from control.ivr.loader import FlowRegistry
     from control.queues import QueueRegistry
+    from control.store.batch import QueuedRecords, QueuedStateLog
     from control.store.call_log import CallLog
     from control.store.jobs import RQJobs
+    from control.store.keys import Keys
+    from control.store.outbox import RecordOutbox
     from control.store.publisher import RedisPublisher
     from control.store.redis_state import RedisState
+    from records.callback_rows import ScheduledCallbacks
     from records.calls import CallRecordWriter
     from records.crm import CrmClient
     from records.customers import CustomerStore
     from records.db import session_factory
     from records.lookup import CustomerLookup
-    from records.state_log import append as append_state
+    from records.state_log import append_many as append_states
 
     # Every call's greenlet talks to Redis. redis-py 8's default pool raises MaxConnectionsError past
     # 100 connections, which failed calls under load (docs/benchmarks.md, Calls); wait for one instead.
@@ -81,6 +94,7 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
     client = redis.Redis(connection_pool=pool)
     sessions = session_factory(config.database_url)
     switch = SwitchClient(config.esl_host, config.esl_port, config.esl_password, config.esl_reconnect_s)
+    jobs = RQJobs(client, config.rq_queue)
     deps = Deps(
         config=config,
         controller_id=controller_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
@@ -88,19 +102,24 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
         publisher=RedisPublisher(client, config.redis_prefix),
         switch=switch,
         customers=CustomerLookup(CustomerStore(sessions), CrmClient.from_config(config, cache=client)),
-        records=CallRecordWriter(sessions, spool_path=config.records_spool or None),
-        jobs=RQJobs(client, config.rq_queue),
+        # call records and agent history are written in batches by one greenlet each (control/store/batch.py)
+        records=QueuedRecords(CallRecordWriter(sessions, spool_path=config.records_spool or None), jobs, offload,
+                              outbox=RecordOutbox(client, Keys(config.redis_prefix).records_outbox()),
+                              clock=time.time),
+        jobs=jobs,
         flows=flows or FlowRegistry(config.flows_dir),
         queues=queues or QueueRegistry(config.queues_dir),
         call_log=CallLog(client, config.redis_prefix),
         now=time.time,
         offload=offload,
-        state_log=lambda agent_id, state, reason, at: append_state(sessions, agent_id, state, reason, at),
+        state_log=QueuedStateLog(lambda changes: append_states(sessions, changes), offload),
     )
     manager = Manager(deps, redis_client=client)
+    manager.callbacks = CallbackService(deps, manager, rows=ScheduledCallbacks(sessions))
     server = OutboundServer(config.outbound_host, config.outbound_port, CallHandler(deps, manager),
                             max_connections=config.outbound_max_connections)
-    return Controller(deps=deps, manager=manager, server=server, switch=switch, redis=client)
+    return Controller(deps=deps, manager=manager, server=server, switch=switch, redis=client,
+                      callbacks=manager.callbacks)
 
 
 def load_db_agents(config: Config) -> list:

@@ -50,6 +50,19 @@ DEFAULTS: dict[str, Any] = {
     # user/<ext> without a domain uses FreeSWITCH's global "domain" variable.
     "agent_dial_string": "user/{extension}",
     "sip_domain": "",
+    # Callbacks (docs/ivr.md, Callbacks). The customer's number is dialled through the public-outbound
+    # dialplan context (its trunk gateway and caller id); {number} is filled in.
+    "callback_dial_string": "loopback/{number}/public-outbound",
+    # Seconds the customer's phone rings on one callback attempt.
+    "callback_ring_timeout_s": 30,
+    # Attempts per callback (no answer, busy), and seconds between them; then the callback fails.
+    "callback_max_attempts": 3,
+    "callback_retry_s": 300,
+    # Queue for callbacks asked for outside a queue (the IVR callback node) or scheduled without one.
+    "callback_queue": "support",
+    # Seconds between safety sweeps for due callbacks (timers do the work; the sweep catches what
+    # another controller scheduled or a restart missed).
+    "callback_sweep_s": 30,
     # Hold music (a mod_local_stream stream name).
     "moh": "local_stream://moh",
     # Directory of recordings as FreeSWITCH writes them; path template by date and call id.
@@ -74,6 +87,8 @@ DEFAULTS: dict[str, Any] = {
     "timezone": "UTC",
     # RQ queue name for after-call work.
     "rq_queue": "hotline-wrapup",
+    # How often a worker looks for jobs abandoned by a crashed worker and requeues them (rq's default is 600).
+    "rq_maintenance_interval_s": 60,
     # JSONL spool for call records while the database is down; empty means var/spool/call-records.jsonl.
     # Give each deployment (or test) its own: whoever flushes a spool writes it to their database.
     "records_spool": "",

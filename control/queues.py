@@ -48,6 +48,7 @@ QUEUE_SCHEMA: dict[str, Any] = {
         "wrap_up_s": _num,
         "ring_timeout_s": {"type": "number", "exclusiveMinimum": 0},
         "ring_group_size": {"type": "integer", "minimum": 1},
+        "ring_progressively_delay_s": {"type": "number", "exclusiveMinimum": 0},
         "service_level_s": _num,
         "service_level_target": {"type": "number", "minimum": 0, "maximum": 1},
         "aht_s": {"type": "number", "exclusiveMinimum": 0},

@@ -3,9 +3,10 @@ refused at once; after ``cooldown_s`` one trial call is let through (half-open),
 outcome closes or re-opens the circuit."""
 from __future__ import annotations
 
-import threading
 import time
 from typing import Callable
+
+from records.locks import native_lock
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
@@ -16,7 +17,7 @@ class CircuitBreaker:
         self.failures = 0
         self.opened_at: float | None = None
         self.trial_running = False
-        self.lock = threading.Lock()
+        self.lock = native_lock()   # used from the controller's thread pool
 
     @property
     def state(self) -> str:

@@ -11,7 +11,6 @@ import fcntl
 import json
 import logging
 import os
-import threading
 import time
 from collections import OrderedDict
 from datetime import datetime, timezone
@@ -21,6 +20,7 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAlchemyError
 
+from records.locks import native_rlock
 from records.models import Call
 
 log = logging.getLogger(__name__)
@@ -66,12 +66,31 @@ def apply_record(row: Call, record: dict[str, Any]) -> None:
 
 
 def upsert_call(session, record: dict[str, Any]) -> Call:
-    row = session.scalar(select(Call).where(Call.call_id == record["call_id"]))
-    if row is None:
-        row = Call(call_id=record["call_id"], ivr_path=[], offers=[], explanations=[])
-        session.add(row)
-    apply_record(row, record)
-    return row
+    return upsert_calls(session, [record])[0]
+
+
+def upsert_calls(session, records: Iterable[dict[str, Any]], chunk: int = 500) -> list[Call]:
+    """Upsert a batch: one SELECT per ``chunk`` ids for the rows that exist, new rows added together
+    (the flush sends them as multi-row INSERTs). A call_id twice in the batch is one row, last wins."""
+    rows: dict[str, Call] = {}
+    records = list(records)
+    ids = list(dict.fromkeys(r["call_id"] for r in records))
+    for start in range(0, len(ids), chunk):
+        found = session.scalars(select(Call).where(Call.call_id.in_(ids[start:start + chunk])))
+        rows.update((row.call_id, row) for row in found)
+    for record in records:
+        row = rows.get(record["call_id"])
+        if row is None:
+            row = rows[record["call_id"]] = Call(call_id=record["call_id"], ivr_path=[], offers=[], explanations=[])
+            session.add(row)
+        apply_record(row, record)
+    return [rows[i] for i in ids]
+
+
+def _private(record: dict[str, Any]) -> dict[str, Any]:
+    if not record.get("call_id"):
+        raise ValueError("a call record needs a call_id")
+    return json.loads(json.dumps(record, default=str))  # a private, JSON-safe copy
 
 
 class CallRecordWriter:
@@ -82,29 +101,31 @@ class CallRecordWriter:
         self.max_buffer = max_buffer
         self.retry_s = retry_s
         self.buffer: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self._lock = threading.RLock()
+        self._lock = native_rlock()
         self._down_since: float | None = None
         self._last_try = 0.0
 
     # -- public -----------------------------------------------------------------------
     def write(self, record: dict[str, Any]) -> None:
-        if not record.get("call_id"):
-            raise ValueError("a call record needs a call_id")
-        record = json.loads(json.dumps(record, default=str))  # a private, JSON-safe copy
+        self.write_many([record])
+
+    def write_many(self, records: Iterable[dict[str, Any]]) -> None:
+        """Upsert a batch in one transaction; while the database is down the whole batch is spooled
+        (one fsync). A failure mid-batch rolls the transaction back, so a retry never doubles a row."""
+        records = [_private(r) for r in records]
+        if not records:
+            return
         with self._lock:
-            if self.pending() and not self._may_retry():
-                self._buffer(record)
-                return
-            if self.pending() and not self.flush():
-                self._buffer(record)
+            if self.pending() and (not self._may_retry() or not self.flush()):
+                self._buffer(records)
                 return
             try:
-                self._upsert([record])
+                self._upsert(records)
             except SQLAlchemyError as exc:
                 if not is_outage(exc):
                     raise
                 self._mark_down(exc)
-                self._buffer(record)
+                self._buffer(records)
 
     def flush(self) -> bool:
         """Write every buffered record. True when nothing is left pending."""
@@ -144,24 +165,26 @@ class CallRecordWriter:
             log.warning("database unreachable; buffering call records (%s)", exc.__class__.__name__)
 
     def _upsert(self, records: Iterable[dict[str, Any]]) -> None:
+        records = list(records)
+        try:
+            self._upsert_once(records)
+        except IntegrityError:
+            # another writer inserted one of these call_ids meanwhile: the retry finds and updates it
+            self._upsert_once(records)
+
+    def _upsert_once(self, records: list[dict[str, Any]]) -> None:
         with self.sessions() as session:
-            for record in records:
-                try:
-                    with session.begin_nested():
-                        upsert_call(session, record)
-                except IntegrityError:
-                    # another writer inserted the same call_id first: update that row instead
-                    with session.begin_nested():
-                        upsert_call(session, record)
+            upsert_calls(session, records)
             session.commit()
 
-    def _buffer(self, record: dict[str, Any]) -> None:
+    def _buffer(self, records: list[dict[str, Any]]) -> None:
         with self._spool_lock() as fh:
-            fh.write(json.dumps(record) + "\n")
+            fh.write("".join(json.dumps(r) + "\n" for r in records))
             fh.flush()
             os.fsync(fh.fileno())
-        self.buffer.pop(record["call_id"], None)
-        self.buffer[record["call_id"]] = record
+        for record in records:
+            self.buffer.pop(record["call_id"], None)
+            self.buffer[record["call_id"]] = record
         while len(self.buffer) > self.max_buffer:
             self.buffer.popitem(last=False)   # still in the spool file; nothing is lost
 

@@ -8,9 +8,9 @@ repeated write at worst adds a zero-length segment.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from records.calls import to_datetime
 from records.models import utcnow
@@ -18,11 +18,21 @@ from records.wrapup_models import AGENT_STATES, AgentStateChange
 
 
 def append(sessions, agent_id: str, state: str, reason: str | None = None, at: Any = None) -> None:
-    if state not in AGENT_STATES:
-        raise ValueError(f"unknown agent state {state!r}; one of {AGENT_STATES}")
-    when = to_datetime(at) or utcnow()
-    with sessions() as session, session.begin():
-        session.add(AgentStateChange(agent_id=agent_id, state=state, reason=reason, at=when))
+    append_many(sessions, [(agent_id, state, reason, at)])
+
+
+def append_many(sessions, changes: Iterable[tuple[str, str, str | None, Any]]) -> int:
+    """(agent_id, state, reason, at) rows in one transaction (one multi-row INSERT). A bad state
+    raises before anything is written."""
+    rows = []
+    for agent_id, state, reason, at in changes:
+        if state not in AGENT_STATES:
+            raise ValueError(f"unknown agent state {state!r}; one of {AGENT_STATES}")
+        rows.append({"agent_id": agent_id, "state": state, "reason": reason, "at": to_datetime(at) or utcnow()})
+    if rows:
+        with sessions() as session, session.begin():
+            session.execute(insert(AgentStateChange), rows)
+    return len(rows)
 
 
 def read(sessions, start: datetime, end: datetime, agent_id: str | None = None) -> list[AgentStateChange]:

@@ -170,6 +170,35 @@ class Api:
         ch.execute("playback", parts[1], str(uuidlib.uuid4()))
         return "+OK Message sent\n"
 
+    def cmd_uuid_transfer(self, arg):
+        """uuid_transfer <uuid> [-bleg|-both] <dest> [<dialplan> [<context>]]: inline dialplans only
+        (``app:arg,app:arg``); the simulator has no XML dialplan to transfer into."""
+        parts = [p for p in arg.split(" ") if p not in ("-bleg", "-both")]
+        ch = self._get(parts[0])
+        if ch is None or len(parts) < 2:
+            return "-ERR No such channel!\n"
+        if len(parts) < 3 or parts[2] != "inline":
+            return "-ERR the simulator runs inline dialplans only\n"
+        self.switch.leave_bridge(ch)
+        apps = [(item.partition(":")[0], item.partition(":")[2] or None) for item in parts[1].split(",")]
+        self.switch.run_inline(ch, apps)
+        return "+OK\n"
+
+    def cmd_uuid_hold(self, arg):
+        """uuid_hold [off|toggle] <uuid>: CHANNEL_HOLD / CHANNEL_UNHOLD (FreeSWITCH plays the hold music
+        to the bridged partner; the simulator has no audio)."""
+        parts = arg.split(" ")
+        mode = parts[0] if parts[0] in ("off", "toggle") else "on"
+        ch = self._get(parts[1] if mode != "on" and len(parts) > 1 else parts[0])
+        if ch is None:
+            return "-ERR Operation failed\n"
+        was = ch.vars.get("hold_state") == "held"
+        held = not was if mode == "toggle" else mode == "on"
+        if held != was:
+            ch.vars["hold_state"] = "held" if held else "unheld"
+            ch.emit("CHANNEL_HOLD" if held else "CHANNEL_UNHOLD")
+        return "+OK Success\n"
+
     def cmd_uuid_bridge(self, arg):
         parts = arg.split(" ")
         a = self._get(parts[0])

@@ -63,6 +63,7 @@ def _answer(ch, _):
 
 
 def _playback(ch, path):
+    ch.played.append(path)
     ch.wait_media(media_seconds(ch, path))
     return "FILE PLAYED"
 
@@ -89,6 +90,12 @@ def _unset(ch, name):
 
 def _hangup(ch, cause):
     ch.hangup(cause or "NORMAL_CLEARING", by="switch")
+
+
+def _flush_dtmf(ch, _):
+    """Digits queued on the channel and not read by an application are dropped."""
+    while not ch.dtmf.empty():
+        ch.dtmf.get_nowait()
 
 
 def _unknown(ch, _):
@@ -143,6 +150,8 @@ def _read_loop(ch, mn, mx, tries, timeout, digit_timeout, terminators, prompt, i
         for _ in range(tries):
             if answer is not None:
                 answer = script.take() if script else people.WAIT
+            if prompt:
+                ch.played.append(prompt)
             if prompt and not ch.wait_media(media_seconds(ch, prompt)):
                 break
             if answer is None:
@@ -157,6 +166,8 @@ def _read_loop(ch, mn, mx, tries, timeout, digit_timeout, terminators, prompt, i
                 ch.vars[var] = digits
                 ch.vars["read_result"] = "success"
                 return "_none_"
+            if invalid:
+                ch.played.append(invalid)
             if invalid and not ch.wait_media(media_seconds(ch, invalid)):
                 break
     finally:
@@ -187,8 +198,9 @@ def _bridge(ch, text):
 
 APPS = {
     "answer": _answer, "pre_answer": _unknown, "ring_ready": _unknown,
-    "playback": _playback, "say": lambda ch, _: _playback(ch, ""), "speak": lambda ch, _: _playback(ch, ""),
+    "playback": _playback, "say": lambda ch, text: _playback(ch, f"say:{text}"), "speak": lambda ch, text: _playback(ch, f"speak:{text}"),
     "endless_playback": _hold, "park": _hold, "eavesdrop": _hold, "three_way": _hold,
     "sleep": _sleep, "set": _set, "export": _set, "unset": _unset, "hangup": _hangup,
-    "play_and_get_digits": _play_and_get_digits, "read": _read, "record": _record, "bridge": _bridge,
+    "flush_dtmf": _flush_dtmf, "play_and_get_digits": _play_and_get_digits, "read": _read, "record": _record,
+    "bridge": _bridge,
 }

@@ -55,11 +55,14 @@ class Channel:
         self.socket_app_uuid = ""
         self.setup_s: float | None = None          # seconds from connecting to the controller to its `answer`
         self.recording: str | None = None
+        self.played: list[str] = []              # media the caller heard, in order (tests, reports)
         self.queue: Queue = Queue()
         self.interrupt = Event()                 # uuid_break / hangup / transfer: stop the current media
         self.gone = Event()
         self.dtmf: Queue = Queue()               # digits for a collecting application
         self.collecting = False
+        self.app_done = Event()                  # clear while an application runs
+        self.app_done.set()
         self.on_bridge = Event()                 # set while bridged, for phones/callers waiting on it
         self.vars: dict[str, str] = {}
         fill = {"{{uuid}}": uuid, "{{caller}}": caller, "{{caller_name}}": caller_name, "{{did}}": destination,
@@ -187,7 +190,11 @@ class Channel:
             if not self.alive:
                 continue
             app, arg, app_uuid = item
-            run_app(self, app, arg, app_uuid)
+            self.app_done.clear()
+            try:
+                run_app(self, app, arg, app_uuid)
+            finally:
+                self.app_done.set()
             if not self.alive:
                 break
         self._teardown()

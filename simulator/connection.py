@@ -1,6 +1,8 @@
 """One Event Socket TCP connection as FreeSWITCH runs it: commands in, frames out in order."""
 from __future__ import annotations
 
+import socket
+
 import gevent
 from gevent.queue import Queue
 
@@ -44,6 +46,12 @@ class Connection:
 
     def __init__(self, sock):
         self.sock = sock
+        # as mod_event_socket does (listener_run): without it Nagle holds a reply back until the
+        # controller's delayed ACK, ~40 ms per call set-up (docs/benchmarks.md, Calls)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:   # not TCP (a socket pair in a test)
+            pass
         self.out: Queue = Queue()
         self.closed = False
         self.event_format: str | None = None     # "plain" | "json" once subscribed

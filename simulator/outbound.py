@@ -74,10 +74,10 @@ class OutboundSession:
         elif cmd.verb == "bgapi":
             self.switch.api.background(conn, cmd.arg)
         elif cmd.verb == "exit":
+            # FreeSWITCH only ends the connection: a caller still up goes on in the dialplan
+            # (ours connects it to a controller again), so a controller must hang up first.
             conn.reply("+OK bye")
             self.close()
-            if ch.alive and ch.socket_running:
-                ch.hangup("NORMAL_CLEARING", by="switch")
         else:
             conn.reply("-ERR command not found")
 

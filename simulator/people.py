@@ -1,6 +1,7 @@
 """Simulated people: callers with scripted keypresses and patience, agents' phones."""
 from __future__ import annotations
 
+import time
 from collections import deque
 
 import gevent
@@ -54,19 +55,27 @@ class CallerScript:
 
 
 class Phone:
-    """An agent's (or supervisor's) registered phone."""
+    """An agent's (or supervisor's) registered phone, or an outside number's (``busy``: refuses at once)."""
 
-    def __init__(self, extension: str, answer_after: float | None, talk_time: float | None):
+    def __init__(self, extension: str, answer_after: float | None, talk_time: float | None, busy: bool = False):
         self.extension, self.answer_after, self.talk_time = extension, answer_after, talk_time
+        self.busy = busy
+        self.rings = 0   # times it was dialled
+        self.ring_log: list[dict] = []   # each ring: call, agent (the leg's hotline_* variables), start, end, answered
 
     def ring(self, leg, timeout: float, cancel: Event | None = None) -> bool:
         """Block while ringing; True if answered within ``timeout`` and not cancelled."""
+        entry = {"call": leg.vars.get("hotline_call"), "agent": leg.vars.get("hotline_agent"),
+                 "start": time.time(), "end": None, "answered": False}
+        self.ring_log.append(entry)
         wait = timeout if self.answer_after is None else min(self.answer_after, timeout)
         # wake early when the originate is cancelled or the ringing leg is killed (uuid_kill)
         gevent.wait([e for e in (cancel, leg.gone) if e is not None], timeout=wait, count=1)
         cancelled = cancel is not None and cancel.is_set()
+        entry["end"] = time.time()
         if cancelled or self.answer_after is None or self.answer_after > timeout or not leg.alive:
             return False
+        entry["answered"] = True
         return True
 
     def talk(self, leg) -> None:

@@ -99,6 +99,10 @@ def run(scenario_path: str, config, *, timeout_s: float = 600.0) -> dict:
         store.put_agent(agent)
         switch.add_phone(extension=agent.extension, answer_after=_answer_after(scenario, agent.id),
                          talk_time=_spec(scenario, agent.id).talk_time)
+    for number in scenario.outside:
+        after = number.get("answer_after", 1.0)
+        switch.add_outside_number(number["number"], answer_after=None if after == "never" else float(after),
+                                  talk_time=number.get("talk_time"), busy=bool(number.get("busy")))
     controller.start()
     try:
         controller.switch.wait_ready(10)
@@ -109,7 +113,7 @@ def run(scenario_path: str, config, *, timeout_s: float = 600.0) -> dict:
         deadline = time.monotonic() + 10
         while len([h for h in handles if h.uuid in captured]) < len(handles) and time.monotonic() < deadline:
             gevent.sleep(0.05)
-        return report(scenario, handles, captured)
+        return report(scenario, handles, captured, switch, controller.deps.call_log)
     finally:
         controller.stop()
         switch.stop()
@@ -142,8 +146,9 @@ def _drop_prefix(client, prefix: str) -> None:
         client.delete(*keys)
 
 
-def report(scenario, handles, captured: dict) -> dict:
+def report(scenario, handles, captured: dict, switch=None, call_log=None) -> dict:
     calls = []
+    rings = [r for phone in (switch.phones.values() if switch else ()) for r in phone.ring_log]
     for spec, handle in zip(sorted(scenario.calls, key=lambda c: c.at), handles):
         rec = captured.get(handle.uuid)
         calls.append({
@@ -153,6 +158,13 @@ def report(scenario, handles, captured: dict) -> dict:
             "wait_s": rec["wait_s"] if rec else None, "talk_s": rec["talk_s"] if rec else None,
             "ivr_path": rec["ivr_path"] if rec else [], "offers": rec["offers"] if rec else [],
             "hangup_cause": rec["hangup_cause"] if rec else None,
+            "explanations": rec["explanations"] if rec else [],
+            "entered_at": rec["entered_at"] if rec else None,
+            "callback": call_log.read(handle.uuid, "callback") if call_log is not None else [],
+            "played": list(handle.channel.played),   # media the caller heard (files, say:, tones), in order
+            # the agent phones that rang for the call: agent, start, end (unix s), answered
+            "rang": sorted(({k: r[k] for k in ("agent", "start", "end", "answered")}
+                            for r in rings if r["call"] == handle.uuid), key=lambda r: r["start"]),
         })
     return {"scenario": scenario.name, "calls": calls, "kpis": kpis(calls)}
 

@@ -40,6 +40,10 @@ SCHEMA = {
                            "answer_after": {"anyOf": [_NUMBER, {"const": "never"}]},
                            "talk_time": {"anyOf": [_NUMBER, {"type": "null"}]},
                            "wrap_up": _NUMBER, "name": {"type": "string"}}}},
+        "outside": {"type": "array", "items": {   # numbers beyond the trunk (customers called back)
+            "type": "object", "required": ["number"], "additionalProperties": False,
+            "properties": {"number": {"type": "string"}, "answer_after": {"anyOf": [_NUMBER, {"const": "never"}]},
+                           "talk_time": {"anyOf": [_NUMBER, {"type": "null"}]}, "busy": {"type": "boolean"}}}},
         "calls": {"type": "array", "items": {
             "type": "object", "required": ["at", "caller"], "additionalProperties": False,
             "properties": {"at": _NUMBER, "caller": {"type": "string"}, "did": {"type": "string"},
@@ -83,6 +87,7 @@ class Scenario:
     flows: dict[str, Any] = field(default_factory=dict)
     agents: list[AgentSpec] = field(default_factory=list)
     calls: list[CallSpec] = field(default_factory=list)
+    outside: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -130,4 +135,4 @@ def _build(data, locator) -> Scenario:
              for c in data.get("calls") or []]
     return Scenario(name=data["name"], file=locator.file, defaults=defaults, customers=data.get("customers") or [],
                     skills=data.get("skills") or [], queues=data.get("queues") or {}, flows=data.get("flows") or {},
-                    agents=agents, calls=sorted(calls, key=lambda c: c.at))
+                    agents=agents, calls=sorted(calls, key=lambda c: c.at), outside=data.get("outside") or [])

@@ -44,6 +44,7 @@ class Switch:
         self.reconnect, self.reconnect_attempts, self.reconnect_delay_s = reconnect, reconnect_attempts, reconnect_delay_s
         self.api = Api(self)
         self.phones: dict[str, Phone] = {}
+        self.outside: dict[str, Phone] = {}     # outside numbers, dialled through the trunk
         self.inbound_sessions: set = set()
         self.sessions_since_startup = 0
         self._channels: dict[str, Channel] = {}
@@ -93,6 +94,14 @@ class Switch:
         self.phones[phone.extension] = phone
         return phone
 
+    def add_outside_number(self, number: str, answer_after: float | None = 1.0, talk_time: float | None = None,
+                           busy: bool = False) -> Phone:
+        """A number beyond the trunk (a customer called back): answers after ``answer_after`` seconds,
+        never (None), or is busy. Reached as loopback/NUMBER/public-outbound or sofia/gateway/GW/NUMBER."""
+        phone = Phone(str(number), answer_after, talk_time, busy=busy)
+        self.outside[phone.extension] = phone
+        return phone
+
     def place_call(self, caller: str, did: str, inputs=(), patience: float | None = None,
                    caller_name: str | None = None, message_s: float = 2.0, controller=None) -> CallHandle:
         """``controller``: this call's (host, port) instead of the switch's (a balancer over several)."""
@@ -113,6 +122,7 @@ class Switch:
                                           ("Application-UUID", ch.socket_app_uuid)])
         ch.start()
         ch.script.start()
+        ch.socket_runs = 1                                   # connections to a controller (tests)
         self.spawn(self._socket_app, ch, tuple(controller) if controller else self.controller)
         return handle
 
@@ -125,10 +135,14 @@ class Switch:
                 if not ch.alive or ch.bridged:
                     return
                 ch.socket_running = True
+                ch.socket_runs += 1
                 ch.socket_app_uuid = str(uuidlib.uuid4())
                 ch.emit("CHANNEL_EXECUTE", extra=[("Application", "socket"), ("Application-Data", SOCKET_DATA),
                                                   ("Application-UUID", ch.socket_app_uuid)])
             result = OutboundSession(self, ch).run(controller)
+            # Like FreeSWITCH, `socket` returns only once the application the controller started
+            # ends (endless hold music: at uuid_break); a lost connection alone changes nothing.
+            gevent.wait([ch.app_done, ch.gone], count=1)
             if not (ch.alive and ch.socket_running):
                 return                                       # hung up, bridged or transferred
             if not self.reconnect:
@@ -151,7 +165,7 @@ class Switch:
 
     def channel_gone(self, ch: Channel) -> None:
         self._channels.pop(ch.uuid, None)
-        if ch.other is not None and ch.other.bridged:
+        if ch.other is not None and ch.other.bridged and ch.other.other is ch:
             self.unbridge(ch)
         handle = self._handles.pop(ch.uuid, None)
         if handle is not None:
@@ -195,6 +209,9 @@ class Switch:
     # --- dialing and bridging ------------------------------------------------------------------
     def find_phone(self, target: str) -> Phone | None:
         """user/EXT[@domain] or sofia/<profile>/EXT@host; "agent1001" also finds phone 1001."""
+        if target.startswith(("loopback/", "sofia/gateway/")):
+            parts = target.split("/")
+            return self.outside.get(parts[1] if parts[0] == "loopback" else parts[-1])
         if target.startswith("user/"):
             user = target[5:].split("@")[0]
         elif target.startswith("sofia/"):
@@ -209,9 +226,12 @@ class Switch:
         """Create and ring a leg; (answered leg, "SUCCESS") or (None, cause)."""
         phone = self.find_phone(target)
         if phone is None:
-            return None, "USER_NOT_REGISTERED"
-        user = target.split("/")[-1].split("@")[0]
-        name = target if target.startswith("sofia/") else f"sofia/internal/{user}@127.0.0.1:5090"
+            return None, "NO_ROUTE_DESTINATION" if target.startswith("loopback/") else "USER_NOT_REGISTERED"
+        phone.rings += 1
+        if phone.busy:
+            return None, "USER_BUSY"
+        user = phone.extension if phone in self.outside.values() else target.split("/")[-1].split("@")[0]
+        name = target if target.startswith(("sofia/", "loopback/")) else f"sofia/internal/{user}@127.0.0.1:5090"
         leg = Channel(self, variables.get("origination_uuid") or str(uuidlib.uuid4()), "outbound", name,
                       caller="0000000000", caller_name="Outbound Call", destination=user, user=user,
                       extra_vars=variables)
@@ -231,6 +251,8 @@ class Switch:
         return leg, "SUCCESS"
 
     def uuid_bridge(self, a: Channel, b: Channel) -> None:
+        for leg in (a, b):
+            self.leave_bridge(leg, keep=(a, b))
         for leg, other in ((a, b), (b, a)):
             while not leg.queue.empty():
                 leg.queue.get()
@@ -267,12 +289,52 @@ class Switch:
         b.on_bridge.clear()
         if a.alive:
             a.emit("CHANNEL_UNBRIDGE", prefix=[("Bridge-A-Unique-ID", a.uuid), ("Bridge-B-Unique-ID", b.uuid)])
-        if survivor.alive and getattr(survivor, "bridge_mode", "") == "uuid":
+        if survivor.alive and survivor.vars.get("park_after_bridge") == "true":
+            self.park(survivor)
+        elif survivor.alive and getattr(survivor, "bridge_mode", "") == "uuid":
             survivor.set_state("CS_EXECUTE")
             by = "agent" if gone.hangup_by == "agent" else "caller" if gone.hangup_by == "caller" else "switch"
             survivor.hangup(gone.hangup_cause or "NORMAL_CLEARING", by=by)
         elif survivor.alive:
             survivor.interrupt.set()
+
+    def leave_bridge(self, ch: Channel, keep=()) -> None:
+        """``ch`` is taken out of its bridge (uuid_bridge with another leg, uuid_transfer):
+        CHANNEL_UNBRIDGE, and the partner is parked if it has park_after_bridge=true, else hung up."""
+        other = ch.other
+        if not ch.bridged or other is None or other in keep or other.other is not ch:
+            return
+        a, b = (ch, other) if ch.is_a_leg else (other, ch)
+        a.bridged = b.bridged = False
+        a.on_bridge.clear()
+        b.on_bridge.clear()
+        if a.alive:
+            a.emit("CHANNEL_UNBRIDGE", prefix=[("Bridge-A-Unique-ID", a.uuid), ("Bridge-B-Unique-ID", b.uuid)])
+        if not other.alive:
+            return
+        if other.vars.get("park_after_bridge") == "true":
+            self.park(other)
+        elif other.bridge_mode == "uuid":
+            other.set_state("CS_EXECUTE")
+            other.hangup("NORMAL_CLEARING", by="switch")
+        else:
+            other.interrupt.set()
+
+    def park(self, ch: Channel) -> None:
+        """park_after_bridge: when its bridge ends the leg stays up, parked, until told otherwise."""
+        self.run_inline(ch, [("park", None)])
+
+    def run_inline(self, ch: Channel, apps) -> None:
+        """Replace what the channel runs (uuid_transfer ... inline, park): stop the current app, queue ``apps``."""
+        if not ch.alive:
+            return
+        if ch.socket_running:
+            ch.end_socket_app()
+        while not ch.queue.empty():
+            ch.queue.get()
+        for app, arg in apps:
+            ch.execute(app, arg, str(uuidlib.uuid4()))
+        ch.interrupt.set()
 
     def bridge_app(self, ch: Channel, arg: str) -> str:
         """The ``bridge`` application on a caller leg; the result is in the channel variables."""

@@ -1,5 +1,6 @@
-"""Console actions on a call: hold, unhold, transfer, hang up (published on the ``control`` channel
-for the controller that owns the call), follow-up marks and scheduled callbacks (stored)."""
+"""Console actions on a call: hold, unhold, transfer (blind, or attended: then complete or cancel),
+hang up (published on the ``control`` channel for the controller that owns the call), follow-up marks
+and scheduled callbacks (stored)."""
 from __future__ import annotations
 
 import logging
@@ -96,6 +97,21 @@ def call_transfer(call_id: str):
     return _publish("transfer", call_id, target=target, to=to, kind=kind)
 
 
+def _consult_step(action: str):
+    """Finish (``complete``) or call off (``cancel``) an attended transfer: the controller that owns
+    the call checks that a consultation is under way (control/handlers/consult.py)."""
+    def view(call_id: str):
+        if request.content_length:
+            _body()
+        return _own_live_call(call_id) or _publish(f"transfer_{action}", call_id)
+    view.__name__ = f"call_transfer_{action}"
+    return role_required("agent")(view)
+
+
+for _step in ("complete", "cancel"):
+    bp.add_url_rule(f"/calls/<call_id>/transfer/{_step}", view_func=_consult_step(_step), methods=["POST"])
+
+
 @bp.post("/calls/<call_id>/follow-up")
 @role_required("agent")
 def call_follow_up(call_id: str):
@@ -169,4 +185,15 @@ def schedule_callback():
     audit("callback.schedule", f"customer:{customer_id}" if customer_id else f"number:{number}",
           callback=item.id, due_at=due.isoformat())
     db.session.commit()
+    _announce_callback(item.id, due)
     return jsonify(id=item.id, number=number, due_at=due.timestamp(), status=item.status), 201
+
+
+def _announce_callback(item_id: int, due: datetime) -> None:
+    """Controllers arm their timer for the new row; if Redis is down their safety sweep finds it."""
+    import redis
+
+    try:
+        publisher().publish("control", {"type": "callback_scheduled", "id": item_id, "due_at": due.timestamp()})
+    except (redis.RedisError, OSError):
+        log.warning("callback %s stored but not announced to the controllers", item_id, exc_info=True)

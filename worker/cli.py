@@ -18,6 +18,7 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = load_config(args.config)
     client = redis.Redis.from_url(config.redis_url)
-    worker = Worker([Queue(config.rq_queue, connection=client)], connection=client)
+    worker = Worker([Queue(config.rq_queue, connection=client)], connection=client,
+                    maintenance_interval=int(config.rq_maintenance_interval_s))
     worker.work(burst=args.burst, with_scheduler=True)
     return 0

@@ -55,7 +55,7 @@ class Rig:
     """Config files, database with agents, the simulator (this process) and controller processes."""
 
     def __init__(self, agents: int, controllers: int, database_url: str | None, redis_url: str,
-                 controller_args: list[str] = ()):
+                 controller_args: list[str] = (), probe_s: float = 0.0):
         from control.config import load_config
         from simulator.switch import Switch
 
@@ -74,6 +74,7 @@ class Rig:
         self.switch.start()
         self.extensions = [str(100000 + i) for i in range(agents)]
         self.controller_args = list(controller_args)
+        self.probe_s = probe_s   # > 0: run control.bench.probe, which logs internals every probe_s
         self.procs: list[subprocess.Popen] = []
 
     def _seed_agents(self, count: int) -> None:
@@ -104,9 +105,13 @@ class Rig:
                    "HOTLINE_FLOWS_DIR": str(self.tmp / "flows"), "HOTLINE_WRAP_UP_S": "1",
                    "HOTLINE_RQ_QUEUE": f"{self.prefix}-wrapup",
                    "HOTLINE_RECORDS_SPOOL": str(self.tmp / f"spool-{port}.jsonl")}
+            entry = ["control.cli", "controller"]
+            if self.probe_s:
+                env["HOTLINE_PROBE_S"] = str(self.probe_s)
+                entry = ["control.bench.probe"]
             with open(self.tmp / f"controller-{port}.log", "wb") as log:
                 self.procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "control.cli", "controller", "--login-all", "--log-level", "WARNING",
+                    [sys.executable, "-m", *entry, "--login-all", "--log-level", "WARNING",
                      *self.controller_args], env=env, stdout=log, stderr=subprocess.STDOUT))
         deadline = time.monotonic() + timeout
         while len(self.switch.inbound_sessions) < len(self.ports) or not self._agents_ready():
@@ -211,7 +216,8 @@ def run(args) -> dict:
     import psutil  # noqa: F401  (fail early when missing)
 
     rates = [float(r) for r in args.rates.split(",")]
-    rig = Rig(args.agents, args.controllers, args.database_url, args.redis_url, args.controller_arg or [])
+    rig = Rig(args.agents, args.controllers, args.database_url, args.redis_url, args.controller_arg or [],
+              probe_s=args.probe_s)
     rig.add_phones(answer_after=0.05, talk_s=args.talk_s)
     steps: list[dict] = []
     try:
@@ -301,6 +307,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--redis-url", default="", help="default: the configured redis_url")
     parser.add_argument("--controller-arg", action="append", help="extra argument for `hotline controller`")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (controller logs)")
+    parser.add_argument("--probe-s", type=float, default=0.0,
+                        help="log controller internals every N s into its log (control/bench/probe.py)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = run(args)

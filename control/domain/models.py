@@ -86,6 +86,7 @@ class Call:
     node: str = "default"              # which FreeSWITCH node carries it
     vars: dict[str, Any] = field(default_factory=dict)
     explanations: list[dict[str, Any]] = field(default_factory=list)
+    kind: str = "inbound"              # "callback": a virtual call with no caller leg; an agent's answer dials out
 
     def wait_s(self, now: float) -> float:
         return 0.0 if self.entered_at is None else max(0.0, now - self.entered_at)

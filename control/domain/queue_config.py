@@ -57,6 +57,7 @@ class QueueConfig:
     wrap_up_s: float = 10.0
     ring_timeout_s: float = 15.0
     ring_group_size: int = 3                # agents listed per ring-progressively decision
+    ring_progressively_delay_s: float = 10.0  # ring-progressively: the next phone joins every this many s
     service_level_s: float = 20.0
     service_level_target: float = 0.8
     aht_s: float = 180.0                    # handle time assumed until real samples exist

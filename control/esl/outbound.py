@@ -8,6 +8,7 @@ polling accept loop capped at 100 connections. Each connection becomes an
 from __future__ import annotations
 
 import logging
+import socket
 import uuid
 from typing import Callable
 from urllib.parse import unquote
@@ -18,7 +19,7 @@ from gevent.pool import Pool
 from gevent.server import StreamServer
 from greenswitch import esl as gs
 
-from control.esl.protocol import FramedProtocol
+from control.esl.protocol import FramedProtocol, plain_header
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,9 @@ class OutboundChannel(FramedProtocol, gs.OutboundSession):
         self.gone = gevent.event.Event()
         self.hangup_event: dict[str, str] | None = None
         super().__init__(client_address, sock)
+        # greenswitch listens to every event for its own helpers (expected_events), which Hotline does
+        # not use; without it, events nobody handles are not even decoded (FramedProtocol._wanted)
+        self.unregister_handle("*", self.on_event)
         self.register_handle("CHANNEL_EXECUTE_COMPLETE", self._on_execute_complete)
         self.register_handle("CHANNEL_HANGUP", self._on_channel_hangup)
         self.register_handle("CHANNEL_HANGUP_COMPLETE", self._on_channel_hangup)
@@ -104,7 +108,29 @@ class OutboundChannel(FramedProtocol, gs.OutboundSession):
         except (gs.NotConnectedError, OSError) as exc:
             raise ChannelGone(text) from exc
 
+    def commands(self, *texts: str) -> list[str]:
+        """Several commands in one write, then their replies (in order): one round trip."""
+        try:
+            return [reply.data for reply in self.send_all(texts)]
+        except (gs.NotConnectedError, OSError) as exc:
+            raise ChannelGone(" / ".join(texts)) from exc
+
     # -- events ----------------------------------------------------------
+    def _wanted(self, body: str) -> bool:
+        """Also skip the CHANNEL_EXECUTE_COMPLETE of applications nobody waits for (hold music,
+        announcements started with ``wait=False``; only their Application-UUID is looked at), and
+        a CHANNEL_HANGUP_COMPLETE after the CHANNEL_HANGUP."""
+        if not super()._wanted(body):
+            return False
+        name = plain_header(body, "Event-Name")
+        if name == "CHANNEL_HANGUP_COMPLETE":   # wanted only when the CHANNEL_HANGUP went missing
+            return self.hangup_event is None or self.event_handlers.get(name) != [self._on_channel_hangup]
+        if name != "CHANNEL_EXECUTE_COMPLETE":
+            return True
+        if self.event_handlers.get(name) != [self._on_execute_complete]:
+            return True
+        return plain_header(body, "Application-UUID") in self._pending_apps
+
     def _on_execute_complete(self, event) -> None:
         pending = self._pending_apps.get(event.headers.get("Application-UUID", ""))
         if pending is not None:
@@ -156,6 +182,10 @@ class OutboundServer:
         self.server.stop(timeout=timeout)
 
     def _handle(self, sock, address) -> None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)   # small commands, no Nagle wait
+        except OSError:
+            pass
         channel = OutboundChannel(address, sock)
         try:
             self.application(channel)

@@ -9,17 +9,33 @@ from __future__ import annotations
 
 import logging
 from types import SimpleNamespace
+from urllib.parse import unquote
 
 import gevent
 import gevent.event
 from greenswitch import esl as gs
 
+from control.esl.frames import Frame
 from control.esl.parser import FrameParser, ProtocolError
 
 log = logging.getLogger(__name__)
 
 READ_SIZE = 65536
 _STOP = object()
+
+
+def plain_header(body: str, name: str) -> str | None:
+    """One header's raw value from a plain event's text, without parsing the others."""
+    prefix = name + ": "
+    start = 0 if body.startswith(prefix) else body.find("\n" + prefix) + 1
+    if start == 0 and not body.startswith(prefix):
+        return None
+    head_end = body.find("\n\n")
+    if head_end != -1 and start > head_end:
+        return None   # in an inner body, not a header of the event
+    start += len(prefix)
+    end = body.find("\n", start)
+    return body[start:end if end != -1 else len(body)]
 
 
 class EslEvent(SimpleNamespace):
@@ -52,6 +68,11 @@ class FramedProtocol(gs.ESLProtocol):
             event = self._esl_event_queue.get()
             if event is _STOP:
                 return
+            if isinstance(event, Frame):
+                if not self._wanted(event.body):
+                    continue  # nobody listens: skip decoding its ~100 headers (most of a call's events)
+                headers = event.event()
+                event = EslEvent(headers=headers, data=headers.get("_body", ""))
             headers = event.headers
             if headers.get("Content-Type") == "text/disconnect-notice":
                 handlers = self.event_handlers.get("DISCONNECT")
@@ -72,6 +93,15 @@ class FramedProtocol(gs.ESLProtocol):
         self._commands_sent.append(result)
         self.sock.sendall((data + "\n\n").encode("utf-8"))
         return result.get()
+
+    def send_all(self, commands) -> list:
+        """Pipelined ``send``: every command in one write, then each reply (replies come in order)."""
+        if not self.connected:
+            raise gs.NotConnectedError()
+        results = [gevent.event.AsyncResult() for _ in commands]
+        self._commands_sent.extend(results)
+        self.sock.sendall("".join(c + "\n\n" for c in commands).encode("utf-8"))
+        return [result.get() for result in results]
 
     def _close_socket(self) -> None:
         # greenswitch's OutboundSession holds a makefile() of the socket: while it is open, closing
@@ -112,7 +142,9 @@ class FramedProtocol(gs.ESLProtocol):
             if frame.headers.get("Content-Disposition") == "linger":
                 self._lingering = True
             self._esl_event_queue.put(EslEvent(headers=dict(frame.headers), data=frame.body))
-        elif ctype in ("text/event-plain", "text/event-json"):
+        elif ctype == "text/event-plain":
+            self._esl_event_queue.put(frame)   # decoded in process_events, only if someone listens
+        elif ctype == "text/event-json":
             headers = frame.event()
             self._esl_event_queue.put(EslEvent(headers=headers, data=headers.get("_body", "")))
         elif ctype == "text/rude-rejection":
@@ -120,6 +152,16 @@ class FramedProtocol(gs.ESLProtocol):
             self._auth_request_event.set()
         else:
             log.debug("ignoring frame of type %r", ctype)
+
+    def _wanted(self, body: str) -> bool:
+        """Whether a plain event has a handler, from its Event-Name (and Event-Subclass) alone."""
+        handlers = self.event_handlers
+        if "*" in handlers:
+            return True
+        name = plain_header(body, "Event-Name")
+        if name == "CUSTOM":
+            name = unquote(plain_header(body, "Event-Subclass") or "")
+        return name is None or name in handlers
 
     def stop(self):
         if self.connected:

@@ -23,6 +23,7 @@ from control.handlers import offers
 from control.handlers.flow_runner import FlowRunner
 from control.handlers.media import Media
 from control.handlers.waiting import QueueWait
+from control.store.batch import hand_over
 from records.crm import CrmError
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,7 @@ class CallSession:
         channel = self.channel
         try:
             data = channel.connect()
-            channel.command("myevents")
-            channel.command("linger")
+            channel.commands("myevents", "linger")   # one round trip
         except ChannelGone:
             return
         if data.get("variable_hotline_feature"):
@@ -67,10 +67,12 @@ class CallSession:
         try:
             resumed = self._resume()
             if resumed is not None:
+                self._announce()
                 self.wait_in_queue(resumed)
                 self._wait_for_end()
                 return
             channel.execute("answer")
+            self._announce()
             self._identify()
             direct = data.get("variable_hotline_queue")
             if direct:  # a transfer to a queue: skip the IVR, keep the caller's card
@@ -90,6 +92,9 @@ class CallSession:
     def _wait_for_end(self) -> None:
         if self.call.state == CallState.CONNECTED:
             gevent.wait([self.channel.hungup, self.done], count=1)
+        elif not (self.done.is_set() or self.channel.hungup.is_set() or self.call.outcome == Outcome.TRANSFERRED):
+            # a caller handed back to the dialplan would be connected to a controller again
+            self.media().hangup("NORMAL_CLEARING")
 
     def transferred(self) -> None:
         """The console moved the caller elsewhere; this segment of the call is over."""
@@ -111,6 +116,9 @@ class CallSession:
         self.channel.register_handle("DTMF", lambda e: self.inbox.put(("dtmf", e.headers.get("DTMF-Digit", ""))))
         self.channel.register_handle("CHANNEL_BRIDGE", lambda e: self.inbox.put(("bridged", e.headers)))
         self.channel.register_handle("CHANNEL_HANGUP", self._on_hangup)
+
+    def _announce(self) -> None:
+        """After the answer: the wallboard can wait, the caller's set-up cannot."""
         self.deps.publisher.publish("wallboard", {"type": "call_started", "call_id": self.call.id,
                                                   "caller": self.call.caller, "did": self.call.did})
 
@@ -181,8 +189,9 @@ class CallSession:
             self._release_agent(now)
         finally:
             record = self._record(now)
-            deps.offload(deps.records.write, record)
-            deps.jobs.enqueue("worker.wrapup.finalize_call", record["call_id"], job_id=f"wrapup-{record['call_id']}")
+            hand_over(deps, record)   # batched write, then the wrap-up job
+            if not self.segment and call.outcome != Outcome.TRANSFERRED:
+                deps.call_log.drop(call.id)   # the record has it all; a transferred call's next segment goes on
             deps.publisher.publish("wallboard", {"type": "call_ended", "call_id": call.id,
                                                  "outcome": record["outcome"], "agent_id": self.agent_id})
 

@@ -3,7 +3,8 @@
 The console publishes them on the ``control`` channel; the controller that owns the
 call carries them out on the switch. A blind transfer to a queue sends the caller back
 through the dialplan's ``hotline_queue_<name>`` extension, whose socket session enters
-that queue directly (see dialplan/).
+that queue directly (see dialplan/). An attended transfer (``kind: attended``, then
+``transfer_complete`` or ``transfer_cancel``) is control/handlers/consult.py.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from control.handlers import actions, offers
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("hold", "unhold", "hangup", "transfer")
+ACTIONS = ("hold", "unhold", "hangup", "transfer", "transfer_complete", "transfer_cancel")
 _TARGET = re.compile(r"^[A-Za-z0-9+_.-]{1,64}$")
 
 
@@ -23,7 +24,8 @@ class ActionRefused(ValueError):
     pass
 
 
-def carry_out(deps, message: dict) -> str:
+def carry_out(deps, message: dict, manager=None) -> str:
+    """``manager``: the controller's Manager, which attended transfers need (control/handlers/consult.py)."""
     action, call_id = message.get("action"), message.get("call_id", "")
     if action not in ACTIONS:
         raise ActionRefused(f"unknown action {action!r}")
@@ -31,15 +33,48 @@ def carry_out(deps, message: dict) -> str:
     if call is None:
         raise ActionRefused(f"call {call_id!r} is not live")
     try:
-        if action == "hold":
-            return deps.switch.api(f"uuid_hold {call_id}")
-        if action == "unhold":
-            return deps.switch.api(f"uuid_hold off {call_id}")
+        if action in ("hold", "unhold"):
+            return _hold(deps, call_id, action == "hold")
         if action == "hangup":
             return deps.switch.api(f"uuid_kill {call_id} NORMAL_CLEARING")
-        return _transfer(deps, call, message)
+        if action == "transfer" and message.get("kind") != "attended":
+            if manager is not None and consult_active(manager, call_id):
+                raise ActionRefused("finish or cancel the consultation first")
+            return _transfer(deps, call, message)
+        return _attended(manager, call, message)
     except SwitchUnavailable as exc:
         raise ActionRefused(f"no connection to the switch: {exc}") from exc
+
+
+def consult_active(manager, call_id: str) -> bool:
+    from control.handlers import consult
+
+    return consult.active(manager, call_id)
+
+
+def _attended(manager, call, message: dict) -> str:
+    from control.handlers import consult
+
+    if manager is None:
+        raise ActionRefused("an attended transfer needs the controller that owns the call")
+    by = message.get("by")
+    if message["action"] == "transfer_complete":
+        return consult.complete(manager, call.id, by)
+    if message["action"] == "transfer_cancel":
+        return consult.cancel(manager, call.id, by)
+    target, to = str(message.get("target", "")), message.get("to", "external")
+    if not _TARGET.match(target) or to not in ("agent", "queue", "external"):
+        raise ActionRefused(f"bad transfer target {target!r}")
+    return consult.start(manager, call, to, target, by)
+
+
+def _hold(deps, call_id: str, on: bool) -> str:
+    # FreeSWITCH's uuid_hold holds the channel named and plays hold music to its bridged partner
+    # (switch_ivr_hold), so it is the agent's leg that is held: the caller hears the music.
+    leg = offers.current_leg(deps.call_log, call_id)
+    if leg is None:
+        raise ActionRefused(f"call {call_id!r} has no agent leg to hold")
+    return deps.switch.api(f"uuid_hold {leg[0]}" if on else f"uuid_hold off {leg[0]}")
 
 
 def _transfer(deps, call, message: dict) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from control.domain.models import CallState, Outcome
+from control.esl.outbound import ChannelGone
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +16,7 @@ class FlowRunner:
         self.session = session
         self.deps = session.deps
         self.call = session.call
+        self.said_goodbye = False   # a closing prompt (callback confirmation) was played
 
     def run(self, flow_name: str | None = None) -> None:
         from control.ivr.interpreter import CallContext, FlowRun
@@ -30,17 +32,46 @@ class FlowRunner:
             kind = type(command).__name__
             if kind == "Finished":
                 self._finished(command.outcome)
+                self._end_call()
                 return
             if kind == "Hangup":
                 # the flow chose to end the call: "failed" when it gave up on the caller's input
                 self._finished(run.outcome or "self_service")
                 self.session.media().hangup(getattr(command, "cause", None) or "NORMAL_CLEARING")
                 return
-            result = self.execute(kind, command)
+            try:
+                result = self.execute(kind, command)
+            except ChannelGone:
+                self._hung_up(kind)
+                raise
             if self.call.state == CallState.CONNECTED:
                 self.call.ivr_path = list(run.path)
                 return
+            if self.session.channel.hungup.is_set() and self._hung_up(kind):
+                return
             command = run.resume(result, self.session.local_now())
+
+    def _hung_up(self, kind: str) -> bool:
+        """The caller hung up while a command ran: a prompt or a digit read ends with an empty
+        result, which the flow must not take for "no input". Notes the node; True if it did."""
+        if kind == "EnterQueue" or self.call.outcome is not None:   # the queue wait, a voicemail... own it
+            return False
+        self.run_.abandon(self.session.local_now())
+        self.call.ivr_path = list(self.run_.path)
+        self._finished("abandoned")
+        return True
+
+    def _end_call(self) -> None:
+        """A flow that ends without hanging up (callback recorded, voicemail left, last node) must
+        still end the call: the dialplan would connect a caller left up to a controller again,
+        and the IVR would start over. Says the flow's "goodbye" prompt, if it has one."""
+        if self.call.state == CallState.CONNECTED or self.call.outcome == Outcome.TRANSFERRED:
+            return
+        run = self.run_
+        flow = run.flows.flows.get(getattr(run.state, "flow", None)) or run.flow
+        if not self.said_goodbye and "goodbye" in flow.prompts:
+            self.session.media().play(run.prompts(flow, "goodbye"))
+        self.session.media().hangup("NORMAL_CLEARING")
 
     def _finished(self, outcome: str | None) -> None:
         if outcome and self.call.outcome is None:
@@ -84,6 +115,9 @@ class FlowRunner:
             return None
         if kind == "Callback":
             self._callback(getattr(command, "number", None) or self.call.caller)
+            if getattr(command, "prompt", None) is not None:   # "we will call you back": after the request
+                media.play([command.prompt])
+                self.said_goodbye = True
             return None
         if kind == "Transfer":
             self.call.outcome = Outcome.TRANSFERRED
@@ -142,10 +176,18 @@ class FlowRunner:
         self.session.media().voicemail(box, path, prompt)
 
     def _callback(self, number: str) -> None:
-        """Record a callback request with the caller's original place in line (entered_at)."""
+        """A callback call takes the caller's place in line (entered_at, priority, needs); it is
+        dialled when an agent is free, after the caller has hung up (control/handlers/callbacks.py)."""
+        from control.handlers.callbacks import request_callback
+
         call = self.call
         call.outcome = Outcome.CALLBACK
-        request = {"call_id": call.id, "number": number, "queue": call.queue, "entered_at": call.entered_at,
-                   "priority": call.priority, "requirements": [[r.skill, r.min_level] for r in call.requirements]}
+        virtual = request_callback(self.deps, self.session.manager, call, number)
+        request = {"call_id": call.id, "number": virtual.caller, "queue": virtual.queue,
+                   "entered_at": virtual.entered_at, "priority": call.priority,
+                   "requirements": [[r.skill, r.min_level] for r in call.requirements],
+                   "callback_call_id": virtual.id}
         self.deps.call_log.append(call.id, "callback", request)
+        self.deps.call_log.append(call.id, "explanations", {"kind": "callback_requested", "at": self.deps.now(),
+                                                            "callback_call_id": virtual.id, "number": virtual.caller})
         self.deps.publisher.publish("wallboard", {"type": "callback_requested", **request})

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import logging
 import random
+import time
 
 import gevent
 import gevent.event
+from redis.exceptions import RedisError
 
 from control.domain.models import AgentState, CallState
-from control.handlers import offers
+from control.handlers import offers, ring_group
+from control.handlers.agent_cache import AvailableAgents
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,8 @@ class Manager:
         self.deps = deps
         self.redis = redis_client
         self._dirty = gevent.event.Event()
+        self._nudge: gevent.Greenlet | None = None   # a coalesced nudge to the other controllers
+        self._available: AvailableAgents | None = None   # the dispatcher's agent cache
         self._greenlets: list[gevent.Greenlet] = []
         self._offering: dict[str, gevent.Greenlet] = {}
         self._wrapups: dict[str, gevent.Greenlet] = {}
@@ -44,7 +49,10 @@ class Manager:
         self.running = True
         self._greenlets = [gevent.spawn(self._dispatch_loop), gevent.spawn(self._reconcile_loop)]
         if self.redis is not None:
+            from control.handlers.orphans import keep_alive
+
             self._greenlets.append(gevent.spawn(self._listen_control))
+            self._greenlets.append(gevent.spawn(keep_alive, self))   # heartbeat: see orphans.py
         if hasattr(self.deps.switch, "on_reconnect"):
             self.deps.switch.on_reconnect(self.reconcile)
 
@@ -53,22 +61,38 @@ class Manager:
         gevent.killall(self._greenlets + list(self._offering.values()) + list(self._wrapups.values()))
 
     def trigger(self, broadcast: bool = False) -> None:
+        """Dispatch soon; ``broadcast``: other controllers too. Nudges to the others coalesce:
+        at most one per DISPATCH_MIN_INTERVAL_S, each one PUBLISH (no replay stream: a nudge is not
+        history). A controller never passes on a nudge it received (on_control)."""
         self._dirty.set()
-        if broadcast:
-            self.deps.publisher.publish("control", {"type": "dispatch", "from": self.deps.controller_id})
+        if broadcast and self._nudge is None:
+            self._nudge = gevent.spawn_later(DISPATCH_MIN_INTERVAL_S, self._send_nudge)
+
+    def _send_nudge(self) -> None:
+        self._nudge = None
+        message = {"type": "dispatch", "from": self.deps.controller_id}
+        if self.redis is None:
+            self.deps.publisher.publish("control", message)
+            return
+        try:
+            self.redis.publish(f"{self.deps.config.redis_prefix}:events:control", json.dumps(message))
+        except RedisError:   # the peers' one-second tick dispatches anyway
+            log.warning("dispatch nudge not sent", exc_info=True)
 
     # -- dispatch ------------------------------------------------------------
     def _dispatch_loop(self) -> None:
         while self.running:
             self._dirty.wait(timeout=WAITING_TICK_S)
             self._dirty.clear()
+            started = time.monotonic()
             try:
                 self.dispatch_once()
             except Exception:  # keep routing alive; the next trigger retries
                 log.exception("dispatch failed")
             # nudges arriving meanwhile coalesce into the next pass: one dispatch serves every
-            # waiting call, and each pass reads the agents (docs/benchmarks.md, Calls)
-            gevent.sleep(DISPATCH_MIN_INTERVAL_S)
+            # waiting call, and each pass reads the agents (docs/benchmarks.md, Calls). A pass
+            # that took long waits as long again, so dispatch never takes over the process.
+            gevent.sleep(max(DISPATCH_MIN_INTERVAL_S, time.monotonic() - started))
 
     def dispatch_once(self) -> int:
         from control.domain.routing import decide
@@ -77,25 +101,39 @@ class Manager:
         waiting = [c for c in store.waiting_calls() if c.state == CallState.QUEUED]
         if not waiting:
             return 0
-        available = getattr(store, "available_agents", None)
-        agents = available() if available else [a for a in store.agents() if a.state == AgentState.AVAILABLE]
+        if self._available is None:
+            self._available = AvailableAgents(store)
+        agents = self._available.read(now)
         if not agents:
             return 0
         started = 0
-        for decision in decide(now, waiting, agents, self.deps.queues.current(), rng=self.rng):
+        decisions = decide(now, waiting, agents, self.deps.queues.current(), rng=self.rng)
+        for decision in decisions:
             started += self._reserve_and_offer(decision, now)
+        # the agents named are reserved now, or were stale in the cache: read them again next time
+        self._available.forget(a for d in decisions for a in d.agent_ids)
+        if started < len(decisions):
+            self._dirty.set()   # some were taken meanwhile (another controller): again, with fresh agents
         return started
 
     def _reserve_and_offer(self, decision, now: float) -> int:
         lease = self.deps.config.reservation_lease_s
-        for agent_id in decision.agent_ids:
-            if self.deps.store.reserve(decision.call_id, agent_id, self.deps.controller_id, lease, now):
-                self.note_state(agent_id, AgentState.RESERVED)
-                greenlet = gevent.spawn(offers.run_offer, self, decision, agent_id)
-                self._offering[decision.call_id] = greenlet
-                greenlet.link(lambda g, cid=decision.call_id: self._offering.pop(cid, None))
-                return 1
-        return 0
+        if ring_group.is_group(decision) and not ring_group.is_callback(self.deps.store, decision.call_id):
+            # ring-all / ring-progressively: several phones ring for the call (ring_group.py)
+            reserved = ring_group.reserve(self.deps, decision, now)
+            offer = (ring_group.run, self, decision, reserved)
+        else:
+            reserved = next(([a] for a in decision.agent_ids
+                             if self.deps.store.reserve(decision.call_id, a, self.deps.controller_id, lease, now)), [])
+            offer = (offers.run_offer, self, decision, *reserved)
+        if not reserved:
+            return 0
+        for agent_id in reserved:
+            self.note_state(agent_id, AgentState.RESERVED)
+        greenlet = gevent.spawn(*offer)
+        self._offering[decision.call_id] = greenlet
+        greenlet.link(lambda g, cid=decision.call_id: self._offering.pop(cid, None))
+        return 1
 
     def snapshot(self) -> tuple[list, list]:
         """Waiting calls and agents, shared by every local call for half a second: each waiting
@@ -124,6 +162,10 @@ class Manager:
         if self.deps.state_log is None:
             return
         at = self.deps.now()
+        put = getattr(self.deps.state_log, "put", None)
+        if put is not None:   # batched by one writer greenlet (control/store/batch.py)
+            put(agent_id, AgentState(state).value, reason, at)
+            return
 
         def write():
             try:
@@ -178,11 +220,11 @@ class Manager:
                 return
             before = self.deps.store.get_call(data.get("call_id", ""))
             try:
-                reply = carry_out(self.deps, data)
+                reply = carry_out(self.deps, data, manager=self)
             except ActionRefused as exc:
                 reply = f"-ERR {exc}"
             session = self.sessions.get(data.get("call_id", ""))
-            if data.get("action") == "transfer" and reply.startswith("+OK"):
+            if data.get("action") == "transfer" and data.get("kind") != "attended" and reply.startswith("+OK"):
                 if session is not None:
                     session.transferred()
                 if before is not None and before.agent_id:
@@ -192,6 +234,10 @@ class Manager:
             self.deps.publisher.publish("wallboard", result)
             if before is not None and before.agent_id:
                 self.deps.publisher.publish(f"agent:{before.agent_id}", result)
+        elif data.get("type") == "callback_scheduled":
+            callbacks, due = getattr(self, "callbacks", None), data.get("due_at")
+            if callbacks is not None:
+                callbacks.arm_rows(float(due) if isinstance(due, (int, float)) else None)
         elif data.get("from") != self.deps.controller_id:
             self._dirty.set()
 

@@ -24,10 +24,14 @@ def pop_message(call, agent, now: float) -> dict:
 
 
 def current_leg(call_log, call_id: str) -> tuple[str, str] | None:
-    """(leg uuid, agent id) of the latest offer of a call, from the shared call log."""
+    """(leg uuid, agent id) of the latest offer of a call, from the shared call log; after a ring
+    group (ring_group.py) that someone answered, the winner's leg rather than the last one rung."""
     offered = call_log.read(call_id, "offers")
     if not offered:
         return None
+    won = call_log.read(call_id, "won") if len(offered) > 1 else []
+    if won and won[-1]["offers"] == len(offered):
+        return actions.agent_leg_uuid(call_id, won[-1]["agent"], won[-1]["attempt"]), won[-1]["agent"]
     return actions.agent_leg_uuid(call_id, offered[-1], len(offered) - 1), offered[-1]
 
 
@@ -38,6 +42,26 @@ def run_offer(manager, decision, agent_id: str) -> None:
     if call is None or agent is None:
         store.release(decision.call_id, agent_id, AgentState.AVAILABLE, now, requeue_call=call is not None)
         return
+    if call.kind == "callback":  # no caller leg: ring the agent, then dial the customer
+        from control.handlers import callback_offer
+
+        return callback_offer.run(manager, decision, call, agent)
+    rung = ring_agent(manager, decision, call, agent)
+    if rung is None:
+        return
+    leg, queue, body = rung
+    if body.startswith("+OK"):
+        _answered(manager, call, agent_id, leg, queue)
+    else:
+        _not_answered(manager, call, agent_id, body, leg)
+
+
+def ring_agent(manager, decision, call, agent, pop: dict | None = None, kind: str | None = None):
+    """Log the offer, send the pop (before the phone rings), ring the agent's phone and wait, renewing
+    the lease. Returns (leg uuid, queue config, originate reply), or None when the switch is out of
+    reach (the agent is freed and the call goes back to the queue)."""
+    deps = manager.deps
+    store, now, agent_id = deps.store, deps.now(), agent.id
     attempt = len(deps.call_log.read(call.id, "offers"))
     deps.call_log.append(call.id, "offers", agent_id)
     deps.call_log.append(call.id, "explanations", {**decision.explanation, "agent": agent_id, "at": now})
@@ -45,22 +69,17 @@ def run_offer(manager, decision, agent_id: str) -> None:
     ring_s = getattr(queue, "ring_timeout_s", None) or deps.config.ring_timeout_s
     leg = actions.agent_leg_uuid(call.id, agent_id, attempt)
 
-    # The pop goes out before the phone rings.
-    deps.publisher.publish(f"agent:{agent_id}", pop_message(call, agent, now))
+    deps.publisher.publish(f"agent:{agent_id}", {**pop_message(call, agent, now), **(pop or {})})
     deps.publisher.publish("wallboard", {"type": "offer", "call_id": call.id, "agent_id": agent_id,
-                                         "queue": call.queue})
+                                         "queue": call.queue, **({"kind": kind} if kind else {})})
     dial = actions.dial_string(deps.config.agent_dial_string, agent.extension, deps.config.sip_domain)
     try:
         job = actions.originate_agent(deps.switch, leg, call, agent, dial, ring_s)
     except SwitchUnavailable:
         store.release(call.id, agent_id, AgentState.AVAILABLE, deps.now(), requeue_call=True)
         manager.trigger()
-        return
-    body = _wait_renewing(deps, job, call.id, agent_id)
-    if body.startswith("+OK"):
-        _answered(manager, call, agent_id, leg, queue)
-    else:
-        _not_answered(manager, call, agent_id, body, leg)
+        return None
+    return leg, queue, _wait_renewing(deps, job, call.id, agent_id)
 
 
 def _wait_renewing(deps, job, call_id: str, agent_id: str) -> str:
@@ -81,6 +100,12 @@ def _answered(manager, call, agent_id: str, leg: str, queue) -> None:
         deps.store.release(call.id, agent_id, AgentState.AVAILABLE, now, requeue_call=False)
         deps.publisher.publish(f"agent:{agent_id}", {"type": "ended", "call_id": call.id, "reason": "caller_left"})
         return
+    bridge(manager, call, agent_id, leg, queue, now)
+
+
+def bridge(manager, call, agent_id: str, leg: str, queue, now: float) -> None:
+    """The agent answered and holds the call (confirmed): record, bridge, tell the console."""
+    deps = manager.deps
     path = None
     if getattr(queue, "record", True):
         path = actions.recording_path(deps.config.recording_template, deps.config.recordings_dir, call.id, now)

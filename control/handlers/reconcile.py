@@ -12,10 +12,18 @@ import logging
 from control.domain.models import AgentState, CallState
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions, offers
+from control.handlers.last_seen import for_manager as last_seen
+from control.handlers.orphans import break_orphans
+from control.store.batch import hand_over
+from control.store.ring_groups import GROUP
 
 log = logging.getLogger(__name__)
 
 WRAP_UP_GRACE_S = 5.0
+# a live writer drains its batch in milliseconds (seconds while the database is slow); older than
+# this, the controller that parked a call record is taken to have died (control/store/outbox.py)
+PARKED_RECORD_GRACE_S = 60.0
+SWEPT = {AgentState.ON_CALL.value, AgentState.RESERVED.value, AgentState.WRAP_UP.value}
 
 
 def live_channels(switch) -> set[str] | None:
@@ -36,7 +44,7 @@ def restore_lost_state(manager) -> int:
     controller holds, then the agents from the database (``manager.resync_agents``, set by the
     composition root), those on our bridged calls as on-call. Returns the number of agents put back."""
     store = manager.deps.store
-    if getattr(manager, "resync_agents", None) is None or store.agents():
+    if getattr(manager, "resync_agents", None) is None or _agent_states(store):
         return 0
     busy: dict[str, str] = {}
     for session in list(manager.sessions.values()):
@@ -46,10 +54,10 @@ def restore_lost_state(manager) -> int:
         if call.state == CallState.CONNECTED and session.agent_id:
             call.agent_id = session.agent_id
             busy[session.agent_id] = call.id
-            store.put_call(call)
+            store.put_call(call, create=True)
         elif session.queued and call.state in (CallState.QUEUED, CallState.OFFERING):
             call.state, call.agent_id = CallState.QUEUED, None
-            store.put_call(call)
+            store.put_call(call, create=True)
     count = manager.resync_agents(busy)
     log.warning("live state was lost: put back %d agents and %d local calls", count,
                 sum(1 for s in manager.sessions.values() if s.call is not None and store.get_call(s.call.id)))
@@ -65,6 +73,10 @@ def reconcile(manager) -> dict[str, int]:
     for call_id, agent_id in store.expired_reservations(now):
         if call_id in manager._offering:  # our own offer is still ringing; it renews its lease
             continue
+        if agent_id == GROUP:  # several agents rang for the call (ring-all, ring-progressively)
+            _sweep_group(deps, call_id, now)
+            fixed["leases"] += 1
+            continue
         leg = offers.current_leg(deps.call_log, call_id)
         if leg is not None:
             actions.kill(deps.switch, leg[0])
@@ -72,33 +84,102 @@ def reconcile(manager) -> dict[str, int]:
         fixed["leases"] += 1
 
     live = live_channels(deps.switch)
+    seen, alive = last_seen(manager), set()
     if live is not None:
         for call in store.waiting_calls():
-            if call.id not in live and call.state == CallState.QUEUED:
+            if call.id in live:
+                alive.add(call.id)
+            # a callback call has no channel of its own: it waits for an agent, not on a caller leg
+            if call.id not in live and call.state == CallState.QUEUED and call.kind != "callback":
                 store.remove_call(call.id)
-                deps.offload(deps.records.write, _ghost_record(call, now))
+                hand_over(deps, _ghost_record(call, seen.ended_at(call.id, now)))   # record, then wrap-up job
                 fixed["ghost_calls"] += 1
-    for agent in store.agents():
+    for agent in _agents_in(store, SWEPT):
         if agent.state in (AgentState.ON_CALL, AgentState.RESERVED) and live is not None:
-            if agent.call_id and agent.call_id not in live and agent.call_id not in manager._offering:
+            if agent.call_id in live:
+                alive.add(agent.call_id)
+            if agent.call_id and agent.call_id not in live and agent.call_id not in manager._offering \
+                    and not _callback_legs_up(deps, agent.call_id, live):
                 to = AgentState.WRAP_UP if agent.state == AgentState.ON_CALL else AgentState.AVAILABLE
                 orphan = store.get_call(agent.call_id) if to == AgentState.WRAP_UP else None
-                store.release(agent.call_id, agent.id, to, now, requeue_call=False)
-                if orphan is not None and orphan.id not in manager.sessions:
+                requeue = _callback_unserved(deps, agent.call_id)   # its customer is still owed the call
+                store.release(agent.call_id, agent.id, to, now, requeue_call=requeue)
+                if orphan is not None and orphan.id not in manager.sessions and not requeue:
                     # its controller died while the call was bridged: nobody else writes its record
-                    deps.offload(deps.records.write, _orphan_record(orphan, agent.id, now))
+                    # ended when its hangup was seen (or it was last seen alive), not at this sweep
+                    hand_over(deps, _orphan_record(orphan, agent.id, seen.ended_at(orphan.id, now)))
                 if to == AgentState.WRAP_UP:
                     manager.start_wrap_up(agent.id, deps.config.wrap_up_s)
+                fixed["stuck_agents"] += 1
+            elif (agent.state == AgentState.RESERVED and agent.call_id and agent.call_id not in manager._offering
+                  and _stray(store, agent)):
+                # lost a ring-group race, or its call is gone, and the ringing controller died before freeing it
+                store.release(agent.call_id, agent.id, AgentState.AVAILABLE, now, requeue_call=False)
                 fixed["stuck_agents"] += 1
         elif agent.state == AgentState.WRAP_UP and agent.id not in manager._wrapups:
             limit = (getattr(agent, "wrap_up_s", None) or deps.config.wrap_up_s) + WRAP_UP_GRACE_S
             if now - agent.state_since > limit:
                 manager.set_agent_state(agent.id, AgentState.AVAILABLE)
                 fixed["wrap_ups"] += 1
+    if live is not None:
+        seen.sweep(alive, now)
+        fixed["orphans"] = break_orphans(manager, live)
+    recover = getattr(deps.records, "recover", None)
+    if recover is not None:   # records parked by a controller that died before writing them
+        fixed["parked_records"] = recover(now, PARKED_RECORD_GRACE_S)
     if any(fixed.values()):
         log.info("reconciled: %s", fixed)
         manager.trigger()
     return fixed
+
+
+def _agent_states(store) -> dict[str, str]:
+    states = getattr(store, "agent_states", None)
+    return states() if states else {a.id: a.state.value for a in store.agents()}
+
+
+def _agents_in(store, wanted: set[str]) -> list:
+    """The agents in those states, whole: every agent's state first, then only those (reading all
+    of them whole every sweep cost more than the calls at a few thousand agents)."""
+    ids = sorted(i for i, state in _agent_states(store).items() if state in wanted)
+    by_id = getattr(store, "agents_by_id", None)
+    return by_id(ids) if by_id else [a for a in store.agents() if a.id in set(ids)]
+
+
+def _callback_legs_up(deps, call_id: str, live: set[str]) -> bool:
+    """A callback call lives in its agent's leg (and the customer's), not in a leg named after it."""
+    call = deps.store.get_call(call_id)
+    if call is None or call.kind != "callback":
+        return False
+    leg = offers.current_leg(deps.call_log, call_id)
+    return leg is not None and leg[0] in live
+
+
+def _callback_unserved(deps, call_id: str) -> bool:
+    """A callback call whose customer was never connected (its offering controller died)."""
+    call = deps.store.get_call(call_id)
+    if call is None or call.kind != "callback":
+        return False
+    return not any(e.get("kind") == "callback_attempt" and e.get("result") == "answered"
+                   for e in deps.call_log.read(call_id, "explanations"))
+
+
+def _sweep_group(deps, call_id: str, now: float) -> None:
+    """A ring group whose controller stopped renewing its lease: kill every member's latest leg
+    (the offer log's index is the leg's attempt number), free them, requeue the call."""
+    members = deps.store.group_members(call_id)
+    offered = deps.call_log.read(call_id, "offers")
+    latest = {agent_id: i for i, agent_id in enumerate(offered)}
+    for agent_id in members:
+        if agent_id in latest:
+            actions.kill(deps.switch, actions.agent_leg_uuid(call_id, agent_id, latest[agent_id]))
+    deps.store.release_group(call_id, members, AgentState.AVAILABLE, now, requeue_call=True)
+
+
+def _stray(store, agent) -> bool:
+    """A reserved agent whose call is gone or held by someone else (a lost ring-group race)."""
+    call = store.get_call(agent.call_id)
+    return call is None or call.agent_id not in (agent.id, GROUP)
 
 
 def _ghost_record(call, now: float) -> dict:
@@ -113,7 +194,9 @@ def _ghost_record(call, now: float) -> dict:
 
 
 def _orphan_record(call, agent_id: str, now: float) -> dict:
+    """``now``: when the call ended, as far as anyone knows (last_seen)."""
     answered = call.answered_at
+    now = max(now, answered or now)
     return {**_ghost_record(call, now), "agent_id": agent_id, "answered_at": answered,
             "wait_s": round((answered or now) - call.entered_at, 3) if call.entered_at else 0.0,
             "talk_s": round(now - answered, 3) if answered else 0.0,

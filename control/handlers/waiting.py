@@ -32,6 +32,7 @@ class QueueWait:
             log.error("flow sent call %s to unknown queue %r", self.call.id, self.command.queue)
             return {"left": "error", "reason": f"unknown queue {self.command.queue}"}
         self._enter(queue)
+        self._forget_digits()
         self._hold_music()
         next_announce = self.deps.now() + self._announce_every(queue)
         while True:
@@ -69,11 +70,27 @@ class QueueWait:
         call.ivr_path = list(call.ivr_path)
         if call.state != CallState.OFFERING:  # a resumed call may have an agent ringing already
             call.state = CallState.QUEUED
-        self.deps.store.put_call(call)
+        self.deps.store.put_call(call, create=True)   # entering a queue; later puts only update
         self.deps.store.record_arrival(queue.name, now)
         self.session.manager.trigger(broadcast=True)
         self.deps.publisher.publish("wallboard", {"type": "queued", "call_id": call.id, "queue": call.queue,
                                                   "caller": call.caller, "priority": call.priority})
+
+    def _forget_digits(self) -> None:
+        """Digits pressed before the queue (menu choices) must not act as its exit keys: empty the
+        channel's DTMF buffer, then drop the DTMF events already waiting in our inbox (their
+        events arrive before flush_dtmf's completion, so none is left behind)."""
+        self.session.channel.execute("flush_dtmf")
+        inbox, kept = self.session.inbox, []
+        while True:
+            try:
+                item = inbox.get_nowait()
+            except gevent.queue.Empty:
+                break
+            if item[0] != "dtmf":
+                kept.append(item)
+        for item in kept:
+            inbox.put(item)
 
     def _hold_music(self) -> None:
         self.session.channel.execute("playback", self.deps.config.moh, wait=False)

@@ -9,6 +9,8 @@ import json
 from typing import Any
 
 TTL_S = 6 * 3600  # long enough for any call; short enough not to pile up at 250 calls/s
+# what a call's record copies; "callback" (a request the callback service reads later) stays
+ENDED_KINDS = ("offers", "explanations", "recording", "won")
 
 
 class CallLog:
@@ -28,8 +30,10 @@ class CallLog:
     def read(self, call_id: str, kind: str) -> list[Any]:
         return [json.loads(v) for v in self.client.lrange(self._key(call_id, kind), 0, -1)]
 
-    def drop(self, call_id: str) -> None:
-        self.client.delete(self._key(call_id, "offers"), self._key(call_id, "explanations"))
+    def drop(self, call_id: str, kinds: tuple[str, ...] = ENDED_KINDS) -> None:
+        """Forget a finished call's lists (one DEL): its record holds them now; left alone they
+        would only expire after TTL_S, ~2 keys per call (docs/benchmarks.md, Soak)."""
+        self.client.delete(*(self._key(call_id, kind) for kind in kinds))
 
 
 class MemoryCallLog:
@@ -42,6 +46,6 @@ class MemoryCallLog:
     def read(self, call_id: str, kind: str) -> list[Any]:
         return list(self.items.get((call_id, kind), []))
 
-    def drop(self, call_id: str) -> None:
-        self.items.pop((call_id, "offers"), None)
-        self.items.pop((call_id, "explanations"), None)
+    def drop(self, call_id: str, kinds: tuple[str, ...] = ENDED_KINDS) -> None:
+        for kind in kinds:
+            self.items.pop((call_id, kind), None)

@@ -12,6 +12,9 @@ class Keys:
     def agents(self) -> str:                         # set of agent ids
         return f"{self.prefix}:agents"
 
+    def available(self) -> str:                      # zset agent id -> idle_since, maybe available (Lua keeps it)
+        return f"{self.prefix}:agents:available"
+
     def call(self, call_id: str) -> str:             # hash: "d" (JSON) + live fields
         return f"{self.prefix}:call:{call_id}"
 
@@ -29,3 +32,12 @@ class Keys:
 
     def arrivals(self, queue: str) -> str:           # zset of arrival timestamps
         return f"{self.prefix}:stats:{queue}:arrivals"
+
+    def deferred_callbacks(self) -> str:             # zset callback call id -> due time of its next attempt
+        return f"{self.prefix}:callbacks:deferred"
+
+    def claim(self, name: str) -> str:               # one-time claim (SET NX with a TTL)
+        return f"{self.prefix}:claim:{name}"
+
+    def records_outbox(self) -> str:                 # hash: call records not yet written (control/store/outbox.py)
+        return f"{self.prefix}:records:outbox"

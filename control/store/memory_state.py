@@ -19,6 +19,7 @@ from collections import deque
 
 from control.domain.agent_state import HOLDS_CALL, transition
 from control.domain.models import Agent, AgentState, Call, CallState
+from control.store.ring_groups import MemoryGroups
 
 STATS_SAMPLES = 100
 ARRIVALS_KEPT = 10_000
@@ -37,7 +38,7 @@ def apply_release(agent: Agent, to: AgentState, now: float) -> None:
     agent.state, agent.call_id, agent.break_reason = to, None, None
 
 
-class MemoryState:
+class MemoryState(MemoryGroups):
     def __init__(self):
         self._agents: dict[str, Agent] = {}
         self._calls: dict[str, Call] = {}
@@ -46,6 +47,8 @@ class MemoryState:
         self._seq = itertools.count(1)
         self._handle: dict[str, deque] = {}
         self._arrivals: dict[str, deque] = {}
+        self._deferred: dict[str, float] = {}  # callback calls waiting for a retry: call_id -> due
+        self._claims: set[str] = set()
 
     # -- agents ---------------------------------------------------------------------
     def put_agent(self, agent: Agent) -> None:
@@ -58,6 +61,16 @@ class MemoryState:
     def agents(self) -> list[Agent]:
         return [copy.deepcopy(a) for a in self._agents.values()]
 
+    def agent_states(self) -> dict[str, str]:
+        return {a.id: a.state.value for a in self._agents.values()}
+
+    def agents_by_id(self, ids) -> list[Agent]:
+        return [copy.deepcopy(self._agents[i]) for i in ids if i in self._agents]
+
+    def available_agents(self) -> list[Agent]:
+        return sorted((copy.deepcopy(a) for a in self._agents.values() if a.state == AgentState.AVAILABLE),
+                      key=lambda a: a.id)
+
     def set_agent_state(self, agent_id: str, state: AgentState, now: float, reason: str | None = None) -> Agent:
         """Through the state machine (raises InvalidTransition, KeyError for an unknown agent)."""
         agent = self._agents[agent_id]
@@ -69,7 +82,13 @@ class MemoryState:
     def next_seq(self) -> int:
         return next(self._seq)
 
-    def put_call(self, call: Call) -> None:
+    def put_call(self, call: Call, create: bool | None = None) -> bool:
+        """``create`` defaults to "no seq yet" (a first put); an update of a call that has ended
+        (removed) does not bring it back and returns False."""
+        if create is None:
+            create = not call.seq
+        if not create and call.id not in self._calls:
+            return False
         call = copy.deepcopy(call)
         if not call.seq:
             call.seq = self.next_seq()
@@ -78,6 +97,7 @@ class MemoryState:
             call.state, call.agent_id = old.state, old.agent_id
             call.offered_at, call.answered_at = old.offered_at, old.answered_at
         self._calls[call.id] = call
+        return True
 
     def get_call(self, call_id: str) -> Call | None:
         call = self._calls.get(call_id)
@@ -148,6 +168,37 @@ class MemoryState:
                 out.append((call_id, call.agent_id))
         return out
 
+    # -- callback calls waiting for a retry ------------------------------------------------
+    def defer(self, call: Call, due_at: float, agent_id: str | None, agent_state: AgentState, now: float) -> None:
+        if agent_id:
+            self.release(call.id, agent_id, agent_state, now, requeue_call=False)
+        call = copy.deepcopy(call)
+        call.state, call.agent_id = CallState.IVR, None
+        call.seq = call.seq or self.next_seq()
+        self._calls[call.id] = call
+        self._deferred[call.id] = due_at
+
+    def next_deferred(self) -> float | None:
+        return min(self._deferred.values(), default=None)
+
+    def requeue_due(self, now: float) -> list[str]:
+        out = []
+        for call_id, due in sorted(self._deferred.items(), key=lambda kv: kv[1]):
+            if due > now:
+                continue
+            del self._deferred[call_id]
+            call = self._calls.get(call_id)
+            if call is not None and call.state == CallState.IVR:
+                call.state, call.agent_id = CallState.QUEUED, None
+                out.append(call_id)
+        return out
+
+    def claim_once(self, name: str, ttl_s: float) -> bool:
+        if name in self._claims:
+            return False
+        self._claims.add(name)
+        return True
+
     # -- rolling stats ---------------------------------------------------------------------
     def record_handle_time(self, queue: str, seconds: float, now: float | None = None) -> None:
         self._handle.setdefault(queue, deque(maxlen=STATS_SAMPLES)).append(float(seconds))
@@ -161,3 +212,21 @@ class MemoryState:
 
     def arrivals_per_s(self, queue: str, now: float, window_s: float = 900.0) -> float:
         return sum(1 for t in self._arrivals.get(queue, ()) if now - window_s < t <= now) / window_s
+
+    # -- attended transfer (control/handlers/consult.py) -------------------------------------
+    def hold_agent_for(self, agent_id: str, call_id: str, now: float) -> bool:
+        """An AVAILABLE agent becomes RESERVED for a consultation on ``call_id`` (the call itself is
+        untouched), so routing does not offer them a queued call meanwhile. False if not available."""
+        agent = self._agents.get(agent_id)
+        if agent is None or agent.state != AgentState.AVAILABLE:
+            return False
+        self._agents[agent_id] = transition(agent, AgentState.RESERVED, now, call_id=call_id)
+        return True
+
+    def hand_over_call(self, call_id: str, from_agent: str, to_agent: str) -> bool:
+        """A connected call held by ``from_agent`` now belongs to ``to_agent``. False if not so held."""
+        call = self._calls.get(call_id)
+        if call is None or call.state != CallState.CONNECTED or call.agent_id != from_agent:
+            return False
+        call.agent_id = to_agent
+        return True

@@ -7,12 +7,16 @@ reads everything it missed with XREAD; pub/sub carries the same message (with it
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+PUBLISH_LUA = (Path(__file__).parent / "lua" / "publish.lua").read_text()
 
 
 class RedisPublisher:
     def __init__(self, client, prefix: str, maxlen: int = 1000):
         self.r, self.prefix, self.maxlen = client, prefix, maxlen
+        self._publish = client.register_script(PUBLISH_LUA)   # XADD + PUBLISH in one round trip
 
     def stream_key(self, channel: str) -> str:
         return f"{self.prefix}:stream:{channel}"
@@ -21,11 +25,10 @@ class RedisPublisher:
         return f"{self.prefix}:events:{channel}"
 
     def publish(self, channel: str, message: dict[str, Any]) -> str:
-        data = json.dumps(message, default=str)
-        stream_id = self.r.xadd(self.stream_key(channel), {"data": data}, maxlen=self.maxlen, approximate=True)
-        stream_id = stream_id.decode() if isinstance(stream_id, bytes) else str(stream_id)
-        self.r.publish(self.pubsub_channel(channel), json.dumps({**message, "stream_id": stream_id}, default=str))
-        return stream_id
+        data = json.dumps({k: v for k, v in message.items() if k != "stream_id"}, default=str)
+        stream_id = self._publish(keys=[self.stream_key(channel)],
+                                  args=[self.pubsub_channel(channel), data, self.maxlen])
+        return stream_id.decode() if isinstance(stream_id, bytes) else str(stream_id)
 
 
 class MemoryPublisher:

@@ -16,6 +16,7 @@ from control.domain.agent_state import transition
 from control.domain.models import Agent, AgentState, Call, CallState, Outcome, Requirement
 from control.store.keys import Keys
 from control.store.memory_state import ARRIVALS_KEPT, STATS_SAMPLES
+from control.store.ring_groups import RedisGroups
 
 LUA_DIR = Path(__file__).parent / "lua"
 AGENT_LIVE = ("state", "state_since", "break_reason", "call_id", "calls_taken", "talk_time_s",
@@ -84,17 +85,23 @@ def call_from_hash(h: dict[bytes, bytes]) -> Call:
     return Call(**d)
 
 
-class RedisState:
+class RedisState(RedisGroups):
     def __init__(self, client, prefix: str):
         self.r, self.keys = client, Keys(prefix)
         self._lua = {name: client.register_script((LUA_DIR / f"{name}.lua").read_text())
-                     for name in ("reserve", "renew", "confirm", "release", "put_call", "set_agent_state")}
+                     for name in ("reserve", "renew", "confirm", "release", "put_call", "set_agent_state",
+                                  "requeue_deferred")}
+        self._deferred = self.keys.deferred_callbacks()
 
     # -- agents ---------------------------------------------------------------------
     def put_agent(self, agent: Agent) -> None:
         pipe = self.r.pipeline()
         pipe.hset(self.keys.agent(agent.id), mapping=agent_to_hash(agent))
         pipe.sadd(self.keys.agents(), agent.id)
+        if agent.state in (AgentState.AVAILABLE, AgentState.RESERVED):   # the index, as the Lua keeps it
+            pipe.zadd(self.keys.available(), {agent.id: float(agent.idle_since or 0.0)})
+        else:
+            pipe.zrem(self.keys.available(), agent.id)
         pipe.execute()
 
     def get_agent(self, agent_id: str) -> Agent | None:
@@ -109,18 +116,30 @@ class RedisState:
         return [agent_from_hash(h) for h in pipe.execute() if h]
 
     def available_agents(self) -> list[Agent]:
-        """Agents in state available: one HGET per agent, whole hashes (and JSON) only for those.
-        The dispatcher runs this on every trigger; reading every agent whole was its main cost."""
+        """Agents in state available, read through the index the Lua scripts keep
+        (``{prefix}:agents:available``: every available agent, plus some just reserved), so the
+        dispatcher's cost follows the free agents, not all of them (docs/benchmarks.md, Calls)."""
+        agents = self.agents_by_id(sorted(self.available_index()))
+        return [a for a in agents if a.state == AgentState.AVAILABLE]
+
+    def available_index(self) -> dict[str, float]:
+        """The index alone (one ZRANGE): agent id -> idle_since when it became available, for a
+        superset of the available agents. A changed score means the agent went away and came back."""
+        return {m.decode(): score for m, score in self.r.zrange(self.keys.available(), 0, -1, withscores=True)}
+
+    def agent_states(self) -> dict[str, str]:
+        """Every agent's state alone (one HGET each, pipelined): for sweeps that need a few agents whole."""
         ids = sorted(m.decode() for m in self.r.smembers(self.keys.agents()))
         pipe = self.r.pipeline(transaction=False)
         for i in ids:
             pipe.hget(self.keys.agent(i), "state")
-        free = [i for i, state in zip(ids, pipe.execute()) if state == b"available"]
+        return {i: state.decode() for i, state in zip(ids, pipe.execute()) if state is not None}
+
+    def agents_by_id(self, ids) -> list[Agent]:
         pipe = self.r.pipeline(transaction=False)
-        for i in free:
+        for i in ids:
             pipe.hgetall(self.keys.agent(i))
-        agents = [agent_from_hash(h) for h in pipe.execute() if h]
-        return [a for a in agents if a.state == AgentState.AVAILABLE]
+        return [agent_from_hash(h) for h in pipe.execute() if h]
 
     def set_agent_state(self, agent_id: str, state: AgentState, now: float, reason: str | None = None) -> Agent:
         """Through the domain state machine, applied as compare-and-set (raises InvalidTransition)."""
@@ -141,12 +160,16 @@ class RedisState:
     def next_seq(self) -> int:
         return int(self.r.incr(self.keys.seq()))
 
-    def put_call(self, call: Call) -> None:
+    def put_call(self, call: Call, create: bool | None = None) -> bool:
+        """Insert or update (MemoryState.put_call). ``create`` defaults to "the call has no seq yet"
+        (its first put); an update of a call that ended meanwhile does nothing and returns False."""
+        create = not call.seq if create is None else create
         seq = call.seq or self.next_seq()
         data = call_to_json(call)
-        self._lua["put_call"](keys=[self.keys.call(call.id), self.keys.waiting()],
-                              args=[seq, data, call.state.value, call.agent_id or "", _s(call.offered_at),
-                                    _s(call.answered_at), call.id])
+        done = self._lua["put_call"](keys=[self.keys.call(call.id), self.keys.waiting()],
+                                     args=[seq, data, call.state.value, call.agent_id or "", _s(call.offered_at),
+                                           _s(call.answered_at), call.id, "1" if create else "0"])
+        return int(done) >= 0
 
     def get_call(self, call_id: str) -> Call | None:
         h = self.r.hgetall(self.keys.call(call_id))
@@ -196,6 +219,36 @@ class RedisState:
             pipe.hget(self.keys.call(i), "agent_id")
         return [(i, a.decode()) for i, a in zip(ids, pipe.execute()) if a]
 
+    # -- callback calls waiting for a retry ------------------------------------------------
+    def defer(self, call: Call, due_at: float, agent_id: str | None, agent_state: AgentState, now: float) -> None:
+        """In one transaction: end the agent's part (as ``release`` without requeue), keep the call
+        out of the queue (state IVR) until ``due_at``. ``requeue_due`` puts it back."""
+        call.state, call.agent_id = CallState.IVR, None
+        seq = call.seq or self.next_seq()
+        pipe = self.r.pipeline(transaction=True)
+        if agent_id:
+            self._lua["release"](keys=self._four(call.id, agent_id), client=pipe,
+                                 args=[call.id, agent_id, AgentState(agent_state).value, repr(now), "0"])
+        self._lua["put_call"](keys=[self.keys.call(call.id), self.keys.waiting()], client=pipe,
+                              args=[seq, call_to_json(call), call.state.value, "", "", "", call.id])
+        pipe.zadd(self._deferred, {call.id: due_at})
+        pipe.execute()
+
+    def next_deferred(self) -> float | None:
+        first = self.r.zrange(self._deferred, 0, 0, withscores=True)
+        return float(first[0][1]) if first else None
+
+    def requeue_due(self, now: float) -> list[str]:
+        """The deferred calls due by ``now`` that this caller put back in the queue (each once)."""
+        ids = [m.decode() for m in self.r.zrangebyscore(self._deferred, "-inf", now)]
+        return [i for i in ids
+                if self._lua["requeue_deferred"](keys=[self._deferred, self.keys.call(i), self.keys.waiting()],
+                                                 args=[i])]
+
+    def claim_once(self, name: str, ttl_s: float) -> bool:
+        """True for exactly one caller per ``name`` within ``ttl_s`` (across controllers)."""
+        return bool(self.r.set(self.keys.claim(name), "1", nx=True, ex=max(1, int(ttl_s))))
+
     # -- rolling stats ---------------------------------------------------------------------
     def record_handle_time(self, queue: str, seconds: float, now: float | None = None) -> None:
         pipe = self.r.pipeline()
@@ -216,3 +269,31 @@ class RedisState:
 
     def arrivals_per_s(self, queue: str, now: float, window_s: float = 900.0) -> float:
         return self.r.zcount(self.keys.arrivals(queue), f"({now - window_s!r}", now) / window_s
+
+    # -- attended transfer (control/handlers/consult.py) -------------------------------------
+    def hold_agent_for(self, agent_id: str, call_id: str, now: float) -> bool:
+        """MemoryState.hold_agent_for, as one compare-and-set on the agent hash."""
+        agent = self.get_agent(agent_id)
+        if agent is None or agent.state != AgentState.AVAILABLE:
+            return False
+        new = transition(agent, AgentState.RESERVED, now, call_id=call_id)
+        fields = []
+        for f in AGENT_LIVE:
+            fields += [f, _s(getattr(new, f))]
+        return bool(self._lua["set_agent_state"](keys=[self.keys.agent(agent_id)],
+                                                 args=[agent.state.value, agent.call_id or "", *fields]))
+
+    def hand_over_call(self, call_id: str, from_agent: str, to_agent: str) -> bool:
+        """MemoryState.hand_over_call, atomically."""
+        script = self.__dict__.get("_hand_over")
+        if script is None:
+            script = self._hand_over = self.r.register_script(_HAND_OVER)
+        return bool(script(keys=[self.keys.call(call_id)], args=[from_agent, to_agent]))
+
+
+_HAND_OVER = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'connected' then return 0 end
+if (redis.call('HGET', KEYS[1], 'agent_id') or '') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'agent_id', ARGV[2])
+return 1
+"""

@@ -132,3 +132,46 @@ def test_card_layout_hides_and_orders_fields(browser, live_server, redis_client,
     shown = page.eval_on_selector_all("#card-items .item:not([hidden])", "els => els.map(e => e.dataset.field)")
     assert shown == ["tickets", "ivr"]
     assert errors == []
+
+
+def test_attended_transfer_shows_complete_and_cancel_from_the_consult_events(browser, live_server, redis_client,
+                                                                             redis_prefix):
+    import json
+
+    from control.domain.models import Call as LiveCall
+    from control.store.redis_state import RedisState
+    from tests.integration.faultkit import wait_for
+
+    RedisState(redis_client, redis_prefix).put_call(LiveCall(id="call-xfer", caller="+14155550100",
+                                                             did="+18005550100", queue="billing", agent_id="alice"))
+    page, errors = console_page(browser, live_server)
+    publisher = RedisPublisher(redis_client, redis_prefix)
+    publisher.publish("agent:alice", offer({"id": 1, "name": "Ann Lee", "tier": "vip", "tags": [], "fields": {}},
+                                           call_id="call-xfer"))
+    page.wait_for_selector("#call-actions:not([hidden])", timeout=10000)
+    assert page.is_hidden("#consult")
+    page.select_option("#transfer-to", "agent")
+    page.fill("#transfer-target", "bob")
+    page.select_option("#transfer-kind", "attended")
+    page.click("#btn-transfer")
+
+    def control(action):
+        stream = f"{redis_prefix}:stream:control"
+        messages = [json.loads(f[b"data"]) for _, f in redis_client.xrange(stream)]
+        return [m for m in messages if m.get("action") == action]
+
+    consult = {"type": "consult", "call_id": "call-xfer", "agent_id": "alice", "to": "agent", "target": "bob",
+               "target_agent": "bob"}
+    publisher.publish("agent:alice", {**consult, "state": "talking"})   # what the controller says on answer
+    page.wait_for_selector("#btn-consult-complete:not([hidden])", timeout=10000)
+    [transfer] = wait_for(lambda: control("transfer"), 10, what="the transfer request")
+    assert (transfer["kind"], transfer["to"], transfer["target"]) == ("attended", "agent", "bob")
+    assert page.text_content("#consult-text") == "Consulting bob"
+    assert page.is_visible("#btn-consult-cancel") and page.is_hidden("#transfer-form")
+    page.click("#btn-consult-cancel")
+    assert [m["call_id"] for m in wait_for(lambda: control("transfer_cancel"), 10, what="the cancel")] == ["call-xfer"]
+    publisher.publish("agent:alice", {**consult, "state": "cancelled"})
+    page.wait_for_selector("#transfer-form:not([hidden])", timeout=10000)
+    assert page.is_hidden("#btn-consult-cancel") and page.is_hidden("#btn-consult-complete")
+    assert "back with the caller" in page.text_content("#consult-text")
+    assert errors == []

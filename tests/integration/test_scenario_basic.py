@@ -40,7 +40,7 @@ def test_paths_and_times_are_reported(report):
     assert first["wait_s"] > 3.0          # bob's phone rang out the 3 s ring timeout first
     assert gave_up["queue"] == "support" and gave_up["wait_s"] < 3.0
     assert garbage["ivr_path"][0].startswith("menu menu: invalid input")
-    assert silent["ivr_path"] == ["menu menu: no input"]
+    assert silent["ivr_path"] == ["caller hung up during menu menu"]   # not "no input": it hung up
 
 
 def test_kpis_follow_from_the_calls(report):

@@ -150,3 +150,188 @@ def test_rolling_stats(store):
     for t in (10.0, 20.0, 950.0):
         store.record_arrival("support", t)
     assert store.arrivals_per_s("support", 960.0, window_s=100.0) == pytest.approx(1 / 100)
+
+
+# -- ring groups (ring-all, ring-progressively) ------------------------------------------------
+from control.store.ring_groups import GROUP  # noqa: E402
+
+
+def group_setup(store, *ids, busy=()):
+    for i in ids:
+        store.put_agent(agent(i, state=AgentState.BREAK if i in busy else AgentState.AVAILABLE))
+    store.put_call(call())
+
+
+def test_reserve_group_reserves_every_available_agent_at_once(store):
+    group_setup(store, "a1", "a2", "a3", busy=("a2",))
+    assert store.reserve_group("c1", ["a1", "a2", "a3", "ghost"], "ctl", 30, 10.0) == ["a1", "a3"]
+    for i in ("a1", "a3"):
+        a = store.get_agent(i)
+        assert (a.state, a.call_id, a.last_offered_at) == (AgentState.RESERVED, "c1", 10.0)
+    assert store.get_agent("a2").state == AgentState.BREAK
+    c = store.get_call("c1")
+    assert (c.state, c.agent_id, c.offered_at) == (CallState.OFFERING, GROUP, 10.0)
+    assert store.group_members("c1") == ["a1", "a3"]
+    assert store.expired_reservations(40.0) == [("c1", GROUP)]
+    # the call is taken: neither a second group nor a one-agent reservation gets it
+    store.put_agent(agent("a4"))
+    assert store.reserve_group("c1", ["a4"], "ctl", 30, 11.0) == []
+    assert not store.reserve("c1", "a4", "ctl", 30, 11.0)
+    assert store.get_agent("a4").state == AgentState.AVAILABLE
+
+
+def test_reserve_group_with_nobody_available_changes_nothing(store):
+    group_setup(store, "a1", busy=("a1",))
+    assert store.reserve_group("c1", ["a1"], "ctl", 30, 10.0) == []
+    c = store.get_call("c1")
+    assert c.state == CallState.QUEUED and c.agent_id is None and store.expired_reservations(1e9) == []
+
+
+def test_group_join_is_for_the_owner_of_a_ringing_group_only(store):
+    group_setup(store, "a1", "a2", "a3")
+    assert store.reserve_group("c1", ["a2"], "ctl", 30, 10.0, join=True) == []   # not ringing yet
+    assert store.reserve_group("c1", ["a1"], "ctl", 30, 10.0) == ["a1"]
+    assert store.reserve_group("c1", ["a2"], "other-ctl", 30, 12.0, join=True) == []
+    assert store.reserve_group("c1", ["a1", "a2"], "ctl", 30, 12.0, join=True) == ["a2"]
+    assert store.group_members("c1") == ["a1", "a2"]
+    assert store.get_call("c1").offered_at == 10.0
+
+
+def test_one_agent_operations_never_touch_a_group_call(store):
+    group_setup(store, "a1", "a2")
+    store.reserve_group("c1", ["a1", "a2"], "ctl", 30, 10.0)
+    assert not store.confirm("c1", "a1", 11.0) and not store.renew("c1", "a1", 30, 11.0)
+    store.release("c1", "a1", AgentState.NOT_READY, 11.0, requeue_call=True)
+    assert store.get_agent("a1").state == AgentState.NOT_READY
+    c = store.get_call("c1")
+    assert c.state == CallState.OFFERING and c.agent_id == GROUP and store.group_members("c1") == ["a2"]
+
+
+def test_first_answer_wins_and_a_second_is_refused(store):
+    group_setup(store, "a1", "a2", "a3")
+    store.reserve_group("c1", ["a1", "a2", "a3"], "ctl", 30, 10.0)
+    assert store.renew_group("c1", 30, 20.0) and store.expired_reservations(45.0) == []
+    assert store.confirm_group("c1", "a2", 21.0)
+    assert not store.confirm_group("c1", "a1", 21.5)
+    assert not store.confirm_group("c1", "a2", 21.5)
+    assert not store.renew_group("c1", 30, 22.0)
+    c = store.get_call("c1")
+    assert (c.state, c.agent_id, c.answered_at) == (CallState.CONNECTED, "a2", 21.0)
+    assert store.get_agent("a2").state == AgentState.ON_CALL
+    assert store.waiting_calls() == [] and store.expired_reservations(1e9) == []
+    assert store.group_members("c1") == ["a1", "a3"]       # the losers, still to be freed
+    store.release_group("c1", ["a1", "a3", "a2"], AgentState.AVAILABLE, 22.0, requeue_call=False)
+    for i in ("a1", "a3"):
+        a = store.get_agent(i)
+        assert (a.state, a.call_id, a.idle_since) == (AgentState.AVAILABLE, None, 22.0)
+    assert store.get_agent("a2").state == AgentState.ON_CALL        # the winner is not a member to free
+    assert store.get_call("c1").state == CallState.CONNECTED and store.group_members("c1") == []
+    assert sorted(a.id for a in store.available_agents()) == ["a1", "a3"]
+
+
+def test_confirm_group_refuses_a_non_member(store):
+    group_setup(store, "a1", "a2")
+    store.reserve_group("c1", ["a1"], "ctl", 30, 10.0)
+    assert not store.confirm_group("c1", "a2", 11.0)
+    assert store.get_call("c1").state == CallState.OFFERING
+
+
+def test_release_group_requeues_the_call_when_the_last_member_leaves(store):
+    group_setup(store, "a1", "a2")
+    seq = store.get_call("c1").seq
+    store.reserve_group("c1", ["a1", "a2"], "ctl", 30, 10.0)
+    store.release_group("c1", ["a1"], AgentState.NOT_READY, 15.0, requeue_call=True)
+    assert store.get_agent("a1").state == AgentState.NOT_READY
+    assert store.available_agents() == []
+    assert store.get_call("c1").state == CallState.OFFERING and store.group_members("c1") == ["a2"]
+    store.release_group("c1", ["a2"], AgentState.AVAILABLE, 16.0, requeue_call=True)
+    c = store.get_call("c1")
+    assert c.state == CallState.QUEUED and c.agent_id is None and c.seq == seq
+    assert store.expired_reservations(1e9) == [] and [x.id for x in store.waiting_calls()] == ["c1"]
+    assert store.reserve("c1", "a2", "ctl", 30, 17.0)          # an ordinary call again
+
+
+def test_release_group_drops_the_call_of_a_caller_who_left(store):
+    group_setup(store, "a1", "a2")
+    store.reserve_group("c1", ["a1", "a2"], "ctl", 30, 10.0)
+    store.release_group("c1", ["a1", "a2"], AgentState.AVAILABLE, 12.0, requeue_call=False)
+    assert store.get_call("c1") is None and store.waiting_calls() == []
+    assert [store.get_agent(i).state for i in ("a1", "a2")] == [AgentState.AVAILABLE] * 2
+    assert store.expired_reservations(1e9) == []
+
+
+def test_release_group_after_the_call_is_gone_still_frees_the_members(store):
+    group_setup(store, "a1", "a2")
+    store.reserve_group("c1", ["a1", "a2"], "ctl", 30, 10.0)
+    store.remove_call("c1")
+    store.release_group("c1", ["a1", "a2"], AgentState.AVAILABLE, 12.0, requeue_call=True)
+    assert store.get_call("c1") is None
+    assert [store.get_agent(i).state for i in ("a1", "a2")] == [AgentState.AVAILABLE] * 2
+
+
+# -- the available-agents index and updates of ended calls (docs/benchmarks.md, Calls) ----------
+def free_ids(store) -> list[str]:
+    return sorted(a.id for a in store.available_agents())
+
+
+def truth(store) -> list[str]:
+    return sorted(a.id for a in store.agents() if a.state == AgentState.AVAILABLE)
+
+
+def test_available_agents_follow_every_move(store):
+    store.put_agent(agent("a1"))
+    store.put_agent(agent("a2"))
+    store.put_agent(agent("brk", state=AgentState.BREAK))
+    store.put_call(call("c1"))
+    store.put_call(call("c2"))
+    assert free_ids(store) == truth(store) == ["a1", "a2"]
+    assert store.reserve("c1", "a1", "ctl", 30, 1.0)
+    assert free_ids(store) == truth(store) == ["a2"]
+    assert store.confirm("c1", "a1", 2.0)
+    store.release("c1", "a1", AgentState.WRAP_UP, 3.0, requeue_call=False)
+    store.set_agent_state("brk", AgentState.AVAILABLE, 3.5)
+    assert free_ids(store) == truth(store) == ["a2", "brk"]
+    store.set_agent_state("a1", AgentState.AVAILABLE, 4.0)
+    assert store.reserve("c2", "a2", "ctl", 30, 5.0)
+    store.release("c2", "a2", AgentState.NOT_READY, 6.0, requeue_call=True)   # a missed offer
+    assert free_ids(store) == truth(store) == ["a1", "brk"]
+    store.put_agent(agent("a2"))                                               # re-synced as available
+    assert free_ids(store) == truth(store) == ["a1", "a2", "brk"]
+
+
+def test_redis_index_holds_only_available_or_just_reserved_agents(redis_client, redis_prefix):
+    from control.handlers.agent_cache import AvailableAgents
+
+    store = RedisState(redis_client, redis_prefix)
+    for i in range(4):
+        store.put_agent(agent(f"a{i}"))
+    store.put_call(call("c1"))
+    cache = AvailableAgents(store)
+    assert [a.id for a in cache.read(10.0)] == ["a0", "a1", "a2", "a3"]
+    assert store.reserve("c1", "a0", "ctl", 30, 11.0)
+    assert sorted(store.available_index()) == ["a0", "a1", "a2", "a3"]   # reserve leaves it indexed
+    assert store.confirm("c1", "a0", 12.0)
+    assert sorted(store.available_index()) == ["a1", "a2", "a3"]
+    assert [a.id for a in cache.read(12.5)] == ["a1", "a2", "a3"]
+    store.release("c1", "a0", AgentState.AVAILABLE, 13.0, requeue_call=False)
+    back = cache.read(13.5)                                               # came back: read again
+    assert [a.id for a in back] == ["a0", "a1", "a2", "a3"] and back[0].calls_taken == 1
+    store.set_agent_state("a3", AgentState.BREAK, 14.0)
+    assert [a.id for a in cache.read(14.5)] == ["a0", "a1", "a2"] == free_ids(store)
+
+
+def test_an_update_never_brings_back_an_ended_call(store):
+    store.put_agent(agent())
+    store.put_call(call())
+    stale = store.get_call("c1")                        # read by a waiting caller's timer, say
+    assert store.reserve("c1", "a1", "ctl", 30, 1.0) and store.confirm("c1", "a1", 2.0)
+    store.release("c1", "a1", AgentState.WRAP_UP, 3.0, requeue_call=False)   # the call ended
+    stale.priority = 5
+    assert store.put_call(stale) is False
+    assert store.get_call("c1") is None and store.waiting_calls() == []
+    store.put_call(call("c2"))
+    gone = store.get_call("c2")
+    store.remove_call("c2")
+    assert store.put_call(gone) is False and store.get_call("c2") is None
+    assert store.put_call(gone, create=True) is True                  # an explicit re-insert
+    assert [c.id for c in store.waiting_calls()] == ["c2"]

@@ -1,7 +1,6 @@
 """freeswitch-conf/ and dialplan/ as FreeSWITCH will read them, checked against Hotline's config."""
 from __future__ import annotations
 
-import glob
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -56,7 +55,8 @@ def test_every_file_is_wellformed_alone_and_resolved(resolved):
     assert (DIALPLAN / "public.xml").resolve() in {f.resolve() for f in files}, "dialplan/ not included"
     for path in [*CONF.rglob("*.xml"), *DIALPLAN.glob("*.xml")]:
         ET.fromstring(path.read_text(encoding="utf-8"))  # each file on its own too
-    assert [s.get("name") for s in root.findall("section")] == ["configuration", "dialplan", "directory"]
+    assert [s.get("name") for s in root.findall("section")] == ["configuration", "dialplan", "directory",
+                                                                "languages"]
     assert "$${" not in pre.text
 
 
@@ -106,8 +106,11 @@ def test_limits_fit_the_load_goals(resolved):
     p = params(configuration(root, "switch.conf"))
     assert int(p["max-sessions"]) >= 5000 * 2
     assert int(p["sessions-per-second"]) >= 250 * 2
-    ports = int(p["rtp-end-port"]) - int(p["rtp-start-port"]) + 1
-    assert ports >= 2 * int(p["max-sessions"]) * 10 // 12, "one RTP+RTCP pair per media leg"
+    start, end = int(p["rtp-start-port"]), int(p["rtp-end-port"])
+    # FreeSWITCH allocates even RTP ports from start to end (RTCP = +1) and warns when either is odd.
+    assert start % 2 == 0 and end % 2 == 0, (start, end)
+    legs = (end - start) // 2 + 1
+    assert legs >= int(p["max-sessions"]) * 10 // 12, "one RTP+RTCP pair per media leg"
 
 
 def test_one_sip_profile_for_phones_and_trunks(resolved):
@@ -121,6 +124,36 @@ def test_one_sip_profile_for_phones_and_trunks(resolved):
     assert p["context"] in contexts(root)
     moh = [d.get("name") for d in configuration(root, "local_stream.conf").iter("directory")]
     assert DEFAULTS["moh"] == f"local_stream://{moh[0]}"
+
+
+# Profile params FreeSWITCH 1.10+ still reads but warns about at every start (sofia.c).
+DEPRECATED_SOFIA_PARAMS = {"rtp-timeout-sec": "media_timeout", "rtp-hold-timeout-sec": "media_hold_timeout"}
+
+
+def test_no_deprecated_sofia_params_and_media_timeouts_are_global_vars(resolved):
+    pre, root = resolved
+    settings = params(next(configuration(root, "sofia.conf").iter("profile")).find("settings"))
+    assert not set(settings) & set(DEPRECATED_SOFIA_PARAMS), set(settings) & set(DEPRECATED_SOFIA_PARAMS)
+    # Channel variables fall back to global ones, so these apply to every leg (milliseconds).
+    assert int(pre.variables["media_timeout"]) >= 10_000
+    assert int(pre.variables["media_hold_timeout"]) > int(pre.variables["media_timeout"])
+
+
+def test_say_finds_its_language(resolved):
+    # switch_ivr_say: without <section name="languages"> every say fails ("Open of languages and
+    # phrases failed"); the language needs phrases/macros children and names its say module.
+    pre, root = resolved
+    loaded = {m.get("module") for m in configuration(root, "modules.conf").iter("load")}
+    languages = {lang.get("name"): lang for lang in root.find("section[@name='languages']").iter("language")}
+    en = languages["en"]
+    assert f"mod_say_{en.get('say-module')}" in loaded
+    assert en.get("sound-prefix") == pre.variables["sound_prefix"]
+    assert en.find("phrases/macros") is not None
+
+
+def test_min_idle_cpu_is_a_variable_and_off_by_default(resolved):
+    pre, root = resolved
+    assert params(configuration(root, "switch.conf"))["min-idle-cpu"] == pre.variables["min_idle_cpu"] == "0"
 
 
 def test_every_context_referenced_exists(resolved):

@@ -33,6 +33,8 @@ ENDPOINTS = [
     ("POST", "/api/calls/c-live/unhold", None, "agent"),
     ("POST", "/api/calls/c-live/hangup", {}, "agent"),
     ("POST", "/api/calls/c-live/transfer", {"to": "queue", "target": "support", "kind": "blind"}, "agent"),
+    ("POST", "/api/calls/c-live/transfer/complete", {}, "agent"),
+    ("POST", "/api/calls/c-live/transfer/cancel", None, "agent"),
     ("POST", "/api/calls/c-1/follow-up", {"subject": "call back with the refund id"}, "agent"),
     ("POST", "/api/callbacks", {"number": "+14155550100", "due_at": time.time() + 3600}, "agent"),
     ("GET", "/api/kb/suggest?queue=billing&ivr=billing", None, "agent"),

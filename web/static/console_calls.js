@@ -33,6 +33,29 @@
     report(res, T.action_sent);
   });
 
+  // -- attended transfer: the controller's consult events drive Complete / Cancel ----------------
+  const consultBox = $("consult");
+  function showConsult(msg) {
+    const live = msg.state === "ringing" || msg.state === "talking";
+    const text = consultBox.dataset[msg.state] || msg.state;
+    $("consult-text").textContent = text.replace("{target}", msg.target_agent || msg.target || "")
+      + (msg.state === "failed" && msg.cause ? " (" + msg.cause + ")" : "");
+    consultBox.hidden = false;
+    $("btn-consult-complete").hidden = msg.state !== "talking";
+    $("btn-consult-cancel").hidden = !live;
+    $("transfer-form").hidden = live;
+  }
+  function hideConsult() {
+    consultBox.hidden = true;
+    $("transfer-form").hidden = false;
+  }
+  ["complete", "cancel"].forEach((step) => $("btn-consult-" + step).addEventListener("click", async () => {
+    const call = H.call();
+    if (!call) return;
+    const res = await api("POST", callUrl(call, "transfer/" + step), {});
+    report(res, T.action_sent);
+  }));
+
   // -- one-click actions on the card ------------------------------------------------------
   function needCustomer() {
     const c = H.customer();
@@ -195,7 +218,11 @@
   document.addEventListener("hotline:message", (e) => {
     const msg = e.detail;
     const call = H.call();
-    if (msg.type === "offer") {
+    if (msg.type === "consult") {
+      if (call && msg.call_id !== call.call_id) return;
+      showConsult(msg);
+    } else if (msg.type === "offer") {
+      hideConsult();
       $("call-actions").hidden = false;
       suggest(msg);
     } else if (msg.type === "ended" || msg.type === "missed") {

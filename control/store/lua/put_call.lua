@@ -1,5 +1,8 @@
--- KEYS: call, waiting   ARGV: seq, data_json, state, agent_id, offered_at, answered_at, call_id
+-- KEYS: call, waiting   ARGV: seq, data_json, state, agent_id, offered_at, answered_at, call_id[, create]
 -- Writes a call but never undoes a reservation: an offering/connected call keeps its live fields.
+-- create '0' (an update): a call that has ended meanwhile (hash deleted) is not brought back. Returns
+-- 1 when the live fields were written, 0 when a reservation kept them, -1 when the call was gone.
+if ARGV[8] == '0' and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local cur = redis.call('HGET', KEYS[1], 'state')
 redis.call('HSET', KEYS[1], 'd', ARGV[2], 'seq', ARGV[1])
 if cur == 'offering' or cur == 'connected' then

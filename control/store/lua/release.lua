@@ -19,6 +19,14 @@ if astate then
       redis.call('HSET', KEYS[1], 'state_since', ARGV[4])
     end
     redis.call('HSET', KEYS[1], 'state', ARGV[3], 'call_id', '', 'break_reason', '')
+    -- the index of available agents, next to the agent key (see set_agent_state.lua)
+    local prefix = string.match(KEYS[1], '^(.*):agent:')
+    if ARGV[3] == 'available' then
+      local idle = tonumber(redis.call('HGET', KEYS[1], 'idle_since')) or tonumber(ARGV[4])
+      redis.call('ZADD', prefix .. ':agents:available', idle, ARGV[2])
+    elseif ARGV[3] ~= 'reserved' then
+      redis.call('ZREM', prefix .. ':agents:available', ARGV[2])
+    end
   end
 end
 local cstate = redis.call('HGET', KEYS[2], 'state')

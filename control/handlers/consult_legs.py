@@ -1,0 +1,110 @@
+"""The pieces of an attended transfer (control/handlers/consult.py): its state, whom to ring and how."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import gevent.lock
+
+from control.domain.models import AgentState
+from control.esl.inbound import SwitchUnavailable
+from control.handlers import actions
+from control.handlers.call_actions import ActionRefused, _transfer
+
+log = logging.getLogger(__name__)
+
+EXTERNAL_DIAL = "loopback/{number}/public-outbound"   # an outside number, through the dialplan
+
+
+@dataclass
+class Consult:
+    call_id: str
+    agent_id: str              # the transferring agent
+    agent_leg: str             # their leg, bridged to the caller before the consult
+    to: str                    # agent | queue | external
+    target: str
+    target_agent: str | None   # reserved for the consult; None for an outside number
+    leg: str                   # the consult leg
+    queue: str | None
+    by: str | None
+    state: str = "ringing"     # ringing | cancelling | talking | done
+    agent_gone: bool = False
+    lock: gevent.lock.BoundedSemaphore = field(default_factory=gevent.lock.BoundedSemaphore, repr=False)
+
+    def event(self, state: str, **extra) -> dict:
+        return {"type": "consult", "state": state, "call_id": self.call_id, "agent_id": self.agent_id,
+                "to": self.to, "target": self.target, "target_agent": self.target_agent, **extra}
+
+
+# -- helpers -----------------------------------------------------------------------------
+def hold_target(deps, call, to: str, target: str, now: float) -> str | None:
+    if to == "external":
+        return None
+    if to == "agent":
+        agent = deps.store.get_agent(target)
+        if agent is None:
+            raise ActionRefused(f"unknown agent {target!r}")
+        candidates, refusal = [agent], f"agent {target!r} is not available"
+    else:
+        candidates = sorted((a for a in deps.store.agents() if a.state == AgentState.AVAILABLE and target in a.queues),
+                            key=lambda a: (a.idle_since or 0.0, a.id))
+        refusal = f"nobody in queue {target!r} is available"
+    for agent in candidates:
+        if agent.id != call.agent_id and deps.store.hold_agent_for(agent.id, call.id, now):
+            return agent.id
+    raise ActionRefused(refusal)
+
+
+def originate(deps, c: Consult, call, agent):
+    dial = (actions.dial_string(deps.config.agent_dial_string, agent.extension, deps.config.sip_domain)
+            if agent is not None else EXTERNAL_DIAL.format(number=c.target))
+    variables = [f"origination_uuid={c.leg}", f"hotline_call={call.id}", f"hotline_consult={c.agent_id}",
+                 f"originate_timeout={int(ring_timeout_s(deps, c.queue))}", "ignore_early_media=true",
+                 "park_after_bridge=true", f"origination_caller_id_number={actions._clean(call.caller)}"]
+    if agent is not None:
+        variables.append(f"hotline_agent={agent.id}")
+    return deps.switch.bgapi(f"originate {{{','.join(variables)}}}{dial} &park()")
+
+
+def ring_timeout_s(deps, queue_name: str | None) -> float:
+    queue = deps.queues.current().get(queue_name) if queue_name else None
+    return getattr(queue, "ring_timeout_s", None) or deps.config.ring_timeout_s
+
+
+def wrap_up_s(deps, agent_id: str, queue_name: str | None) -> float:
+    agent = deps.store.get_agent(agent_id)
+    queue = deps.queues.current().get(queue_name) if queue_name else None
+    return getattr(agent, "wrap_up_s", None) or getattr(queue, "wrap_up_s", None) or deps.config.wrap_up_s
+
+
+def try_api(deps, command: str) -> str:
+    try:
+        return deps.switch.api(command)
+    except SwitchUnavailable as exc:
+        log.warning("%s failed: no Event Socket connection (%s)", command.split()[0], exc)
+        return f"-ERR {exc}"
+
+
+def tell(deps, c: Consult, state: str, **extra) -> None:
+    message = {**c.event(state, **extra), "ts": deps.now()}
+    deps.publisher.publish(f"agent:{c.agent_id}", message)
+    deps.publisher.publish("wallboard", message)
+
+
+def requeue_or_end(manager, c: Consult) -> None:
+    """The agent hung up and the target never took the call: back to its queue, else hang up."""
+    deps = manager.deps
+    call = deps.store.get_call(c.call_id)
+    reply = "-ERR"
+    if call is not None and call.queue:
+        try:
+            reply = _transfer(deps, call, {"to": "queue", "target": call.queue, "by": "consult"})
+        except (ActionRefused, SwitchUnavailable) as exc:
+            log.warning("could not requeue %s after a failed consult: %s", c.call_id, exc)
+    if reply.startswith("+OK"):
+        session = manager.sessions.get(c.call_id)
+        if session is not None:
+            session.transferred()
+        manager.start_wrap_up(c.agent_id, wrap_up_s(deps, c.agent_id, c.queue))
+    else:
+        actions.kill(deps.switch, c.call_id, "NORMAL_CLEARING")

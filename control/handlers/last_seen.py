@@ -1,0 +1,50 @@
+"""When did a call end that nobody saw end? For the records the reconciler writes on behalf of a
+dead controller (orphaned bridged calls, ghost waiting calls).
+
+Best first: the CHANNEL_HANGUP_COMPLETE this controller received for the channel (its
+Event-Date-Timestamp), then the last reconcile sweep that found the channel alive, then the
+caller's fallback (the sweep's own time, which overstates the call by up to one interval).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+HANGUP = "CHANNEL_HANGUP_COMPLETE"
+KEPT = 50_000   # hangups remembered (a few minutes at 250 calls/s, two legs each)
+
+
+class LastSeen:
+    def __init__(self, kept: int = KEPT):
+        self.kept = kept
+        self.hangups: OrderedDict[str, float] = OrderedDict()
+        self.alive: dict[str, float] = {}
+
+    def on_event(self, headers: dict[str, str]) -> None:
+        if headers.get("Event-Name") != HANGUP:
+            return
+        uuid, stamp = headers.get("Unique-ID"), headers.get("Event-Date-Timestamp", "")
+        if not uuid or not stamp.isdigit():
+            return
+        self.hangups[uuid] = int(stamp) / 1e6
+        while len(self.hangups) > self.kept:
+            self.hangups.popitem(last=False)
+
+    def sweep(self, alive_ids: set[str], now: float) -> None:
+        """The calls a sweep found alive; calls no longer tracked are forgotten."""
+        self.alive = {call_id: now for call_id in alive_ids}
+
+    def ended_at(self, call_id: str, fallback: float) -> float:
+        if call_id in self.hangups:
+            return self.hangups[call_id]
+        return self.alive.get(call_id, fallback)
+
+
+def for_manager(manager) -> LastSeen:
+    """The manager's LastSeen, created (and subscribed to the switch's hangups) on first use."""
+    seen = manager.__dict__.get("last_seen")
+    if seen is None:
+        seen = manager.last_seen = LastSeen()
+        subscribe = getattr(manager.deps.switch, "subscribe", None)
+        if subscribe is not None:
+            subscribe(seen.on_event, (HANGUP,))
+    return seen

@@ -1,0 +1,53 @@
+"""The controller's side of the ``callbacks`` table (rows the console schedules).
+
+A due row becomes a callback call in live state; the row's status is then ``done`` and
+``details["result"]`` follows the call: ``queued`` → ``answered`` or ``failed``. (The table's
+check constraint allows only scheduled/done/cancelled, so the result lives in ``details``.)
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from sqlalchemy import func, select
+
+from records.card_models import Callback
+
+
+def _ts(value: datetime) -> float:
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+
+
+class ScheduledCallbacks:
+    def __init__(self, session_factory):
+        self.sessions = session_factory
+
+    def next_due(self, skip: Iterable[int] = ()) -> float | None:
+        """Due time (unix seconds) of the earliest scheduled row, leaving out ``skip`` ids."""
+        skip = list(skip)
+        query = select(func.min(Callback.due_at)).where(Callback.status == "scheduled")
+        if skip:
+            query = query.where(Callback.id.not_in(skip))
+        with self.sessions() as session:
+            due = session.scalar(query)
+        return _ts(due) if due is not None else None
+
+    def due(self, now: float, limit: int = 100) -> list[dict[str, Any]]:
+        until = datetime.fromtimestamp(now, timezone.utc)
+        query = (select(Callback).where(Callback.status == "scheduled", Callback.due_at <= until)
+                 .order_by(Callback.due_at, Callback.id).limit(limit))
+        with self.sessions() as session:
+            return [{"id": r.id, "number": r.number, "due_at": _ts(r.due_at), "customer_id": r.customer_id,
+                     "call_id": r.call_id, "queue": r.queue, "note": r.note, "details": dict(r.details or {})}
+                    for r in session.scalars(query)]
+
+    def mark(self, row_id: int, result: str, **details: Any) -> None:
+        """Status ``done`` (unless the console cancelled it meanwhile) and the result in details."""
+        with self.sessions() as session:
+            row = session.get(Callback, row_id)
+            if row is None:
+                return
+            if row.status == "scheduled":
+                row.status = "done"
+            row.details = {**(row.details or {}), **details, "result": result}
+            session.commit()
