@@ -74,3 +74,37 @@ def pg_database_url():
 @pytest.fixture
 def tcp_port() -> int:
     return free_port()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path) -> str:
+    """URL of a fresh SQLite database holding every table of records/ (from the models)."""
+    from records.db import make_engine
+    from records.models import Base
+
+    url = f"sqlite:///{tmp_path / 'records.db'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def pg_sessions(pg_database_url):
+    """Sessions on this test session's PostgreSQL database, migrated to the newest schema."""
+    from records.db import session_factory
+    from records.migrate import ensure_schema
+
+    ensure_schema(pg_database_url)
+    return session_factory(pg_database_url)
+
+
+@pytest.fixture
+def sqlite_sessions(tmp_path):
+    """Sessions on a fresh SQLite database, migrated to the newest schema."""
+    from records.db import session_factory
+    from records.migrate import ensure_schema
+
+    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    ensure_schema(url)
+    return session_factory(url)

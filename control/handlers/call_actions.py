@@ -11,11 +11,14 @@ from __future__ import annotations
 import logging
 import re
 
+import gevent
+
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions, offers
 
 log = logging.getLogger(__name__)
 
+BRIDGE_SETTLE_S = 0.5
 ACTIONS = ("hold", "unhold", "hangup", "transfer", "transfer_complete", "transfer_cancel")
 _TARGET = re.compile(r"^[A-Za-z0-9+_.-]{1,64}$")
 
@@ -34,7 +37,7 @@ def carry_out(deps, message: dict, manager=None) -> str:
         raise ActionRefused(f"call {call_id!r} is not live")
     try:
         if action in ("hold", "unhold"):
-            return _hold(deps, call_id, action == "hold")
+            return _hold(deps, call, action == "hold")
         if action == "hangup":
             return deps.switch.api(f"uuid_kill {call_id} NORMAL_CLEARING")
         if action == "transfer" and message.get("kind") != "attended":
@@ -68,12 +71,16 @@ def _attended(manager, call, message: dict) -> str:
     return consult.start(manager, call, to, target, by)
 
 
-def _hold(deps, call_id: str, on: bool) -> str:
+def _hold(deps, call, on: bool) -> str:
     # FreeSWITCH's uuid_hold holds the channel named and plays hold music to its bridged partner
     # (switch_ivr_hold), so it is the agent's leg that is held: the caller hears the music.
-    leg = offers.current_leg(deps.call_log, call_id)
+    leg = offers.current_leg(deps.call_log, call.id)
     if leg is None:
-        raise ActionRefused(f"call {call_id!r} has no agent leg to hold")
+        raise ActionRefused(f"call {call.id!r} has no agent leg to hold")
+    # held within ~0.1 s of the uuid_bridge, the real switch answers +OK but plays no music
+    settle = (call.answered_at or 0.0) + BRIDGE_SETTLE_S - deps.now()
+    if on and settle > 0:
+        gevent.sleep(settle)
     return deps.switch.api(f"uuid_hold {leg[0]}" if on else f"uuid_hold off {leg[0]}")
 
 

@@ -11,18 +11,14 @@ from control.store.jobs import MemoryJobs
 from control.store.keys import Keys
 from control.store.outbox import RecordOutbox
 from records.calls import CallRecordWriter
-from records.db import make_engine, session_factory
-from records.models import Base, Call
+from records.db import session_factory
+from records.models import Call
 from tests.unit.test_records_calls import record
 
 
 @pytest.fixture
-def sessions(tmp_path):
-    url = f"sqlite:///{tmp_path / 'o.db'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    return session_factory(url)
+def sessions(sqlite_db):
+    return session_factory(sqlite_db)
 
 
 @pytest.fixture

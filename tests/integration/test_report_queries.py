@@ -7,8 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete
 
-from records.db import session_factory
-from records.migrate import ensure_schema
 from records.models import Call
 from records.wrapup_models import AgentStateChange, CallFacts, CsatResponse
 from reports.kpis import call_kpis
@@ -35,19 +33,6 @@ def load(sessions, tag: str) -> list:
             if r.csat is not None:
                 s.add(CsatResponse(call_id=r.call_id, score=r.csat))
     return rows
-
-
-@pytest.fixture(scope="module")
-def pg_sessions(pg_database_url):
-    ensure_schema(pg_database_url)
-    return session_factory(pg_database_url)
-
-
-@pytest.fixture
-def sqlite_sessions(tmp_path):
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    ensure_schema(url)
-    return session_factory(url)
 
 
 @pytest.mark.parametrize("interval", ["15min", "hour", "day", "week", "month"])

@@ -95,19 +95,6 @@ def assert_reports_match(sessions, rows, th: Thresholds, uses_rollup: bool = Tru
         assert (rollup_report(s, start, end, "day", "queue", "UTC", th) is not None) == uses_rollup
 
 
-@pytest.fixture(scope="module")
-def pg_sessions(pg_database_url):
-    ensure_schema(pg_database_url)
-    return session_factory(pg_database_url)
-
-
-@pytest.fixture
-def sqlite_sessions(tmp_path):
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    ensure_schema(url)
-    return session_factory(url)
-
-
 def cleanup(sessions, tag: str) -> None:
     with sessions() as s, s.begin():
         like = f"{tag}-%"

@@ -110,13 +110,20 @@ def make_rig(pg_database_url, redis_url, tmp_path):
         rig.close()
 
 
-def test_consult_then_complete_hands_the_caller_to_bob(make_rig, pg_database_url):
-    rig = make_rig()
+def alice_consults_bob(rig):
+    """Alice answers a caller and starts an attended transfer to Bob: (caller, alice's leg, bob's leg)."""
     handle = rig.call_answered_by_alice()
     call_id = handle.uuid
     alice_leg, bob_leg = agent_leg_uuid(call_id, "alice", 0), agent_leg_uuid(call_id, "bob", 1)
     rig.console("transfer", call_id, to="agent", target="bob", kind="attended")
     wait_for(lambda: rig.bridged(alice_leg, bob_leg), 10, what="alice talking to bob")
+    return handle, alice_leg, bob_leg
+
+
+def test_consult_then_complete_hands_the_caller_to_bob(make_rig, pg_database_url):
+    rig = make_rig()
+    handle, alice_leg, bob_leg = alice_consults_bob(rig)
+    call_id = handle.uuid
     customer = rig.switch.channel(call_id)
     assert not customer.bridged and customer.vars["current_application"] == "endless_playback"   # on hold
     assert rig.state("bob") == AgentState.RESERVED and rig.store.get_call(call_id).agent_id == "alice"
@@ -153,11 +160,8 @@ def test_consult_then_complete_hands_the_caller_to_bob(make_rig, pg_database_url
 
 def test_consult_then_cancel_puts_the_caller_back_with_alice(make_rig):
     rig = make_rig()
-    handle = rig.call_answered_by_alice()
+    handle, alice_leg, bob_leg = alice_consults_bob(rig)
     call_id = handle.uuid
-    alice_leg, bob_leg = agent_leg_uuid(call_id, "alice", 0), agent_leg_uuid(call_id, "bob", 1)
-    rig.console("transfer", call_id, to="agent", target="bob", kind="attended")
-    wait_for(lambda: rig.bridged(alice_leg, bob_leg), 10, what="alice talking to bob")
 
     rig.console("transfer_cancel", call_id)
     wait_for(lambda: rig.bridged(call_id, alice_leg), 10, what="the caller back with alice")

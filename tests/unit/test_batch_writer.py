@@ -11,19 +11,15 @@ from control.store.batch import Batcher, QueuedRecords, QueuedStateLog
 from control.store.jobs import MemoryJobs
 from records import state_log
 from records.calls import CallRecordWriter
-from records.db import make_engine, session_factory
-from records.models import Base, Call
+from records.db import session_factory
+from records.models import Call
 from records.wrapup_models import AgentStateChange
 from tests.unit.test_records_calls import record
 
 
 @pytest.fixture
-def url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'b.db'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    return url
+def url(sqlite_db):
+    return sqlite_db
 
 
 def call_rows(sessions) -> list[tuple[str, str]]:

@@ -315,3 +315,17 @@ def test_a_target_who_logged_out_while_ringing_stays_logged_out(consulting):
     deps.switch.answer("-ERR NO_ANSWER\n")
     assert states(deps) == {"alice": AgentState.ON_CALL, "bob": AgentState.LOGGED_OUT}
     assert deps.publisher.of("agent:bob", "state")[-1]["state"] == "logged_out"
+
+
+def test_hold_waits_for_the_bridge_to_settle_only_right_after_the_answer(deps, monkeypatch):
+    from control.handlers import call_actions
+
+    slept: list[float] = []
+    monkeypatch.setattr(call_actions.gevent, "sleep", slept.append)
+    deps.now.t += 0.2                                  # answered 0.2 s ago
+    carry_out(deps, {"call_id": "c1", "action": "hold"})
+    assert slept == [pytest.approx(call_actions.BRIDGE_SETTLE_S - 0.2)]
+    deps.now.t += 5
+    carry_out(deps, {"call_id": "c1", "action": "unhold"})
+    carry_out(deps, {"call_id": "c1", "action": "hold"})
+    assert len(slept) == 1 and deps.switch.commands[-1].startswith("uuid_hold ")

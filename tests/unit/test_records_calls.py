@@ -9,17 +9,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from records.calls import CallRecordWriter, is_outage, to_datetime
 from records.customers import CustomerStore, upsert_customers
-from records.db import make_engine, session_factory
-from records.models import Base, Call, Note
+from records.db import session_factory
+from records.models import Call, Note
 
 
 @pytest.fixture
-def sessions(tmp_path):
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    return session_factory(url)
+def sessions(sqlite_db):
+    return session_factory(sqlite_db)
 
 
 def record(call_id="c1", **kw):

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from records.customers import find_by_number, upsert_customer
-from records.db import make_engine, session_factory
+from records.db import session_factory
 from records.importer import import_customers
-from records.models import Base, Customer
+from records.models import Customer
 
 CSV = """name,number,tier,tags,language,account,company
 Ann Lee,(415) 555-0100,VIP,vip;enterprise,en,A-1,Lee Logistics
@@ -24,12 +24,8 @@ Too,Many,Columns,x,y,z,w,v
 
 
 @pytest.fixture
-def sessions(tmp_path):
-    url = f"sqlite:///{tmp_path / 'i.db'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    return session_factory(url)
+def sessions(sqlite_db):
+    return session_factory(sqlite_db)
 
 
 def test_import_normalizes_merges_and_reports_lines(sessions):
