@@ -54,6 +54,15 @@ class LiveState(Protocol):
     def release_group(self, call_id: str, agent_ids: list[str], agent_state: AgentState, now: float,
                       requeue_call: bool) -> None: ...
 
+    # attended transfer (control/handlers/consult.py)
+    def hold_agent_for(self, agent_id: str, call_id: str, now: float) -> bool:
+        """An AVAILABLE agent becomes RESERVED for a consultation on the call. False if not available."""
+    def mark_consult(self, call_id: str, agent_id: str, controller_id: str) -> None:
+        """The reconciler leaves a consult's target reserved while ``controller_id`` is alive."""
+    def consult_of(self, call_id: str) -> tuple[str, str] | None: ...
+    def clear_consult(self, call_id: str) -> None: ...
+    def hand_over_call(self, call_id: str, from_agent: str, to_agent: str) -> bool: ...
+
 
 class Publisher(Protocol):
     """Fan-out of live events to consoles and wallboards (Redis pub/sub in production)."""

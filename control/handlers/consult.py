@@ -64,6 +64,8 @@ def start(manager, call, to: str, target: str, by: str | None = None) -> str:
             raise ActionRefused(f"no connection to the switch: {exc}") from exc
         raise
     consults[call.id] = c
+    if target_agent:   # the reconciler leaves the target reserved while this controller lives
+        deps.store.mark_consult(call.id, target_agent, deps.controller_id)
     if agent is not None:
         manager.note_state(agent.id, AgentState.RESERVED, "consult")
         deps.publisher.publish(f"agent:{agent.id}", {**offers.pop_message(call, agent, now),
@@ -239,5 +241,7 @@ def _set_state(manager, agent_id: str, state: AgentState) -> None:
 def _done(manager, c: Consult) -> None:
     c.state = "done"
     manager.__dict__.get("consults", {}).pop(c.call_id, None)
+    if c.target_agent:
+        manager.deps.store.clear_consult(c.call_id)
 
 

@@ -51,6 +51,19 @@ def keep_alive(manager) -> None:
             log.info("controller heartbeat not removed; it expires in %.0f s", ttl)
 
 
+def controller_alive(manager, controller_id: str) -> bool:
+    """True while ``controller_id`` keeps its heartbeat (and when that cannot be told)."""
+    if controller_id == manager.deps.controller_id:
+        return True
+    if getattr(manager, "redis", None) is None:   # one process: no other controller
+        return False
+    try:
+        return bool(manager.redis.exists(_key(manager.deps, controller_id)))
+    except RedisError:
+        log.warning("cannot tell whether controller %s is alive", controller_id, exc_info=True)
+        return True
+
+
 def break_orphans(manager, live: set[str]) -> int:
     """``uuid_break`` every live waiting caller whose owning controller has no heartbeat."""
     if getattr(manager, "redis", None) is None:   # one process (memory state): no other controller to outlive
@@ -69,11 +82,7 @@ def break_orphans(manager, live: set[str]) -> int:
                 or call.state not in (CallState.QUEUED, CallState.OFFERING)):
             continue
         if owner not in owners:
-            try:
-                owners[owner] = bool(manager.redis.exists(_key(deps, owner)))
-            except RedisError:
-                log.warning("cannot tell whether controller %s is alive", owner, exc_info=True)
-                owners[owner] = True
+            owners[owner] = controller_alive(manager, owner)
         if owners[owner]:
             continue
         try:

@@ -13,7 +13,7 @@ from control.domain.models import AgentState, CallState
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions, offers
 from control.handlers.last_seen import for_manager as last_seen
-from control.handlers.orphans import break_orphans
+from control.handlers.orphans import break_orphans, controller_alive
 from control.store.batch import hand_over
 from control.store.ring_groups import GROUP
 
@@ -112,7 +112,7 @@ def reconcile(manager) -> dict[str, int]:
                     manager.start_wrap_up(agent.id, deps.config.wrap_up_s)
                 fixed["stuck_agents"] += 1
             elif (agent.state == AgentState.RESERVED and agent.call_id and agent.call_id not in manager._offering
-                  and _stray(store, agent)):
+                  and _stray(store, agent) and not _consulted(manager, agent)):
                 # lost a ring-group race, or its call is gone, and the ringing controller died before freeing it
                 store.release(agent.call_id, agent.id, AgentState.AVAILABLE, now, requeue_call=False)
                 fixed["stuck_agents"] += 1
@@ -174,6 +174,18 @@ def _sweep_group(deps, call_id: str, now: float) -> None:
         if agent_id in latest:
             actions.kill(deps.switch, actions.agent_leg_uuid(call_id, agent_id, latest[agent_id]))
     deps.store.release_group(call_id, members, AgentState.AVAILABLE, now, requeue_call=True)
+
+
+def _consulted(manager, agent) -> bool:
+    """Held for an attended transfer (control/handlers/consult.py) by a controller still alive."""
+    store = manager.deps.store
+    mark = store.consult_of(agent.call_id)
+    if mark is None or mark[0] != agent.id:
+        return False
+    if controller_alive(manager, mark[1]):
+        return True
+    store.clear_consult(agent.call_id)
+    return False
 
 
 def _stray(store, agent) -> bool:

@@ -39,5 +39,14 @@ class Keys:
     def claim(self, name: str) -> str:               # one-time claim (SET NX with a TTL)
         return f"{self.prefix}:claim:{name}"
 
+    def dispatch_lease(self) -> str:                 # string: the controller running a dispatch pass (PX lease)
+        return f"{self.prefix}:dispatch:lease"
+
+    def dispatch_dirty(self) -> str:                 # string: a nudge arrived during someone else's pass
+        return f"{self.prefix}:dispatch:dirty"
+
     def records_outbox(self) -> str:                 # hash: call records not yet written (control/store/outbox.py)
         return f"{self.prefix}:records:outbox"
+
+    def consults(self) -> str:                       # hash: call id -> "agent|controller" of an attended transfer
+        return f"{self.prefix}:consults"

@@ -223,6 +223,17 @@ class MemoryState(MemoryGroups):
         self._agents[agent_id] = transition(agent, AgentState.RESERVED, now, call_id=call_id)
         return True
 
+    def mark_consult(self, call_id: str, agent_id: str, controller_id: str) -> None:
+        """``agent_id`` is held for a consultation on ``call_id`` run by ``controller_id``: the
+        reconciler leaves the agent reserved while that controller lives."""
+        self.__dict__.setdefault("_consults", {})[call_id] = (agent_id, controller_id)
+
+    def consult_of(self, call_id: str) -> tuple[str, str] | None:
+        return self.__dict__.get("_consults", {}).get(call_id)
+
+    def clear_consult(self, call_id: str) -> None:
+        self.__dict__.get("_consults", {}).pop(call_id, None)
+
     def hand_over_call(self, call_id: str, from_agent: str, to_agent: str) -> bool:
         """A connected call held by ``from_agent`` now belongs to ``to_agent``. False if not so held."""
         call = self._calls.get(call_id)

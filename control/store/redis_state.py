@@ -283,6 +283,20 @@ class RedisState(RedisGroups):
         return bool(self._lua["set_agent_state"](keys=[self.keys.agent(agent_id)],
                                                  args=[agent.state.value, agent.call_id or "", *fields]))
 
+    def mark_consult(self, call_id: str, agent_id: str, controller_id: str) -> None:
+        """MemoryState.mark_consult."""
+        self.r.hset(self.keys.consults(), call_id, f"{agent_id}|{controller_id}")
+
+    def consult_of(self, call_id: str) -> tuple[str, str] | None:
+        raw = self.r.hget(self.keys.consults(), call_id)
+        if raw is None:
+            return None
+        agent_id, _, controller_id = raw.decode().partition("|")
+        return agent_id, controller_id
+
+    def clear_consult(self, call_id: str) -> None:
+        self.r.hdel(self.keys.consults(), call_id)
+
     def hand_over_call(self, call_id: str, from_agent: str, to_agent: str) -> bool:
         """MemoryState.hand_over_call, atomically."""
         script = self.__dict__.get("_hand_over")

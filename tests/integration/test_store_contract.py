@@ -335,3 +335,12 @@ def test_an_update_never_brings_back_an_ended_call(store):
     assert store.put_call(gone) is False and store.get_call("c2") is None
     assert store.put_call(gone, create=True) is True                  # an explicit re-insert
     assert [c.id for c in store.waiting_calls()] == ["c2"]
+
+
+def test_consult_marks_are_per_call_and_cleared(store):
+    assert store.consult_of("c1") is None
+    store.mark_consult("c1", "bob", "ctl-a")
+    store.mark_consult("c2", "amy", "ctl-b")
+    assert store.consult_of("c1") == ("bob", "ctl-a") and store.consult_of("c2") == ("amy", "ctl-b")
+    store.clear_consult("c1")
+    assert store.consult_of("c1") is None and store.consult_of("c2") == ("amy", "ctl-b")

@@ -329,3 +329,17 @@ def test_hold_waits_for_the_bridge_to_settle_only_right_after_the_answer(deps, m
     carry_out(deps, {"call_id": "c1", "action": "unhold"})
     carry_out(deps, {"call_id": "c1", "action": "hold"})
     assert len(slept) == 1 and deps.switch.commands[-1].startswith("uuid_hold ")
+
+
+@pytest.mark.parametrize("marked_by,kept", [("test-ctl", True), ("dead-ctl", False), (None, False)])
+def test_reconcile_keeps_a_consult_target_reserved_only_while_its_controller_lives(deps, marked_by, kept):
+    from control.handlers.reconcile import reconcile
+
+    deps.switch.channels = {"c1"}                      # the caller is still up
+    deps.store.set_agent_state("bob", AgentState.AVAILABLE, deps.now())
+    assert deps.store.hold_agent_for("bob", "c1", deps.now())
+    if marked_by:
+        deps.store.mark_consult("c1", "bob", marked_by)
+    reconcile(Manager(deps))
+    assert deps.store.get_agent("bob").state == (AgentState.RESERVED if kept else AgentState.AVAILABLE)
+    assert (deps.store.consult_of("c1") is not None) == kept
