@@ -60,10 +60,12 @@ def main(argv: list[str]) -> int:
     from control.procs import ProcessGroup
 
     extra = ["--config", args.config] if args.config else []
-    group = ProcessGroup()
+    # the simulator writes each call's recording, as FreeSWITCH would, where the demo can keep it
+    env = {"HOTLINE_RECORDINGS_DIR": os.environ.get("HOTLINE_RECORDINGS_DIR", str(ROOT / "var" / "recordings"))}
+    group = ProcessGroup(env=env)
     group.start("simulator", "simulate", "--esl", f"{config.esl_host}:{config.esl_port}",
                 "--controller", f"{config.outbound_host}:{config.outbound_port}",
-                "--scenario", args.scenario, "--repeat")
+                "--scenario", args.scenario, "--repeat", "--write-recordings")
     group.start("controller", "controller", "--login-all", *extra)
     group.start("worker", "worker", *extra)
     group.start("web", "web", *extra)

@@ -153,7 +153,7 @@ class Api:
         if ch is None or len(parts) < 3:
             return "-ERR Cannot locate session!\n"
         if parts[1] == "start":
-            ch.recording = parts[2]
+            ch.recording, ch.recording_since = parts[2], time.monotonic()
             ch.emit("RECORD_START", extra=[("Record-File-Path", parts[2])])
         elif parts[1] == "stop" and ch.recording:
             ch.stop_recording()

@@ -6,6 +6,7 @@ recorded sessions (simulator/templates/*.json); values are this channel's own.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from importlib import resources
 
@@ -16,6 +17,8 @@ from gevent.queue import Queue
 STATE_NUMBERS = {"CS_NEW": 0, "CS_INIT": 1, "CS_ROUTING": 2, "CS_SOFT_EXECUTE": 3, "CS_EXECUTE": 4,
                  "CS_EXCHANGE_MEDIA": 5, "CS_PARK": 6, "CS_CONSUME_MEDIA": 7, "CS_HIBERNATE": 8,
                  "CS_RESET": 9, "CS_HANGUP": 10, "CS_REPORTING": 11, "CS_DESTROY": 12}
+
+log = logging.getLogger(__name__)
 
 
 def _template(name: str):
@@ -241,4 +244,11 @@ class Channel:
 
     def stop_recording(self) -> None:
         path, self.recording = self.recording, None
+        if getattr(self.switch, "write_recordings", False) and path:
+            from simulator.recordings import write_stereo_wav
+
+            try:
+                write_stereo_wav(path, time.monotonic() - getattr(self, "recording_since", time.monotonic()))
+            except OSError as exc:
+                log.warning("recording %s not written: %s", path, exc)
         self.emit("RECORD_STOP", extra=[("Record-File-Path", path), ("Record-Completion-Cause", "success-silence")])
