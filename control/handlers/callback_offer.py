@@ -13,6 +13,7 @@ import gevent
 from control.domain.models import AgentState, Outcome
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions, offers
+from control.store.batch import hand_over
 
 log = logging.getLogger(__name__)
 
@@ -168,15 +169,10 @@ class Dialer:
         self._agent_freed(agent_state, None if outcome == Outcome.ANSWERED else f"customer: {cause}", wrap_s)
         if agent_state == AgentState.WRAP_UP:
             self.manager.start_wrap_up(self.agent_id, wrap_s)
-        record = callback_record(call, self.agent_id, deps.call_log, now, cause)
-        try:
-            deps.offload(deps.records.write, record)
-        finally:
-            deps.jobs.enqueue("worker.wrapup.finalize_call", call.id,
-                              job_id=f"wrapup-{call.id.replace(':', '-')}")   # rq refuses ':' in job ids
-            deps.publisher.publish("wallboard", {"type": "call_ended", "call_id": call.id, "kind": "callback",
-                                                 "outcome": outcome.value, "agent_id": self.agent_id})
-            self.service.row_finished(call, outcome.value, attempts=self.attempt)
+        hand_over(deps, callback_record(call, self.agent_id, deps.call_log, now, cause))   # record, then job
+        deps.publisher.publish("wallboard", {"type": "call_ended", "call_id": call.id, "kind": "callback",
+                                             "outcome": outcome.value, "agent_id": self.agent_id})
+        self.service.row_finished(call, outcome.value, attempts=self.attempt)
 
     def _agent_freed(self, state: AgentState, reason: str | None, wrap_s: float = 0.0) -> None:
         self.manager.note_state(self.agent_id, state, reason)
