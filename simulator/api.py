@@ -43,7 +43,6 @@ class Api:
     def __init__(self, switch):
         self.switch = switch
         self.started = time.monotonic()
-        self.sessions_since_startup = 0
 
     def run_now(self, line: str) -> str:
         """The response body; follow-up work (originate's &app()) is started after it is queued."""
