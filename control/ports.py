@@ -54,6 +54,15 @@ class LiveState(Protocol):
     def release_group(self, call_id: str, agent_ids: list[str], agent_state: AgentState, now: float,
                       requeue_call: bool) -> None: ...
 
+    # callback calls between attempts (control/handlers/callbacks.py)
+    def defer(self, call: Call, due_at: float, agent_id: str | None, agent_state: AgentState, now: float) -> None:
+        """Take the call out of the queue (keeping its place) until ``due_at``; free its agent."""
+    def deferred(self) -> dict[str, float]:
+        """Deferred callback calls: call id -> due time."""
+    def next_deferred(self) -> float | None: ...
+    def requeue_due(self, now: float) -> list[str]:
+        """Put the deferred calls due by ``now`` back in the queue (each once, across controllers)."""
+
     # attended transfer (control/handlers/consult.py)
     def hold_agent_for(self, agent_id: str, call_id: str, now: float) -> bool:
         """An AVAILABLE agent becomes RESERVED for a consultation on the call. False if not available."""

@@ -1,4 +1,5 @@
-"""The controller's side of the ``callbacks`` table (rows the console schedules).
+"""The ``callbacks`` table (rows the console schedules): the controller's reads and marks, and
+the cancel both sides use.
 
 A due row becomes a callback call in live state; the row's status is then ``done`` and
 ``details["result"]`` follows the call: ``queued`` → ``answered`` or ``failed``. (The table's
@@ -9,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from records.card_models import Callback
 
@@ -51,3 +52,19 @@ class ScheduledCallbacks:
                 row.status = "done"
             row.details = {**(row.details or {}), **details, "result": result}
             session.commit()
+
+
+def cancel_row(session, row_id: int, by: str | None, at: float, from_status: Iterable[str] = ("scheduled",),
+               **details: Any) -> bool:
+    """Status ``cancelled`` (``details.result`` too) if the row is still in one of ``from_status``.
+    The UPDATE is conditional, so a controller injecting the row at the same moment is not overwritten
+    blindly: whoever commits second sees no row to change. The caller commits."""
+    row = session.get(Callback, row_id)
+    allowed = tuple(from_status)
+    if row is None or row.status not in allowed:
+        return False
+    merged = {**(row.details or {}), **details, "result": "cancelled", "cancelled_by": by, "cancelled_at": at}
+    done = session.execute(update(Callback).where(Callback.id == row_id, Callback.status.in_(allowed))
+                           .values(status="cancelled", details=merged)
+                           .execution_options(synchronize_session="fetch"))
+    return bool(done.rowcount)

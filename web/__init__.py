@@ -53,9 +53,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and user.active else None
 
-    from web import admin, agent, api, auth, flow_view, health, reports, supervisor
+    from web import admin, agent, api, auth, callbacks, flow_view, health, reports, supervisor
 
-    for module in (auth, agent, supervisor, admin, api, health, reports, flow_view):
+    for module in (auth, agent, supervisor, admin, api, health, reports, flow_view, callbacks):
         app.register_blueprint(module.bp)
     app.register_blueprint(supervisor.api_bp)   # /api/supervisor (web/api_supervisor.py)
     csrf.exempt(health.bp)

@@ -191,6 +191,26 @@ class CallbackService:
         except Exception:  # the call record has the outcome too; the row is the console's view of it
             log.warning("callback row %s not marked %s", row_id, result, exc_info=True)
 
+    def cancel(self, data: dict) -> dict | None:
+        """The console's ``callback_cancel``: take a waiting callback call out (callback_cancel.py)
+        and mark its row cancelled. None when another controller took the request."""
+        from control.handlers.callback_cancel import cancel_waiting
+
+        reply = cancel_waiting(self.deps, data)
+        if reply and reply["ok"] and reply.get("row_id") is not None and self.rows is not None:
+            try:
+                self.deps.offload(self._cancel_row, reply["row_id"], data.get("by"))
+            except SQLAlchemyError:   # the call record says cancelled; the row is the console's view
+                log.warning("callback row %s not marked cancelled", reply["row_id"], exc_info=True)
+        return reply
+
+    def _cancel_row(self, row_id: int, by: str | None) -> None:
+        from records.callback_rows import cancel_row
+
+        with self.rows.sessions() as session:
+            cancel_row(session, row_id, by, self.deps.now(), from_status=("scheduled", "done"))
+            session.commit()
+
     # -- wake-ups ------------------------------------------------------------------------------
     def _sweep_loop(self) -> None:
         first = True

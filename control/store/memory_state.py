@@ -181,6 +181,10 @@ class MemoryState(MemoryGroups):
     def next_deferred(self) -> float | None:
         return min(self._deferred.values(), default=None)
 
+    def deferred(self) -> dict[str, float]:
+        """Callback calls out of the queue until their next attempt: call id -> due time."""
+        return dict(self._deferred)
+
     def requeue_due(self, now: float) -> list[str]:
         out = []
         for call_id, due in sorted(self._deferred.items(), key=lambda kv: kv[1]):

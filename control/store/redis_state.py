@@ -234,6 +234,10 @@ class RedisState(RedisGroups):
         pipe.zadd(self._deferred, {call.id: due_at})
         pipe.execute()
 
+    def deferred(self) -> dict[str, float]:
+        """MemoryState.deferred."""
+        return {m.decode(): float(due) for m, due in self.r.zrange(self._deferred, 0, -1, withscores=True)}
+
     def next_deferred(self) -> float | None:
         first = self.r.zrange(self._deferred, 0, 0, withscores=True)
         return float(first[0][1]) if first else None

@@ -344,3 +344,14 @@ def test_consult_marks_are_per_call_and_cleared(store):
     assert store.consult_of("c1") == ("bob", "ctl-a") and store.consult_of("c2") == ("amy", "ctl-b")
     store.clear_consult("c1")
     assert store.consult_of("c1") is None and store.consult_of("c2") == ("amy", "ctl-b")
+
+
+def test_deferred_callback_calls_are_listed_until_due(store):
+    store.put_call(call("cb-1", kind="callback"))
+    store.put_call(call("cb-2", kind="callback"))
+    assert store.deferred() == {} and store.next_deferred() is None
+    store.defer(store.get_call("cb-1"), 150.0, None, AgentState.AVAILABLE, 100.0)
+    store.defer(store.get_call("cb-2"), 120.0, None, AgentState.AVAILABLE, 100.0)
+    assert store.deferred() == {"cb-1": 150.0, "cb-2": 120.0} and store.next_deferred() == 120.0
+    assert store.requeue_due(130.0) == ["cb-2"]
+    assert store.deferred() == {"cb-1": 150.0}

@@ -37,6 +37,10 @@ ENDPOINTS = [
     ("POST", "/api/calls/c-live/transfer/cancel", None, "agent"),
     ("POST", "/api/calls/c-1/follow-up", {"subject": "call back with the refund id"}, "agent"),
     ("POST", "/api/callbacks", {"number": "+14155550100", "due_at": time.time() + 3600}, "agent"),
+    ("GET", "/callbacks/", None, "agent"),
+    ("GET", "/callbacks/list.json", None, "agent"),
+    ("POST", "/api/callbacks/999/cancel", {}, "agent"),              # no such row (tests/unit/test_web_callbacks.py)
+    ("POST", "/api/callbacks/live/cb-gone/cancel", None, "agent"),   # not waiting
     ("GET", "/api/kb/suggest?queue=billing&ivr=billing", None, "agent"),
     ("GET", "/api/kb/refund-double-charge", None, "agent"),
     ("GET", "/admin/import", None, "admin"),
@@ -55,6 +59,7 @@ ENDPOINTS = [
     ("POST", "/reports/failed-jobs/nope/retry", None, "admin"),
 ]
 AUTHORIZED_BUT_ABSENT = {"/reports/calls/c-1": 404, "/reports/calls/c-1/recording": 404,
+                         "/api/callbacks/999/cancel": 404, "/api/callbacks/live/cb-gone/cancel": 404,
                          "/reports/failed-jobs": 503, "/reports/failed-jobs/nope/retry": 503}
 USERS = {"anonymous": None, "agent": "alice", "supervisor": "supervisor", "admin": "admin"}
 LEVEL = {"anonymous": 0, "agent": 1, "supervisor": 2, "admin": 3}
