@@ -180,6 +180,10 @@ def main_controller(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     _setup_logging(args.log_level)
     config = load_config(args.config)
+    from control.procs import raise_open_files
+
+    # a socket per call, the Redis pool, the Event Socket, SQL and log files
+    raise_open_files(config.outbound_max_connections + REDIS_CONNECTIONS + 64, name="hotline controller")
     controller = build(config)
     sync_agents(config, controller.deps.store)
     controller.manager.resync_agents = lambda busy: _resync(config, controller, busy, args.login_all)

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 # These run gevent servers; sockets must be cooperative before anything else imports them.
 GEVENT_COMMANDS = {"controller", "web", "simulate", "bench"}
+LONG_RUNNING = {"controller", "run", "simulate", "bench"}
 
 
 def usage() -> str:
@@ -43,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         from gevent import monkey
 
         monkey.patch_all()
+    if name in LONG_RUNNING:   # each call holds a socket: allow as many open files as the hard limit
+        from control.procs import raise_open_files
+
+        raise_open_files(name=f"hotline {name}")
     module_name, func_name = COMMANDS[name][0].split(":")
     func = getattr(importlib.import_module(module_name), func_name)
     return int(func(rest) or 0)

@@ -39,6 +39,8 @@ class ProcessGroup:
         return code
 
     def stop_all(self, timeout: float = 10.0) -> None:
+        # a second Ctrl-C (the terminal signals the whole group) must not cut the shutdown short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for _, proc in self.procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -49,3 +51,26 @@ class ProcessGroup:
             except subprocess.TimeoutExpired:
                 print(f"hotline: {name} did not stop in time; killing it", file=sys.stderr)
                 proc.kill()
+
+
+def raise_open_files(needed: int = 0, name: str = "hotline") -> int:
+    """Raise this process's soft RLIMIT_NOFILE to its hard limit (each call holds a socket) and warn,
+    naming the limit, when even that is below ``needed``. Returns the soft limit now in force."""
+    import logging
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, needed, 65536)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:
+            logging.getLogger(__name__).warning("%s: could not raise RLIMIT_NOFILE from %s to %s: %s",
+                                                name, soft, target, exc)
+    if needed and soft != resource.RLIM_INFINITY and soft < needed:
+        logging.getLogger(__name__).warning(
+            "%s: RLIMIT_NOFILE (open files, ulimit -n) is %s (hard %s), below the %s this process may need "
+            "for its configured connections; calls past it fail. Raise it (systemd LimitNOFILE=, "
+            "ulimit -n; docs/scaling.md)", name, soft, hard, needed)
+    return soft

@@ -23,6 +23,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeat", action="store_true", help="loop the calls forever (demo traffic)")
     parser.add_argument("--report", choices=["json"], help="run the scenario through a real controller")
     parser.add_argument("--media-s", type=float, default=0.2, help="how long a prompt file plays")
+    parser.add_argument("--write-recordings", action="store_true",
+                        help="write a stereo WAV where uuid_record points (the demo's recordings)")
     parser.add_argument("--no-reconnect", action="store_true",
                         help="hang up a waiting caller when its controller connection drops "
                              "(default: connect again like dialplan/hotline.xml, 5 connections in all)")
@@ -43,14 +45,19 @@ def main(argv: list[str]) -> int:
         print(json.dumps(run(args.scenario, load_config()), indent=2))
         return 0
     return simulate(scenario, _hostport(args.controller), _hostport(args.esl), args.password,
-                    args.media_s, args.repeat, reconnect=not args.no_reconnect)
+                    args.media_s, args.repeat, reconnect=not args.no_reconnect,
+                    write_recordings=args.write_recordings)
 
 
-def simulate(scenario, controller, esl, password, media_s, repeat, reconnect: bool = True) -> int:
+def simulate(scenario, controller, esl, password, media_s, repeat, reconnect: bool = True,
+             write_recordings: bool = False) -> int:
+    from control.procs import raise_open_files
     from simulator.switch import Switch
 
+    raise_open_files(name="hotline simulate")   # a socket per call leg towards the controller
     switch = Switch(controller=controller, esl_listen=esl, password=password, media_s=media_s,
                     reconnect=reconnect)
+    switch.write_recordings = write_recordings
     switch.start()
     for agent in scenario.agents:
         answer_after = None if agent.answer_after in (None, "never") else float(agent.answer_after)

@@ -8,6 +8,10 @@ and sustained calls/s, concurrent calls, controller CPU and RSS, memory per call
 latency (simulator's TCP connect -> the controller's first ``answer``) and lost calls (no outcome).
 
     hotline bench calls [--rates 50,100,200,300] [--step-s 15] [--talk-s 30] [--controllers 1] [--json]
+
+``--hold CPS`` replaces the rise with one long step at CPS calls/s (``--step-s``, e.g. 130) whose calls
+talk ``--talk-s`` (e.g. 150), so concurrency climbs to about CPS x step-s; a line every
+``--sample-s`` shows concurrent calls, controller RSS and memory per call as it climbs.
 """
 from __future__ import annotations
 
@@ -215,13 +219,17 @@ def concurrent(rig: Rig) -> int:
 def run(args) -> dict:
     import psutil  # noqa: F401  (fail early when missing)
 
-    rates = [float(r) for r in args.rates.split(",")]
+    from control.procs import raise_open_files
+
+    rates = [args.hold] if args.hold else [float(r) for r in args.rates.split(",")]
+    # the simulator in this process holds a socket per call leg towards the controller(s)
+    raise_open_files(args.agents + int(max(rates) * args.step_s) + 1000, name="hotline bench calls")
     rig = Rig(args.agents, args.controllers, args.database_url, args.redis_url, args.controller_arg or [],
               probe_s=args.probe_s)
     rig.add_phones(answer_after=0.05, talk_s=args.talk_s)
     steps: list[dict] = []
     try:
-        procs = rig.start_controllers()
+        procs = rig.start_controllers(timeout=60 + 0.02 * args.agents)   # --login-all: every agent
         gevent.sleep(1.0)
         baseline_rss = sum(p.memory_info().rss for p in procs) / 2**20
         stats = Stats(procs)
@@ -232,6 +240,8 @@ def run(args) -> dict:
             step = Step(rate)
             stats.begin()
             peak = gevent.spawn(_watch_peak, rig, step)
+            sampler = gevent.spawn(_hold_samples, rig, step, procs, baseline_rss, args.sample_s, out) \
+                if args.hold else None
             place_calls(rig, step, args.step_s)
             # a call counts as set up once bridged; give the tail of the step a moment
             deadline = time.monotonic() + args.grace_s
@@ -239,6 +249,8 @@ def run(args) -> dict:
                 gevent.sleep(0.1)
             stats.end(step)
             peak.kill()
+            if sampler is not None:
+                sampler.kill()
             steps.append(_summary(step, rig, baseline_rss))
             s = steps[-1]
             print(f"{s['offered_cps']:>8.1f} {s['sustained_cps']:>9.1f} {s['concurrent']:>10} {s['cpu']:>8.0f} "
@@ -252,6 +264,9 @@ def run(args) -> dict:
         while time.monotonic() < deadline and not all(h.done.ready() for h in every):
             gevent.sleep(0.5)
         unfinished = sum(1 for h in every if not h.done.ready())
+        # never bridged: still queued (routing); bridged: talking past the wait (set up late)
+        stuck = {"never_bridged": sum(1 for h in every if not h.done.ready() and not h.bridged_at),
+                 "bridged": sum(1 for h in every if not h.done.ready() and h.bridged_at)}
     finally:
         rig.close(keep=args.keep)
     good = [s for s in steps if not s["lost"] and s["sustained_cps"] >= 0.95 * s["offered_cps"]
@@ -262,7 +277,7 @@ def run(args) -> dict:
             "mem_per_call_kb": max((s["mem_per_call_kb"] for s in steps), default=0.0),
             "setup_p99_ms": best["setup_p99_ms"] if best else None,
             "lost": sum(s["lost"] for s in steps) + unfinished,
-            "controllers": args.controllers,
+            "controllers": args.controllers, "unfinished": stuck if unfinished else {},
             "steps": [{k: v for k, v in s.items() if not k.startswith("_")} for s in steps]}
 
 
@@ -270,6 +285,18 @@ def _watch_peak(rig: Rig, step: Step) -> None:
     while True:
         step.peak_concurrent = max(step.peak_concurrent, concurrent(rig))
         gevent.sleep(0.5)
+
+
+def _hold_samples(rig: Rig, step: Step, procs: list, baseline_rss: float, every_s: float, out) -> None:
+    """Progress of a hold step: concurrency climbing, and what it costs the controller(s)."""
+    while True:
+        gevent.sleep(every_s)
+        now = concurrent(rig)
+        rss = sum(p.memory_info().rss for p in procs) / 2**20
+        per_call = max(0.0, rss - baseline_rss) * 1024 / now if now else 0.0
+        print(f"  t={time.monotonic() - step.started:>5.0f}s placed={len(step.placed)} concurrent={now} "
+              f"ctl RSS={rss:.0f} MB ({per_call:.0f} KB/call) channels={len(rig.switch.channels())}",
+              file=out, flush=True)
 
 
 def _summary(step: Step, rig: Rig, baseline_rss: float) -> dict:
@@ -309,6 +336,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (controller logs)")
     parser.add_argument("--probe-s", type=float, default=0.0,
                         help="log controller internals every N s into its log (control/bench/probe.py)")
+    parser.add_argument("--hold", type=float, default=0.0,
+                        help="one long step at this rate instead of the rise (concurrency test)")
+    parser.add_argument("--sample-s", type=float, default=10.0, help="with --hold: a progress line every N s")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = run(args)

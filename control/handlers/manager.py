@@ -34,6 +34,7 @@ class Manager:
         self._dirty = gevent.event.Event()
         self._nudge: gevent.Greenlet | None = None   # a coalesced nudge to the other controllers
         self._available: AvailableAgents | None = None   # the dispatcher's agent cache
+        self._lease = None   # one pass at a time across controllers (dispatch_lease.py)
         self._greenlets: list[gevent.Greenlet] = []
         self._offering: dict[str, gevent.Greenlet] = {}
         self._wrapups: dict[str, gevent.Greenlet] = {}
@@ -84,15 +85,37 @@ class Manager:
         while self.running:
             self._dirty.wait(timeout=WAITING_TICK_S)
             self._dirty.clear()
-            started = time.monotonic()
+            self.dispatch_pass()
+
+    def dispatch_pass(self) -> int:
+        """``dispatch_once``, then a pause, both under the dispatch lease: while another controller
+        holds it, this one only marks the nudge, and the holder runs again when it lets go
+        (control/handlers/dispatch_lease.py)."""
+        lease = self._dispatch_lease()
+        if lease is not None and not lease.acquire():
+            return 0
+        started, done = time.monotonic(), 0
+        try:
             try:
-                self.dispatch_once()
+                done = self.dispatch_once()
             except Exception:  # keep routing alive; the next trigger retries
                 log.exception("dispatch failed")
             # nudges arriving meanwhile coalesce into the next pass: one dispatch serves every
             # waiting call, and each pass reads the agents (docs/benchmarks.md, Calls). A pass
-            # that took long waits as long again, so dispatch never takes over the process.
+            # that took long waits as long again, so dispatch never takes over the process; the
+            # lease is kept meanwhile so the pause holds for every controller, not just this one.
             gevent.sleep(max(DISPATCH_MIN_INTERVAL_S, time.monotonic() - started))
+        finally:
+            if lease is not None and lease.release():
+                self._dirty.set()
+        return done
+
+    def _dispatch_lease(self):
+        if self._lease is None and self.redis is not None:
+            from control.handlers.dispatch_lease import DispatchLease
+
+            self._lease = DispatchLease(self.redis, self.deps.config.redis_prefix, self.deps.controller_id)
+        return self._lease
 
     def dispatch_once(self) -> int:
         from control.domain.routing import decide
@@ -238,6 +261,9 @@ class Manager:
             callbacks, due = getattr(self, "callbacks", None), data.get("due_at")
             if callbacks is not None:
                 callbacks.arm_rows(float(due) if isinstance(due, (int, float)) else None)
+        elif data.get("type") == "callback_cancel":
+            if getattr(self, "callbacks", None) is not None:
+                self.callbacks.cancel(data)   # one controller acts (a claim); see callback_cancel.py
         elif data.get("from") != self.deps.controller_id:
             self._dirty.set()
 
