@@ -26,6 +26,8 @@ class FakeSwitch:
         verb = command.split()[0]
         if verb == "uuid_bridge":
             return self.bridge_reply or f"+OK {command.split()[2]}\n"
+        if verb == "uuid_exists":
+            return "true" if command.split()[1] in self.channels else "false"
         if verb == "show":
             import json
 

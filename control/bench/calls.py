@@ -267,6 +267,8 @@ def run(args) -> dict:
         # never bridged: still queued (routing); bridged: talking past the wait (set up late)
         stuck = {"never_bridged": sum(1 for h in every if not h.done.ready() and not h.bridged_at),
                  "bridged": sum(1 for h in every if not h.done.ready() and h.bridged_at)}
+        if unfinished:
+            stuck["calls"] = [_stuck_call(rig, h) for h in every if not h.done.ready()][:5]
     finally:
         rig.close(keep=args.keep)
     good = [s for s in steps if not s["lost"] and s["sustained_cps"] >= 0.95 * s["offered_cps"]
@@ -279,6 +281,23 @@ def run(args) -> dict:
             "lost": sum(s["lost"] for s in steps) + unfinished,
             "controllers": args.controllers, "unfinished": stuck if unfinished else {},
             "steps": [{k: v for k, v in s.items() if not k.startswith("_")} for s in steps]}
+
+
+def _stuck_call(rig: Rig, handle) -> dict:
+    """What a call that never finished looks like: on the switch, in live state, in its offer log."""
+    import redis
+
+    client = redis.Redis.from_url(rig.redis_url, decode_responses=True)
+    try:
+        live = client.hgetall(f"{rig.prefix}:call:{handle.uuid}")
+        log_of = {kind: client.lrange(f"{rig.prefix}:calllog:{handle.uuid}:{kind}", 0, -1)
+                  for kind in ("offers", "explanations")}
+    finally:
+        client.close()
+    ch = handle.channel
+    return {"uuid": handle.uuid, "bridged_at": handle.bridged_at, "app": ch.vars.get("current_application"),
+            "bridged": bool(getattr(ch, "bridged", None)), "hungup": ch.hungup.is_set() if hasattr(ch, "hungup") else None,
+            "live": {k: v for k, v in live.items() if k != "d"}, **log_of}
 
 
 def _watch_peak(rig: Rig, step: Step) -> None:

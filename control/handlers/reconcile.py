@@ -83,28 +83,34 @@ def reconcile(manager) -> dict[str, int]:
         store.release(call_id, agent_id, AgentState.AVAILABLE, now, requeue_call=True)
         fixed["leases"] += 1
 
+    # Live state first, the switch's channels second: a call (or an agent's call) read first had its
+    # channel before the channel list was taken, so missing from that list means gone. The other way
+    # round, a caller who arrived between the two reads looked gone and was swept while waiting.
+    waiting, swept = store.waiting_calls(), _agents_in(store, SWEPT)
     live = live_channels(deps.switch)
     seen, alive = last_seen(manager), set()
     if live is not None:
-        for call in store.waiting_calls():
+        for call in waiting:
             if call.id in live:
                 alive.add(call.id)
             # a callback call has no channel of its own: it waits for an agent, not on a caller leg
-            if call.id not in live and call.state == CallState.QUEUED and call.kind != "callback":
+            if (call.id not in live and call.state == CallState.QUEUED and call.kind != "callback"
+                    and _gone(deps, call.id)):
                 store.remove_call(call.id)
                 hand_over(deps, _ghost_record(call, seen.ended_at(call.id, now)))   # record, then wrap-up job
                 fixed["ghost_calls"] += 1
-    for agent in _agents_in(store, SWEPT):
+    for agent in swept:
         if agent.state in (AgentState.ON_CALL, AgentState.RESERVED) and live is not None:
             if agent.call_id in live:
                 alive.add(agent.call_id)
             if agent.call_id and agent.call_id not in live and agent.call_id not in manager._offering \
-                    and not _callback_legs_up(deps, agent.call_id, live):
+                    and not _callback_legs_up(deps, agent.call_id, live) and _gone(deps, agent.call_id):
                 to = AgentState.WRAP_UP if agent.state == AgentState.ON_CALL else AgentState.AVAILABLE
                 orphan = store.get_call(agent.call_id) if to == AgentState.WRAP_UP else None
                 requeue = _callback_unserved(deps, agent.call_id)   # its customer is still owed the call
                 store.release(agent.call_id, agent.id, to, now, requeue_call=requeue)
-                if orphan is not None and orphan.id not in manager.sessions and not requeue:
+                if (orphan is not None and orphan.id not in manager.sessions and not requeue
+                        and not controller_alive(manager, orphan.controller_id or "")):
                     # its controller died while the call was bridged: nobody else writes its record
                     # ended when its hangup was seen (or it was last seen alive), not at this sweep
                     hand_over(deps, _orphan_record(orphan, agent.id, seen.ended_at(orphan.id, now)))
@@ -174,6 +180,14 @@ def _sweep_group(deps, call_id: str, now: float) -> None:
         if agent_id in latest:
             actions.kill(deps.switch, actions.agent_leg_uuid(call_id, agent_id, latest[agent_id]))
     deps.store.release_group(call_id, members, AgentState.AVAILABLE, now, requeue_call=True)
+
+
+def _gone(deps, uuid: str) -> bool:
+    """The channel list said so; ask once more for this one channel before acting on it."""
+    try:
+        return deps.switch.api(f"uuid_exists {uuid}").strip() != "true"
+    except SwitchUnavailable:
+        return False
 
 
 def _consulted(manager, agent) -> bool:

@@ -81,3 +81,43 @@ def test_ghost_waiting_call_gets_its_wrap_up_job_too():
     record = deps.records.written["g1"]
     assert record["ended_at"] == 1003.25 and record["wait_s"] == 13.25 and record["outcome"] == "abandoned"
     assert list(deps.jobs.jobs) == ["wrapup-g1"]
+
+
+class ArrivalDuringSnapshot(FakeSwitch):
+    """A caller arrives (channel up, then queued) while the switch is listing its channels."""
+
+    def __init__(self, store):
+        super().__init__()
+        self.store = store
+
+    def api(self, command: str) -> str:
+        reply = super().api(command)
+        if command.startswith("show channels"):
+            self.channels.add("late")
+            self.store.put_call(Call(id="late", caller="+14155550111", did="+18005550100", queue="support",
+                                     state=CallState.QUEUED, entered_at=1000.0, controller_id="test-ctl"))
+        return reply
+
+
+def test_a_caller_who_arrives_while_channels_are_listed_is_not_swept_as_a_ghost():
+    deps = make_deps({"support": QueueConfig(name="support")})
+    deps.switch = ArrivalDuringSnapshot(deps.store)
+    reconcile(Manager(deps))
+    assert deps.store.get_call("late") is not None and "late" not in deps.records.written
+
+
+def test_a_caller_missing_from_the_list_but_still_up_is_not_swept():
+    deps = make_deps({"support": QueueConfig(name="support")})
+    deps.store.put_call(Call(id="c1", caller="+14155550111", did="+18005550100", queue="support",
+                             state=CallState.QUEUED, entered_at=990.0, controller_id="test-ctl"))
+
+    class ListMissesIt(FakeSwitch):
+        def api(self, command):
+            return super().api(command) if not command.startswith("uuid_exists") else "true"
+
+    deps.switch = ListMissesIt()
+    reconcile(Manager(deps))
+    assert deps.store.get_call("c1") is not None
+    deps.switch = FakeSwitch()                   # now it is really gone
+    reconcile(Manager(deps))
+    assert deps.store.get_call("c1") is None and deps.records.written["c1"]["hangup_cause"] == "LOST_CHANNEL"
