@@ -25,8 +25,9 @@ DEFAULTS: dict[str, Any] = {
     # Where the controller listens for FreeSWITCH's outbound sockets (dialplan: socket ... async full).
     "outbound_host": "127.0.0.1",
     "outbound_port": 8084,
-    # Upper bound of concurrent outbound sessions; greenswitch's own default of 100 is far too low.
-    "outbound_max_connections": 20000,
+    # Upper bound of concurrent outbound sessions (one per caller channel); greenswitch's own default of
+    # 100 is far too low. 12,000 matches FreeSWITCH's max_sessions (freeswitch-conf/vars.xml).
+    "outbound_max_connections": 12000,
     # FreeSWITCH inbound Event Socket (mod_event_socket).
     "esl_host": "127.0.0.1",
     "esl_port": 8021,
