@@ -33,15 +33,8 @@ def test_the_call_of_a_scheduled_row_is_cancelled_and_the_row_marked(make_rig):
     from records.db import session_factory
 
     rig = make_rig()
-    due = datetime.now(timezone.utc) - timedelta(seconds=1)
-    with session_factory(rig.config.database_url)() as session:
-        row = Callback(number="+14155550177", due_at=due, queue="support", status="scheduled", details={})
-        session.add(row)
-        session.commit()
-        row_id = row.id
-    rig.controller.deps.publisher.publish("control", {"type": "callback_scheduled", "id": row_id,
-                                                      "due_at": due.timestamp()})
-    cb_id = f"cb-row-{row_id}"
+    cb_id = rig.schedule(datetime.now(timezone.utc) - timedelta(seconds=1))
+    row_id = int(cb_id.removeprefix("cb-row-"))
     wait_for(lambda: rig.store.get_call(cb_id), 10, what="the scheduled callback in the queue")
     cancel(rig, cb_id, "req-2")
     assert rig.records(cb_id)[cb_id].hangup_cause == "CANCELLED"

@@ -11,6 +11,7 @@ from records.models import Call
 from records.wrapup_models import AgentStateChange, CallFacts, CsatResponse
 from reports.kpis import call_kpis
 from reports.queries import call_report
+from tests.report_rows import write
 from tests.unit.test_kpis import DAY, SL, agent_log, fixture
 
 pytestmark = pytest.mark.integration
@@ -22,16 +23,7 @@ def load(sessions, tag: str) -> list:
         r.call_id = f"{tag}-{r.call_id}"
         r.caller = f"{tag}-{r.caller}" if r.caller else None
         r.queue = f"{tag}-{r.queue}" if r.queue else None
-    with sessions() as s, s.begin():
-        for r in rows:
-            s.add(Call(call_id=r.call_id, caller=r.caller, did=r.did, queue=r.queue, agent_id=r.agent_id,
-                       entered_at=r.entered_at, answered_at=r.answered_at, outcome=r.outcome, wait_s=r.wait_s,
-                       talk_s=r.talk_s, ivr_path=[], offers=[], explanations=[]))
-            if r.hold_s or r.wrap_s or r.transferred:
-                s.add(CallFacts(call_id=r.call_id, hold_s=r.hold_s, wrap_s=r.wrap_s, transferred=r.transferred,
-                                follow_up=False))
-            if r.csat is not None:
-                s.add(CsatResponse(call_id=r.call_id, score=r.csat))
+    write(sessions, rows)
     return rows
 
 

@@ -24,6 +24,7 @@ from reports.kpis import CallRow, call_kpis
 from reports.queries import call_report
 from reports.rollup import Thresholds, rebuild
 from reports.rollup_read import rollup_report
+from tests.report_rows import write
 
 pytestmark = pytest.mark.integration
 
@@ -55,19 +56,6 @@ def random_calls(seed: int, tag: str, n: int = 240) -> list[CallRow]:
     for r in rows:   # as reports.kpis.rows_from_records reads the records
         r.transferred = r.transferred or r.outcome == "transferred"
     return rows
-
-
-def write(sessions, rows: list[CallRow]) -> None:
-    with sessions() as s, s.begin():
-        for r in rows:
-            s.add(Call(call_id=r.call_id, caller=r.caller, did=r.did, queue=r.queue, agent_id=r.agent_id,
-                       entered_at=r.entered_at, answered_at=r.answered_at, outcome=r.outcome, wait_s=r.wait_s,
-                       talk_s=r.talk_s, ivr_path=[], offers=[], explanations=[]))
-            if r.hold_s or r.wrap_s or r.transferred:
-                s.add(CallFacts(call_id=r.call_id, hold_s=r.hold_s, wrap_s=r.wrap_s, transferred=r.transferred,
-                                follow_up=False))
-            if r.csat is not None:
-                s.add(CsatResponse(call_id=r.call_id, score=r.csat))
 
 
 def rollup_rows(sessions, tag: str) -> set[tuple]:

@@ -70,6 +70,21 @@ class Rig:
         handle.done.wait(5)
         return handle
 
+    def schedule(self, due, **fields) -> str:
+        """A console-scheduled callback row due at ``due``, announced to the controllers; its call id."""
+        from records.card_models import Callback
+        from records.db import session_factory
+
+        with session_factory(self.config.database_url)() as session:
+            row = Callback(number="+14155550177", due_at=due, queue="support", status="scheduled", details={},
+                           **fields)
+            session.add(row)
+            session.commit()
+            row_id = row.id
+        self.controller.deps.publisher.publish("control", {"type": "callback_scheduled", "id": row_id,
+                                                           "due_at": due.timestamp()})
+        return f"cb-row-{row_id}"
+
     def records(self, *call_ids, timeout: float = 30.0) -> dict:
         from sqlalchemy import select
 
@@ -170,15 +185,8 @@ def test_scheduled_callback_is_dialled_once_at_its_due_time(make_rig):
     customer = rig.switch.add_outside_number("+14155550177", answer_after=0.2, talk_time=0.5)
     rig.available()
     due = datetime.now(timezone.utc) + timedelta(seconds=1)
-    with session_factory(rig.config.database_url)() as session:
-        row = Callback(number="+14155550177", due_at=due, queue="support", note="call about the invoice",
-                       status="scheduled", details={})
-        session.add(row)
-        session.commit()
-        row_id = row.id
-    rig.controller.deps.publisher.publish("control", {"type": "callback_scheduled", "id": row_id,
-                                                      "due_at": due.timestamp()})
-    cb_id = f"cb-row-{row_id}"
+    cb_id = rig.schedule(due, note="call about the invoice")
+    row_id = int(cb_id.removeprefix("cb-row-"))
     served = rig.records(cb_id)[cb_id]
     assert served.outcome == "answered" and served.agent_id == "alice"
     assert served.explanations[0]["row_id"] == row_id

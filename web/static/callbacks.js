@@ -14,13 +14,7 @@
   let data = JSON.parse(document.getElementById("cb-data").textContent);
   let pending = null;
 
-  function el(tag, text, cls) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    if (cls) node.className = cls;
-    return node;
-  }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  const {el, clear} = window.hotlineDom;   // dom.js
   function td(row, text, cls) { const c = el("td", text === null || text === undefined || text === "" ? "–" : text, cls); row.appendChild(c); return c; }
   function clock(s) {
     s = Math.max(0, Math.floor(s || 0));

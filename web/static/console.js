@@ -12,14 +12,7 @@
   let currentCall = null;
   let currentCustomer = null;   // the card of the current call, once known (its id is needed for tickets)
 
-  function el(tag, text, cls) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    if (cls) node.className = cls;
-    return node;
-  }
-
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  const {el, clear} = window.hotlineDom;   // dom.js
 
   function logLine(text) {
     const item = el("li", new Date().toLocaleTimeString() + " " + text);

@@ -14,13 +14,7 @@
   let pending = null;
   const drafts = {};              // what the supervisor typed or picked, kept across re-renders
 
-  function el(tag, text, cls) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    if (cls) node.className = cls;
-    return node;
-  }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  const {el, clear} = window.hotlineDom;   // dom.js
   function td(row, text, cls) { const c = el("td", text, cls); row.appendChild(c); return c; }
   function pct(v) { return v === null || v === undefined ? "–" : Math.round(v * 100) + "%"; }
   function secs(v) { return v === null || v === undefined ? "–" : Math.round(v) + " " + T.seconds; }
