@@ -208,64 +208,17 @@ class Manager:
         if state == AgentState.AVAILABLE:
             self.trigger(broadcast=True)
 
-    # -- events from other controllers ---------------------------------------------
+    # -- events from other controllers (control/handlers/control_channel.py) ----------
     def _listen_control(self) -> None:
-        channel = f"{self.deps.config.redis_prefix}:events:control"
-        while self.running:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                pubsub.subscribe(channel)
-                for message in pubsub.listen():
-                    self.on_control(json.loads(message["data"]))
-            except Exception:  # Redis restarted: resubscribe after a pause
-                log.warning("control channel lost; resubscribing", exc_info=True)
-                gevent.sleep(1.0)
-            finally:
-                pubsub.close()
+        from control.handlers.control_channel import listen
+
+        listen(self)
 
     def on_control(self, data: dict) -> None:
-        """A message on the control channel: a dispatch nudge, or a supervisor's request."""
-        if data.get("type") == "supervise":
-            from control.handlers.supervise import SuperviseError, supervise
+        """A message on the control channel: a dispatch nudge, or a console's or supervisor's request."""
+        from control.handlers.control_channel import on_message
 
-            agent = self.deps.store.get_agent(data.get("agent_id", ""))
-            if agent is None or agent.call_id is None or not self._owns(agent.call_id):
-                return  # the controller that owns the call acts; the others ignore it
-            try:
-                supervise(self.deps, data["extension"], data["agent_id"], data.get("mode", "listen"),
-                          supervisor=data.get("supervisor", ""))
-            except (SuperviseError, KeyError) as exc:
-                log.warning("supervise request refused: %s", exc)
-        elif data.get("type") == "call_action":
-            from control.handlers.call_actions import ActionRefused, carry_out
-
-            if not self._owns(data.get("call_id", "")):
-                return
-            before = self.deps.store.get_call(data.get("call_id", ""))
-            try:
-                reply = carry_out(self.deps, data, manager=self)
-            except ActionRefused as exc:
-                reply = f"-ERR {exc}"
-            session = self.sessions.get(data.get("call_id", ""))
-            if data.get("action") == "transfer" and data.get("kind") != "attended" and reply.startswith("+OK"):
-                if session is not None:
-                    session.transferred()
-                if before is not None and before.agent_id:
-                    self.start_wrap_up(before.agent_id, self.deps.config.wrap_up_s)
-            result = {"type": "call_action", "action": data.get("action"), "call_id": data.get("call_id"),
-                      "by": data.get("by"), "result": reply.strip()[:200], "ok": reply.startswith("+OK")}
-            self.deps.publisher.publish("wallboard", result)
-            if before is not None and before.agent_id:
-                self.deps.publisher.publish(f"agent:{before.agent_id}", result)
-        elif data.get("type") == "callback_scheduled":
-            callbacks, due = getattr(self, "callbacks", None), data.get("due_at")
-            if callbacks is not None:
-                callbacks.arm_rows(float(due) if isinstance(due, (int, float)) else None)
-        elif data.get("type") == "callback_cancel":
-            if getattr(self, "callbacks", None) is not None:
-                self.callbacks.cancel(data)   # one controller acts (a claim); see callback_cancel.py
-        elif data.get("from") != self.deps.controller_id:
-            self._dirty.set()
+        on_message(self, data)
 
     def _owns(self, call_id: str) -> bool:
         call = self.deps.store.get_call(call_id)
