@@ -39,7 +39,9 @@ def carry_out(deps, message: dict, manager=None) -> str:
         if action in ("hold", "unhold"):
             return _hold(deps, call, action == "hold")
         if action == "hangup":
-            return deps.switch.api(f"uuid_kill {call_id} NORMAL_CLEARING")
+            return deps.switch.api(f"uuid_kill {_caller_leg(call)} NORMAL_CLEARING")
+        if call.kind == "callback":
+            raise ActionRefused("a callback call cannot be transferred")
         if action == "transfer" and message.get("kind") != "attended":
             if manager is not None and consult_active(manager, call_id):
                 raise ActionRefused("finish or cancel the consultation first")
@@ -69,6 +71,16 @@ def _attended(manager, call, message: dict) -> str:
     if not _TARGET.match(target) or to not in ("agent", "queue", "external"):
         raise ActionRefused(f"bad transfer target {target!r}")
     return consult.start(manager, call, to, target, by)
+
+
+def _caller_leg(call) -> str:
+    """The customer's channel: the call's own uuid, or the leg a callback dialled (callback_offer.py)."""
+    if call.kind == "callback":
+        leg = (call.vars.get("callback") or {}).get("customer_leg")
+        if not leg:
+            raise ActionRefused("the customer has not been reached yet")
+        return leg
+    return call.id
 
 
 def _hold(deps, call, on: bool) -> str:

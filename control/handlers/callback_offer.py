@@ -110,6 +110,10 @@ class Dialer:
             self._unanswered("BRIDGE_FAILED")
             return
         call.answered_at = now
+        # console actions (hold, hang up) go to the controller running this dialer, on the customer's leg
+        call.controller_id = deps.controller_id
+        call.vars["callback"] = {**(call.vars.get("callback") or {}), "customer_leg": self.customer}
+        deps.store.put_call(call)
         self._log_attempt("answered")
         if path:
             deps.call_log.append(call.id, "recording", path)

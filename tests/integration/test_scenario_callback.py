@@ -235,3 +235,19 @@ def test_store_defers_a_callback_and_requeues_it_once_in_its_place(store):
     assert (back.state, back.entered_at, back.seq) == (CallState.QUEUED, 100.0, seq)
     assert [c.id for c in store.waiting_calls()] == ["cb-1", "c2"] and store.next_deferred() is None
     assert store.claim_once("row:1", 60) and not store.claim_once("row:1", 60) and store.claim_once("row:2", 60)
+
+
+def test_the_console_hangs_up_a_callback_on_the_customers_leg(make_rig):
+    rig = make_rig()
+    rig.switch.add_outside_number(NUMBER, answer_after=0.2, talk_time=60.0)
+    first = rig.call_and_ask_for_callback()
+    cb_id = f"cb-{first.uuid}"
+    rig.available()
+    live = wait_for(lambda: (c := rig.store.get_call(cb_id)) and c.vars["callback"].get("customer_leg") and c,
+                    15, what="the customer bridged")
+    assert live.controller_id == rig.controller.deps.controller_id   # console actions come to this controller
+    rig.controller.deps.publisher.publish("control", {"type": "call_action", "action": "hangup",
+                                                      "call_id": cb_id, "by": "alice", "agent_id": "alice"})
+    served = rig.records(cb_id)[cb_id]                          # long before the customer's 60 s talk time
+    assert served.outcome == "answered" and served.agent_id == "alice"
+    assert rig.switch.channel(live.vars["callback"]["customer_leg"]) is None

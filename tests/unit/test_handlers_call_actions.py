@@ -343,3 +343,17 @@ def test_reconcile_keeps_a_consult_target_reserved_only_while_its_controller_liv
     reconcile(Manager(deps))
     assert deps.store.get_agent("bob").state == (AgentState.RESERVED if kept else AgentState.AVAILABLE)
     assert (deps.store.consult_of("c1") is not None) == kept
+
+
+def test_a_callback_call_is_hung_up_on_the_customers_leg_and_never_transferred(deps):
+    deps.store.put_call(Call(id="cb-c9", caller="+14155550177", did="+2", queue="support", state=CallState.QUEUED,
+                             kind="callback", vars={"callback": {"number": "+14155550177"}}))
+    with pytest.raises(ActionRefused, match="not been reached"):
+        carry_out(deps, {"call_id": "cb-c9", "action": "hangup"})
+    call = deps.store.get_call("cb-c9")
+    call.vars["callback"]["customer_leg"] = "leg-customer"
+    deps.store.put_call(call)
+    carry_out(deps, {"call_id": "cb-c9", "action": "hangup"})
+    assert deps.switch.commands[-1] == "uuid_kill leg-customer NORMAL_CLEARING"
+    with pytest.raises(ActionRefused, match="cannot be transferred"):
+        carry_out(deps, {"call_id": "cb-c9", "action": "transfer", "to": "queue", "target": "billing"})
