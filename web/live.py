@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from flask import current_app
 
+from control.store.keys import Keys
+
 
 def config():
     return current_app.config["HOTLINE"]
@@ -58,8 +60,7 @@ def stream_response(channel: str, transform):
 
     last_id = sse.valid_id(request.headers.get("Last-Event-ID") or request.args.get("last_id"))
     pub = publisher()
-    stream_key = pub.stream_key(channel) if hasattr(pub, "stream_key") else \
-        f"{config().redis_prefix}:stream:{channel}"
+    stream_key = pub.stream_key(channel) if hasattr(pub, "stream_key") else Keys(config().redis_prefix).stream(channel)
     heartbeat = float(current_app.config["SSE_HEARTBEAT_S"])
     db.session.close()   # a stream lives for hours; it must not hold a database connection
     body = sse.events(redis_client(), stream_key, last_id, heartbeat, transform=transform)

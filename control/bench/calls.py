@@ -30,6 +30,8 @@ from pathlib import Path
 
 import gevent
 
+from control.store.keys import Keys
+
 QUEUES_YAML = """queues:
   bench:
     strategy: longest-idle-agent
@@ -129,7 +131,7 @@ class Rig:
 
         client = redis.Redis.from_url(self.redis_url)
         try:
-            return client.scard(f"{self.prefix}:agents") >= len(self.extensions)
+            return client.scard(Keys(self.prefix).agents()) >= len(self.extensions)
         finally:
             client.close()
 
@@ -287,11 +289,12 @@ def _stuck_call(rig: Rig, handle) -> dict:
     """What a call that never finished looks like: on the switch, in live state, in its offer log."""
     import redis
 
+    from control.store.call_log import CallLog
+
     client = redis.Redis.from_url(rig.redis_url, decode_responses=True)
     try:
-        live = client.hgetall(f"{rig.prefix}:call:{handle.uuid}")
-        log_of = {kind: client.lrange(f"{rig.prefix}:calllog:{handle.uuid}:{kind}", 0, -1)
-                  for kind in ("offers", "explanations")}
+        live = client.hgetall(Keys(rig.prefix).call(handle.uuid))
+        log_of = {kind: CallLog(client, rig.prefix).read(handle.uuid, kind) for kind in ("offers", "explanations")}
     finally:
         client.close()
     ch = handle.channel

@@ -11,11 +11,13 @@ import logging
 
 import gevent
 
+from control.store.keys import Keys
+
 log = logging.getLogger(__name__)
 
 
 def listen(manager) -> None:
-    channel = f"{manager.deps.config.redis_prefix}:events:control"
+    channel = Keys(manager.deps.config.redis_prefix).events("control")
     while manager.running:
         pubsub = manager.redis.pubsub(ignore_subscribe_messages=True)
         try:

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from control.domain.models import AgentState, CallState
 from control.handlers import offers, ring_group
 from control.handlers.agent_cache import AvailableAgents
+from control.store.keys import Keys
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class Manager:
             self.deps.publisher.publish("control", message)
             return
         try:
-            self.redis.publish(f"{self.deps.config.redis_prefix}:events:control", json.dumps(message))
+            self.redis.publish(Keys(self.deps.config.redis_prefix).events("control"), json.dumps(message))
         except RedisError:   # the peers' one-second tick dispatches anyway
             log.warning("dispatch nudge not sent", exc_info=True)
 

@@ -69,17 +69,24 @@ def ring_agent(manager, decision, call, agent, pop: dict | None = None, kind: st
     ring_s = getattr(queue, "ring_timeout_s", None) or deps.config.ring_timeout_s
     leg = actions.agent_leg_uuid(call.id, agent_id, attempt)
 
-    deps.publisher.publish(f"agent:{agent_id}", {**pop_message(call, agent, now), **(pop or {})})
-    deps.publisher.publish("wallboard", {"type": "offer", "call_id": call.id, "agent_id": agent_id,
-                                         "queue": call.queue, **({"kind": kind} if kind else {})})
-    dial = actions.dial_string(deps.config.agent_dial_string, agent.extension, deps.config.sip_domain)
     try:
-        job = actions.originate_agent(deps.switch, leg, call, agent, dial, ring_s)
+        job = start_ring(deps, call, agent, leg, ring_s, now, pop, {"kind": kind} if kind else None)
     except SwitchUnavailable:
         store.release(call.id, agent_id, AgentState.AVAILABLE, deps.now(), requeue_call=True)
         manager.trigger()
         return None
     return leg, queue, _wait_renewing(deps, job, call.id, agent_id)
+
+
+def start_ring(deps, call, agent, leg: str, ring_s: float, now: float, pop: dict | None = None,
+               wallboard: dict | None = None):
+    """The pop (before the phone rings) and the wallboard's offer, then the agent's leg is originated;
+    returns the originate job. Raises SwitchUnavailable."""
+    deps.publisher.publish(f"agent:{agent.id}", {**pop_message(call, agent, now), **(pop or {})})
+    deps.publisher.publish("wallboard", {"type": "offer", "call_id": call.id, "agent_id": agent.id,
+                                         "queue": call.queue, **(wallboard or {})})
+    dial = actions.dial_string(deps.config.agent_dial_string, agent.extension, deps.config.sip_domain)
+    return actions.originate_agent(deps.switch, leg, call, agent, dial, ring_s)
 
 
 def _wait_renewing(deps, job, call_id: str, agent_id: str) -> str:

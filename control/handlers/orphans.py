@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from control.domain.models import CallState
 from control.esl.inbound import SwitchUnavailable
+from control.store.keys import Keys
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def ttl_s(config) -> float:
 
 
 def _key(deps, controller_id: str) -> str:
-    return f"{deps.config.redis_prefix}:controller:{controller_id}"
+    return Keys(deps.config.redis_prefix).controller(controller_id)
 
 
 def keep_alive(manager) -> None:

@@ -148,12 +148,9 @@ class RingGroup:
         if agent is None:
             self._free([agent_id], AgentState.AVAILABLE, "gone")
             return
-        deps.publisher.publish(f"agent:{agent_id}", offers.pop_message(call, agent, now))
-        deps.publisher.publish("wallboard", {"type": "offer", "call_id": call.id, "agent_id": agent_id,
-                                             "queue": call.queue, "ring": self.strategy})
-        dial = actions.dial_string(deps.config.agent_dial_string, agent.extension, deps.config.sip_domain)
         try:
-            self.legs[agent_id] = (leg, actions.originate_agent(deps.switch, leg, call, agent, dial, self.ring_s))
+            self.legs[agent_id] = (leg, offers.start_ring(deps, call, agent, leg, self.ring_s, now,
+                                                          wallboard={"ring": self.strategy}))
         except SwitchUnavailable:
             self._free([agent_id], AgentState.AVAILABLE, "switch unavailable")
 

@@ -50,3 +50,12 @@ class Keys:
 
     def consults(self) -> str:                       # hash: call id -> "agent|controller" of an attended transfer
         return f"{self.prefix}:consults"
+
+    def stream(self, channel: str) -> str:           # capped stream of a live channel (SSE replay)
+        return f"{self.prefix}:stream:{channel}"
+
+    def events(self, channel: str) -> str:           # pub/sub channel of the same (control, wallboard, agent:<id>)
+        return f"{self.prefix}:events:{channel}"
+
+    def controller(self, controller_id: str) -> str:  # a controller's heartbeat (control/handlers/orphans.py)
+        return f"{self.prefix}:controller:{controller_id}"

@@ -10,19 +10,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+from control.store.keys import Keys
+
 PUBLISH_LUA = (Path(__file__).parent / "lua" / "publish.lua").read_text()
 
 
 class RedisPublisher:
     def __init__(self, client, prefix: str, maxlen: int = 1000):
-        self.r, self.prefix, self.maxlen = client, prefix, maxlen
+        self.r, self.prefix, self.maxlen, self.keys = client, prefix, maxlen, Keys(prefix)
         self._publish = client.register_script(PUBLISH_LUA)   # XADD + PUBLISH in one round trip
 
     def stream_key(self, channel: str) -> str:
-        return f"{self.prefix}:stream:{channel}"
+        return self.keys.stream(channel)
 
     def pubsub_channel(self, channel: str) -> str:
-        return f"{self.prefix}:events:{channel}"
+        return self.keys.events(channel)
 
     def publish(self, channel: str, message: dict[str, Any]) -> str:
         data = json.dumps({k: v for k, v in message.items() if k != "stream_id"}, default=str)
