@@ -77,6 +77,8 @@ class Publisher(Protocol):
     """Fan-out of live events to consoles and wallboards (Redis pub/sub in production)."""
 
     def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+    def flush(self) -> None:
+        """Send whatever is queued before returning (where order against the switch matters)."""
 
 
 class CustomerLookup(Protocol):
@@ -91,7 +93,11 @@ class CallRecords(Protocol):
 
 
 class JobQueue(Protocol):
+    """After-call work; a job id already enqueued (or done) is not enqueued again."""
+
     def enqueue(self, func_path: str, *args: Any, job_id: str | None = None, **kwargs: Any) -> None: ...
+    def enqueue_many(self, func_path: str, jobs: list[tuple[tuple, str]]) -> None:
+        """(args, job_id) pairs at once."""
 
 
 class SwitchControl(Protocol):

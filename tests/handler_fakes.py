@@ -8,6 +8,7 @@ import gevent.event
 from control.config import load_config
 from control.handlers.deps import Deps
 from control.store.call_log import MemoryCallLog
+from control.store.publisher import MemoryPublisher
 from control.store.jobs import MemoryJobs
 from control.store.memory_state import MemoryState
 
@@ -45,13 +46,7 @@ class FakeSwitch:
         pass
 
 
-class FakePublisher:
-    def __init__(self):
-        self.messages: list[tuple[str, dict]] = []
-
-    def publish(self, channel: str, message: dict) -> None:
-        self.messages.append((channel, message))
-
+class FakePublisher(MemoryPublisher):
     def of(self, channel: str, type_: str | None = None) -> list[dict]:
         return [m for c, m in self.messages if c == channel and (type_ is None or m.get("type") == type_)]
 

@@ -8,11 +8,13 @@ the decision plus the atomic reserve (Lua) round trip.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import random
 import time
 import uuid
 
+from control.bench import passes
 from control.domain.models import Agent, AgentState, Call, CallState, Requirement
 from control.domain.queue_config import QueueConfig, RelaxStep
 from control.domain.router import Router
@@ -115,6 +117,33 @@ def run_batch(queues, agents, calls) -> dict:
             "decisions_per_s": round(len(decisions) / took, 1)}
 
 
+def pass_workloads(n_agents: int, n_skills: int, seed: int) -> dict:
+    """Two workloads for the dispatch-pass figure: the 10-queue mix above, and one queue with no
+    skills and longest-idle-agent (the calls bench's set-up: every idle agent is a candidate)."""
+    queues, agents, _, skills = build(0, n_agents, n_skills, seed)
+    one = {"q": QueueConfig(name="q")}
+    plain = [Agent(id=f"a{i}", extension=str(10000 + i), skills={"english": 5, "sales": 1 + i % 9}, queues=["q"],
+                   order=i) for i in range(n_agents)]
+    return {"mix": (queues, agents, lambda rng, i, now: new_call(rng, i, skills, now)),
+            "one_queue": (one, plain, passes.one_queue_call)}
+
+
+def run_passes(n_agents: int, n_skills: int, idle: int, n: int, seed: int) -> dict:
+    out: dict = {}
+    for name, (queues, agents, make_call) in pass_workloads(n_agents, n_skills, seed).items():
+        out[name], made = {}, {}
+        for mode, dispatcher in passes.DISPATCHERS.items():
+            made[mode] = []
+            samples = passes.simulate(queues, [copy.deepcopy(a) for a in agents], make_call, n, idle, seed,
+                                      dispatcher(queues, random.Random(seed)),
+                                      on_pass=lambda now, waiting, ds, got=made[mode]: got.extend(ds))
+            out[name][mode] = {"mean_ms": round(sum(samples) / len(samples) * 1000, 4),
+                               "p50_ms": round(pct(samples, 0.50) * 1000, 4),
+                               "p99_ms": round(pct(samples, 0.99) * 1000, 4), "passes": len(samples),
+                               "decisions": len(made[mode]), "same_as_fresh": made[mode] == made["fresh"]}
+    return out
+
+
 def run_redis(url: str, queues, agents, calls, skills, n: int, seed: int) -> dict:
     import redis
 
@@ -170,17 +199,22 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--skills", type=int, default=50)
     parser.add_argument("--decisions", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--passes", type=int, default=2_000, help="dispatch passes timed per workload and mode")
+    parser.add_argument("--idle", type=int, default=1_000, help="idle agents during the dispatch passes")
     parser.add_argument("--redis-url", default=None, help="default: the configured redis_url")
     parser.add_argument("--no-redis", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only-passes", action="store_true", help="only the dispatch-pass figure")
     args = parser.parse_args(argv)
 
-    queues, agents, calls, skills = build(args.calls, args.agents, args.skills, args.seed)
     result: dict = {}
-    result["in_process"], _ = run_in_process(queues, agents, calls, skills, args.decisions, args.seed)
-    queues, agents, calls, skills = build(args.calls, args.agents, args.skills, args.seed)
-    result["batch_decide"] = run_batch(queues, agents, calls)
-    if not args.no_redis:
+    if not args.only_passes:
+        queues, agents, calls, skills = build(args.calls, args.agents, args.skills, args.seed)
+        result["in_process"], _ = run_in_process(queues, agents, calls, skills, args.decisions, args.seed)
+        queues, agents, calls, skills = build(args.calls, args.agents, args.skills, args.seed)
+        result["batch_decide"] = run_batch(queues, agents, calls)
+    result["dispatch_pass"] = run_passes(args.agents, args.skills, args.idle, args.passes, args.seed)
+    if not args.no_redis and not args.only_passes:
         from control.config import load_config
 
         url = args.redis_url or load_config().redis_url
@@ -189,8 +223,9 @@ def main(argv: list[str]) -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    print(f"routing: {args.calls} waiting calls, {args.agents} agents, {args.skills} skills")
-    print(f"{'mode':<12} {'decisions/s':>12} {'p50 ms':>9} {'p99 ms':>9} {'samples':>8}")
+    if not args.only_passes:
+        print(f"routing: {args.calls} waiting calls, {args.agents} agents, {args.skills} skills")
+        print(f"{'mode':<12} {'decisions/s':>12} {'p50 ms':>9} {'p99 ms':>9} {'samples':>8}")
     for mode in ("in_process", "redis"):
         if mode in result:
             r = result[mode]
@@ -198,7 +233,15 @@ def main(argv: list[str]) -> int:
             for kind, k in r.get("by_kind", {}).items():
                 print(f"  {kind:<10} {k['decisions_per_s']:>12.1f} {k['p50_ms']:>9.4f} {k['p99_ms']:>9.4f} "
                       f"{k['samples']:>8}")
-    b = result["batch_decide"]
-    print(f"decide() on the full snapshot (all agents free): {b['decisions']} decisions in {b['seconds']} s "
-          f"= {b['decisions_per_s']}/s")
+    print(f"dispatch pass ({args.idle} idle agents, 1-5 waiting calls): agent cache read + decisions")
+    print(f"{'workload':<10} {'mode':<6} {'mean ms':>9} {'p50 ms':>9} {'p99 ms':>9} {'passes':>7} {'decisions':>9}"
+          f"  same as fresh")
+    for name, modes in result["dispatch_pass"].items():
+        for mode, r in modes.items():
+            print(f"{name:<10} {mode:<6} {r['mean_ms']:>9.4f} {r['p50_ms']:>9.4f} {r['p99_ms']:>9.4f} {r['passes']:>7} "
+                  f"{r['decisions']:>9}  {'yes' if r['same_as_fresh'] else 'NO'}")
+    b = result.get("batch_decide")
+    if b:
+        print(f"decide() on the full snapshot (all agents free): {b['decisions']} decisions in {b['seconds']} s "
+              f"= {b['decisions_per_s']}/s")
     return 0

@@ -27,20 +27,30 @@ NO_ENTRY = float("inf")   # heap position of a call without entered_at: after ev
 
 
 class Bucket:
-    __slots__ = ("key", "queue", "reqs", "base", "serving", "vip", "aging", "heap", "_relaxed", "loosest")
+    __slots__ = ("key", "queue", "reqs", "base", "serving", "vip", "aging", "heap", "live", "_relaxed", "loosest")
 
     def __init__(self, key, queue: str | None, reqs: Reqs, base: int, serving: tuple[str, ...], vip: bool,
                  aging: tuple[float, int], loosest: Reqs):
         self.key, self.queue, self.reqs, self.base, self.serving, self.vip = key, queue, reqs, base, serving, vip
         self.aging = aging        # the home queue's (aging_every_s, aging_step); (0, 0) when off
         self.heap: list[tuple[float, int, str]] = []
+        self.live = 0             # heap entries of calls still waiting here; the others are stale
         self.loosest = loosest    # after every relax step: an agent failing these never qualifies
         self._relaxed: dict[int, Reqs] = {0: reqs}
 
     def push(self, entered_at: float | None, seq: int, call_id: str) -> tuple[float, int, str]:
         entry = (NO_ENTRY if entered_at is None else entered_at, seq, call_id)
         heapq.heappush(self.heap, entry)
+        self.live += 1
         return entry
+
+    def drop(self, live: Callable[[tuple], bool]) -> None:
+        """One call left (its entry goes stale). A bucket kept across passes whose head keeps
+        waiting would pile up stale entries behind it: past twice the live ones, they are swept."""
+        self.live -= 1
+        if len(self.heap) > 32 and len(self.heap) > 2 * self.live:
+            self.heap = [e for e in self.heap if live(e)]
+            heapq.heapify(self.heap)
 
     def order_key(self, call: Call, now: float) -> tuple:
         """priority.order_key(call, home queue, now), from what the bucket already knows."""

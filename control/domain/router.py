@@ -13,17 +13,19 @@ Offer order for an agent in several queues (``offer_order``):
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import random
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from control.domain import priority as prio
 from control.domain.buckets import Bucket, BucketIndex
-from control.domain.models import Agent, AgentState, Call
+from control.domain.models import Agent, AgentState, Call, CallState
 from control.domain.queue_config import QueueConfig
 from control.domain.skills import Reqs, base_requirements, relax_stage, relaxed
-from control.domain.strategies import pick
+from control.domain.strategies import EXPLAIN_TOP, LEAD_FIELDS, pick
 
 OFFER_ORDERS = ("priority", "queue-priority", "agent-order")
 _default_rng = random.Random()
@@ -37,6 +39,12 @@ class Decision:
     explanation: dict[str, Any] = field(default_factory=dict)
 
 
+def signature(call: Call) -> tuple:
+    """The fields of a call that routing reads (bucket, place in line, explanation)."""
+    return (call.queue, call.tier, call.language, call.priority, tuple(call.requirements),
+            tuple(call.extra_queues), call.entered_at, call.seq)
+
+
 class Router:
     def __init__(self, queues: dict[str, QueueConfig], rng: random.Random | None = None,
                  offer_order: str = "priority"):
@@ -48,10 +56,12 @@ class Router:
         self.calls: dict[str, Call] = {}
         self._call_bucket: dict[str, tuple] = {}
         self._entry: dict[str, tuple] = {}                   # the call's live heap entry; others are stale
+        self._signature: dict[str, tuple] = {}               # what routing read of the call when added
         self.buckets: dict[tuple, Bucket] = {}
         self.agents: dict[str, Agent] = {}                    # available agents only
         self._by_queue: dict[str, set[str]] = {}
         self._by_skill: dict[str, dict[str, int]] = {}
+        self._leads: dict[tuple[str, str], list[tuple]] = {}     # (queue, field) -> sorted (value, id): _by_lead
         self._index = BucketIndex(lambda skill: len(self._by_skill.get(skill, ())))
 
     # -- index maintenance ---------------------------------------------------------
@@ -75,12 +85,31 @@ class Router:
         self._entry[call.id] = bucket.push(call.entered_at, call.seq, call.id)
         self.calls[call.id] = call
         self._call_bucket[call.id] = bucket.key
+        self._signature[call.id] = signature(call)
 
     def remove_call(self, call_id: str) -> None:
         # lazy: the heap entry is dropped when it reaches the head
         self.calls.pop(call_id, None)
-        self._call_bucket.pop(call_id, None)
-        self._entry.pop(call_id, None)
+        self._signature.pop(call_id, None)
+        key = self._call_bucket.pop(call_id, None)
+        if self._entry.pop(call_id, None) is not None and key in self.buckets:
+            live = self._entry
+            self.buckets[key].drop(lambda e: live.get(e[2]) is e)
+
+    def sync_calls(self, calls: list[Call]) -> None:
+        """Make the waiting calls those of ``calls`` that ``decide`` would take (queued, no agent).
+        A call read again with the same routing fields keeps its entry; others are added anew."""
+        waiting = set()
+        for call in calls:
+            if call.state != CallState.QUEUED or call.agent_id is not None:
+                continue
+            waiting.add(call.id)
+            if self._signature.get(call.id) == signature(call):
+                self.calls[call.id] = call
+            else:
+                self.add_call(call)
+        for call_id in [i for i in self.calls if i not in waiting]:
+            self.remove_call(call_id)
 
     def add_agent(self, agent: Agent) -> None:
         self.remove_agent(agent.id)
@@ -89,6 +118,9 @@ class Router:
         self.agents[agent.id] = agent
         for q in agent.queues:
             self._by_queue.setdefault(q, set()).add(agent.id)
+        for (q, field), leads in self._leads.items():
+            if q in agent.queues:
+                bisect.insort(leads, (getattr(agent, field), agent.id))
         for skill, level in agent.skills.items():
             self._by_skill.setdefault(skill, {})[agent.id] = level
 
@@ -98,6 +130,14 @@ class Router:
             return
         for q in agent.queues:
             self._by_queue.get(q, set()).discard(agent_id)
+        for (q, field), leads in self._leads.items():
+            if q in agent.queues:
+                entry = (getattr(agent, field), agent_id)
+                i = bisect.bisect_left(leads, entry)
+                if i < len(leads) and leads[i] == entry:
+                    del leads[i]
+                else:   # the field changed in place since the agent was added
+                    leads[:] = [e for e in leads if e[1] != agent_id]
         for skill in agent.skills:
             self._by_skill.get(skill, {}).pop(agent_id, None)
 
@@ -124,14 +164,14 @@ class Router:
         return bucket.reqs_at(queue, stage), stage
 
     def _candidates(self, bucket: Bucket, reqs: Reqs) -> list[Agent]:
-        pools = [self._by_queue.get(q, ()) for q in bucket.serving]
+        by_queue, by_skill = self._by_queue, self._by_skill
+        pools = [by_queue.get(q, ()) for q in bucket.serving]
         if len(pools) == 1:
             pool = pools[0]
         else:
             pool = set().union(*pools)
         if not pool:
             return []
-        by_skill = self._by_skill
         if reqs:
             narrow = min(reqs, key=lambda r: len(by_skill.get(r[0], ())))
             holders = by_skill.get(narrow[0], {})
@@ -143,10 +183,9 @@ class Router:
             if rest:
                 ids = [i for i in ids
                        if all(by_skill.get(s, {}).get(i, 0) >= m for s, m in rest)]
+            found = [self.agents[i] for i in ids]
         else:
-            ids = list(pool)
-        agents = self.agents
-        found = [agents[i] for i in ids]
+            found = list(map(self.agents.__getitem__, pool))
         if bucket.vip:
             queue = self.queues.get(bucket.queue)
             if queue is not None and queue.vip_agents:
@@ -154,6 +193,27 @@ class Router:
                 if seniors:
                     return seniors
         return found
+
+    def _by_lead(self, bucket: Bucket, reqs: Reqs, strategy: str, keep: int) -> tuple[list[Agent], int] | None:
+        """(The few candidates that may rank among the ``keep`` best, how many candidates in all), from
+        the serving queue's agents kept sorted by the strategy's lead value (strategies.LEAD_FIELDS).
+        For a Router kept across passes, and calls that need no skill and have one serving queue
+        (the candidates are then that queue's agents); None otherwise."""
+        field = LEAD_FIELDS.get(strategy)
+        if field is None or reqs or len(bucket.serving) != 1 or self.offer_order == "agent-order":
+            return None
+        pool = self._by_queue.get(bucket.serving[0], ())
+        if bucket.vip:
+            queue = self.queues.get(bucket.queue)
+            if queue is not None and any(i in pool for i in queue.vip_agents):
+                return None   # the senior group: see _candidates
+        key = (bucket.serving[0], field)
+        leads = self._leads.get(key)
+        if leads is None:
+            leads = self._leads[key] = sorted((getattr(self.agents[i], field), i) for i in pool)
+        if len(leads) > keep:
+            leads = leads[:bisect.bisect_right(leads, leads[keep - 1][0], lo=keep, key=itemgetter(0))]
+        return [self.agents[i] for _, i in leads], len(pool)
 
     def _call_key(self, call: Call, bucket: Bucket, now: float) -> tuple:
         key = bucket.order_key(call, now)
@@ -163,19 +223,24 @@ class Router:
         return key
 
     # -- decisions -------------------------------------------------------------------
-    def _decide_bucket(self, bucket: Bucket, call: Call, now: float) -> Decision | None:
+    def _decide_bucket(self, bucket: Bucket, call: Call, now: float, kept: bool = False) -> Decision | None:
         reqs, stage = self._reqs_for(bucket, call, now)
-        candidates = self._candidates(bucket, reqs)
-        if not candidates:
-            return None
         queue = self.queues.get(bucket.queue) if bucket.queue else None
         strategy = queue.strategy if queue else "longest-idle-agent"
+        group_size = queue.ring_group_size if queue else 3
+        found = self._by_lead(bucket, reqs, strategy, max(EXPLAIN_TOP, group_size)) if kept else None
+        if found is not None:
+            candidates, total = found
+        else:
+            candidates = self._candidates(bucket, reqs)
+            total = len(candidates)
+        if not candidates:
+            return None
         prefix = None
         if self.offer_order == "agent-order":
             def prefix(a: Agent, q=bucket.queue) -> tuple:
                 return (a.queues.index(q) if q in a.queues else len(a.queues),)
-        chosen, top = pick(strategy, candidates, reqs, self.rng,
-                           queue.ring_group_size if queue else 3, prefix)
+        chosen, top = pick(strategy, candidates, reqs, self.rng, group_size, prefix)
         home = self.queues.get(call.queue) if call.queue else None
         explanation = {
             "kind": "route",
@@ -192,7 +257,7 @@ class Router:
                          "aging": prio.aging_bonus(home, call.wait_s(now)),
                          "effective": prio.effective_priority(call, home, now)},
             "wait_s": round(call.wait_s(now), 3),
-            "candidates_total": len(candidates),
+            "candidates_total": total,
             "candidates": [{"agent": a.id, "score": [round(x, 3) if isinstance(x, float) else x
                                                      for x in s[:-1]]} for s, a in top],
             "chosen": [a.id for a in chosen],
@@ -240,8 +305,9 @@ class Router:
         decision.explanation["trigger"] = "agent_freed"
         return decision
 
-    def decide_all(self, now: float) -> list[Decision]:
-        """Serve calls in effective-priority order; each available agent is used at most once."""
+    def decide_all(self, now: float, kept: bool = False) -> list[Decision]:
+        """Serve calls in effective-priority order; each available agent is used at most once.
+        ``kept``: this Router was kept across passes (LiveRouting)."""
         heap = []
         for bucket in list(self.buckets.values()):
             call = self._head(bucket)
@@ -257,7 +323,7 @@ class Router:
             call = self._head(bucket)
             if call is None:
                 continue
-            decision = self._decide_bucket(bucket, call, now)
+            decision = self._decide_bucket(bucket, call, now, kept)
             if decision is None:
                 continue  # the head is the most relaxed call of its bucket: nobody in it can be served
             decisions.append(decision)
@@ -266,3 +332,4 @@ class Router:
             if nxt is not None:
                 heapq.heappush(heap, (self._call_key(nxt, bucket, now), key))
         return decisions
+

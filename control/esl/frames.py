@@ -7,28 +7,23 @@ events put Content-Length first, replies put Content-Type first.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from urllib.parse import unquote
 
 DISCONNECT_BODY = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 
-# FreeSWITCH's switch_url_encode: these are escaped, everything else passes through.
-_URL_UNSAFE = set("\r\n #%&+:;<=>?@[\\]^`{|}\"")
+# FreeSWITCH's switch_url_encode: these are escaped, everything else passes through; a "%" that already
+# starts an upper-case %XX escape is left alone. One regex pass: most values have nothing to escape.
+_URL_UNSAFE = re.compile(r'%(?![0-9A-F]{2})|[\r\n #&+:;<=>?@\[\\\]^`{|}"]|[^\x20-\x7e]')
 
 
 def url_encode(value: str) -> str:
-    out = []
-    for i, ch in enumerate(value):
-        if ch == "%" and len(value) >= i + 3 and _is_upper_hex(value[i + 1:i + 3]):
-            out.append(ch)  # already encoded: FreeSWITCH leaves %XX alone
-        elif ch in _URL_UNSAFE or ord(ch) < 32 or ord(ch) > 126:
-            out.append("".join(f"%{b:02X}" for b in ch.encode("utf-8")))
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _URL_UNSAFE.sub(_escape, value)
 
 
-def _is_upper_hex(text: str) -> bool:
-    return len(text) == 2 and all(c in "0123456789ABCDEF" for c in text)
+def _escape(match: re.Match) -> str:
+    return "".join(f"%{b:02X}" for b in match.group().encode("utf-8"))
 
 
 class Frame:
@@ -88,6 +83,94 @@ def parse_plain_event(body: str) -> dict[str, str]:
     for name, value in event_pairs(body):
         headers.setdefault(name, value)
     return headers
+
+
+def plain_header(body: str, name: str) -> str | None:
+    """One header's raw (still url-encoded) value from a plain event's text, without parsing the
+    others; the first of duplicated headers, never a line of an inner body."""
+    prefix = name + ": "
+    if body.startswith(prefix):
+        start = 0
+    else:
+        start = body.find("\n" + prefix) + 1
+        if start == 0:
+            return None
+        head_end = body.find("\n\n")
+        if head_end != -1 and start > head_end:
+            return None
+    start += len(prefix)
+    end = body.find("\n", start)
+    return body[start:end if end != -1 else len(body)]
+
+
+class PlainEvent(Mapping):
+    """A plain event's headers, decoded on demand: a handler reads a few of an event's ~100
+    headers, and decoding them all was a tenth of the controller's CPU under load
+    (docs/benchmarks.md, Calls). Single lookups scan the text; iterating, ``len`` and the inner
+    body (``_body``) decode everything once, with the same result as ``parse_plain_event``."""
+
+    __slots__ = ("_text", "_all")
+    _WHOLE = frozenset(("_body", "Content-Length"))   # need the full parse's rules
+
+    def __init__(self, text: str):
+        self._text = text
+        self._all: dict[str, str] | None = None
+
+    def _decoded(self) -> dict[str, str]:
+        if self._all is None:
+            self._all = parse_plain_event(self._text)
+        return self._all
+
+    def __getitem__(self, name: str) -> str:
+        if self._all is not None or name in self._WHOLE:
+            return self._decoded()[name]
+        raw = plain_header(self._text, name)
+        if raw is None:
+            raise KeyError(name)
+        return unquote(raw)
+
+    def get(self, name: str, default=None):
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def __contains__(self, name) -> bool:
+        return self.get(name) is not None
+
+    def __iter__(self):
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __repr__(self) -> str:
+        return f"PlainEvent({self.get('Event-Name')!r}, {len(self._text)} bytes)"
+
+
+class Decoded(Mapping):
+    """Headers already split (a ``connect`` reply's channel data), url-decoded on access."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: dict[str, str]):
+        self._raw = raw
+
+    def __getitem__(self, name: str) -> str:
+        return unquote(self._raw[name])
+
+    def get(self, name: str, default=None):
+        raw = self._raw.get(name)
+        return default if raw is None else unquote(raw)
+
+    def __contains__(self, name) -> bool:
+        return name in self._raw
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
 
 
 def _block(pairs) -> str:

@@ -22,31 +22,36 @@ class FrameParser:
         self._need = 0
 
     def feed(self, data: bytes) -> list[Frame]:
-        self._buf += data
+        buf = self._buf
+        buf += data
+        pos = 0   # consumed so far; the buffer is cut once per feed, not once per frame
         frames: list[Frame] = []
-        while True:
-            if self._headers is None:
-                end = self._buf.find(b"\n\n")
-                if end < 0:
-                    if len(self._buf) > MAX_HEADER_BYTES:
-                        raise ProtocolError(f"header block longer than {MAX_HEADER_BYTES} bytes")
+        try:
+            while True:
+                if self._headers is None:
+                    end = buf.find(b"\n\n", pos)
+                    if end < 0:
+                        if len(buf) - pos > MAX_HEADER_BYTES:
+                            raise ProtocolError(f"header block longer than {MAX_HEADER_BYTES} bytes")
+                        return frames
+                    block = bytes(buf[pos:end])
+                    pos = end + 2
+                    if not block.strip(b"\n"):
+                        continue  # stray blank lines between frames
+                    self._headers = self._parse_headers(block)
+                    self._need = self._content_length(self._headers)
+                if len(buf) - pos < self._need:
                     return frames
-                block = bytes(self._buf[:end])
-                del self._buf[:end + 2]
-                if not block.strip(b"\n"):
-                    continue  # stray blank lines between frames
-                self._headers = self._parse_headers(block)
-                self._need = self._content_length(self._headers)
-            if len(self._buf) < self._need:
-                return frames
-            body = bytes(self._buf[:self._need])
-            del self._buf[:self._need]
-            try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ProtocolError(f"body is not UTF-8: {exc}") from None
-            frames.append(Frame(self._headers, text))
-            self._headers, self._need = None, 0
+                body = bytes(buf[pos:pos + self._need])
+                pos += self._need
+                try:
+                    text = body.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ProtocolError(f"body is not UTF-8: {exc}") from None
+                frames.append(Frame(self._headers, text))
+                self._headers, self._need = None, 0
+        finally:
+            del buf[:pos]
 
     @staticmethod
     def _parse_headers(block: bytes) -> dict[str, str]:
@@ -59,7 +64,7 @@ class FrameParser:
             name, sep, value = line.partition(": ")
             if not sep:
                 name, sep, value = line.partition(":")
-            if not sep or not name or not name.isprintable() or any(c in name for c in " \t\r"):
+            if not sep or not name or not name.isprintable() or " " in name or "\t" in name or "\r" in name:
                 raise ProtocolError(f"not an Event Socket header line: {line[:80]!r}")
             headers[name] = value
         return headers

@@ -15,7 +15,7 @@ import gevent
 import gevent.event
 from greenswitch import esl as gs
 
-from control.esl.frames import Frame
+from control.esl.frames import Frame, PlainEvent, plain_header
 from control.esl.parser import FrameParser, ProtocolError
 
 log = logging.getLogger(__name__)
@@ -24,22 +24,21 @@ READ_SIZE = 65536
 _STOP = object()
 
 
-def plain_header(body: str, name: str) -> str | None:
-    """One header's raw value from a plain event's text, without parsing the others."""
-    prefix = name + ": "
-    start = 0 if body.startswith(prefix) else body.find("\n" + prefix) + 1
-    if start == 0 and not body.startswith(prefix):
-        return None
-    head_end = body.find("\n\n")
-    if head_end != -1 and start > head_end:
-        return None   # in an inner body, not a header of the event
-    start += len(prefix)
-    end = body.find("\n", start)
-    return body[start:end if end != -1 else len(body)]
-
-
 class EslEvent(SimpleNamespace):
     """What greenswitch's handlers receive: ``.headers`` (dict) and ``.data`` (body text)."""
+
+
+class PlainEslEvent:
+    """The same for a plain event, whose headers decode on demand (frames.PlainEvent)."""
+
+    __slots__ = ("headers",)
+
+    def __init__(self, headers: PlainEvent):
+        self.headers = headers
+
+    @property
+    def data(self) -> str:
+        return self.headers.get("_body", "")
 
 
 class FramedProtocol(gs.ESLProtocol):
@@ -71,8 +70,7 @@ class FramedProtocol(gs.ESLProtocol):
             if isinstance(event, Frame):
                 if not self._wanted(event.body):
                     continue  # nobody listens: skip decoding its ~100 headers (most of a call's events)
-                headers = event.event()
-                event = EslEvent(headers=headers, data=headers.get("_body", ""))
+                event = PlainEslEvent(PlainEvent(event.body))
             headers = event.headers
             if headers.get("Content-Type") == "text/disconnect-notice":
                 handlers = self.event_handlers.get("DISCONNECT")

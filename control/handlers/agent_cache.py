@@ -9,9 +9,17 @@ reserved, still indexed) are not kept. Everything is re-read every ``max_age_s``
 settings edited meanwhile).
 
 A kept agent may be stale (reserved by another controller a moment ago): the reserve script
-refuses it, and the dispatcher forgets the agents of a pass that did not start every offer.
+refuses it, and the dispatcher forgets the agents it decided on (fetched again if still indexed).
+
+The dispatcher keeps a Router between passes (control/domain/routing.py, LiveRouting): it takes
+what changed since it last asked (``take_changes``: id -> Agent added or replaced, None for one
+dropped) rather than the whole list, so a pass in which nothing changed costs no per-agent work
+here beyond the index read and two set operations in C.
 """
 from __future__ import annotations
+
+from itertools import compress
+from operator import ne
 
 from control.domain.models import AgentState
 
@@ -22,24 +30,61 @@ class AvailableAgents:
     def __init__(self, store, max_age_s: float = MAX_AGE_S):
         self.store, self.max_age_s = store, max_age_s
         self._kept: dict[str, tuple[float, object]] = {}   # id -> (index score, Agent)
+        self._index: dict[str, float] = {}                  # the index as last read
+        self._changes: dict[str, object | None] = {}        # since take_changes: id -> Agent, or None
         self._filled_at = float("-inf")
 
     def read(self, now: float) -> list:
-        store = self.store
-        if not hasattr(store, "available_index"):   # MemoryState: nothing to save
-            return store.available_agents()
-        if now - self._filled_at >= self.max_age_s:
-            self._kept, self._filled_at = {}, now
-        index = store.available_index()
-        kept = {i: entry for i, entry in self._kept.items() if index.get(i) == entry[0]}
-        missing = sorted(i for i in index if i not in kept)
-        if missing:
-            for agent in store.agents_by_id(missing):
-                if agent.state == AgentState.AVAILABLE and agent.id in index:
-                    kept[agent.id] = (index[agent.id], agent)
-        self._kept = kept
+        """The available agents, sorted by id."""
+        self.refresh(now)
+        kept = self._kept
         return [kept[i][1] for i in sorted(kept)]
 
+    def refresh(self, now: float) -> None:
+        store = self.store
+        if not hasattr(store, "available_index"):   # MemoryState: nothing to save; changes by comparison
+            self._replace_all(store.available_agents())
+            return
+        kept, changes = self._kept, self._changes
+        if now - self._filled_at >= self.max_age_s:
+            self._drop(list(kept))
+            self._index, self._filled_at = {}, now
+        index, last = store.available_index(), self._index
+        if index != last:   # an agent whose score changed or left went away (maybe came back: read again)
+            self._drop(list(compress(last, map(ne, last.values(), map(index.get, last)))))
+            self._index = index
+        missing = index.keys() - kept.keys()   # new, or not available when last fetched
+        if missing:
+            for agent in store.agents_by_id(sorted(missing)):
+                if agent.state == AgentState.AVAILABLE and agent.id in index:
+                    kept[agent.id] = (index[agent.id], agent)
+                    changes[agent.id] = agent
+
+    def take_changes(self) -> dict:
+        changes, self._changes = self._changes, {}
+        return changes
+
+    def take_all(self) -> dict:
+        """Every kept agent, as changes from nothing (for a new Router); pending changes are dropped."""
+        self._changes = {}
+        kept = self._kept
+        return {i: kept[i][1] for i in sorted(kept)}
+
     def forget(self, agent_ids) -> None:
+        self._drop(agent_ids)
+
+    def _drop(self, agent_ids) -> None:
+        kept, changes = self._kept, self._changes
         for agent_id in agent_ids:
-            self._kept.pop(agent_id, None)
+            if kept.pop(agent_id, None) is not None:
+                changes[agent_id] = None
+
+    def _replace_all(self, agents: list) -> None:
+        kept, changes = self._kept, self._changes
+        fresh = {a.id: a for a in agents if a.state == AgentState.AVAILABLE}
+        self._drop([i for i in kept if i not in fresh])
+        for agent_id, agent in fresh.items():
+            old = kept.get(agent_id)
+            if old is None or old[1] != agent:
+                kept[agent_id] = (0.0, agent)
+                changes[agent_id] = agent

@@ -225,8 +225,8 @@ class CallSession:
         if call.outcome is None:
             call.outcome = Outcome.ANSWERED if call.answered_at else (
                 Outcome.ABANDONED if self.queued or self.hangup_cause else Outcome.SELF_SERVICE)
-        recording = deps.call_log.read(call.id, "recording")
-        explanations = deps.call_log.read(call.id, "explanations")
+        logged = deps.call_log.read_many(call.id, ("recording", "explanations", "offers"))
+        recording, explanations = logged["recording"], logged["explanations"]
         offered = [e["at"] for e in explanations if e.get("kind") == "route" and "at" in e]
         talk = (now - call.answered_at) if call.answered_at else 0.0
         wait_end = call.answered_at or now
@@ -239,7 +239,7 @@ class CallSession:
             "talk_s": round(talk, 3), "outcome": call.outcome.value,
             "hangup_cause": self.hangup_cause, "disposition": None,
             "recording_path": recording[-1] if recording else None,
-            "offers": deps.call_log.read(call.id, "offers"),
+            "offers": logged["offers"],
             "explanations": explanations,
             "language": call.language, "priority": call.priority, "tier": call.tier,
         }

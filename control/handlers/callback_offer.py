@@ -202,9 +202,10 @@ class Dialer:
 def callback_record(call, agent_id: str | None, call_log, now: float, cause: str | None) -> dict:
     """The callback call's record; ``explanations`` carry the link to the original call."""
     info = call.vars.get("callback") or {}
+    logged = call_log.read_many(call.id, ("recording", "explanations", "offers"))
     explanations = [{"kind": "callback", "original_call_id": info.get("original_call_id"),
-                     "row_id": info.get("row_id"), "number": info.get("number")}, *call_log.read(call.id, "explanations")]
-    recording = call_log.read(call.id, "recording")
+                     "row_id": info.get("row_id"), "number": info.get("number")}, *logged["explanations"]]
+    recording = logged["recording"]
     offered = [e["at"] for e in explanations if e.get("kind") == "route" and "at" in e]
     answered = call.answered_at
     return {
@@ -215,6 +216,6 @@ def callback_record(call, agent_id: str | None, call_log, now: float, cause: str
         "wait_s": round((answered or now) - call.entered_at, 3) if call.entered_at else 0.0,
         "talk_s": round(now - answered, 3) if answered else 0.0,
         "outcome": (call.outcome or Outcome.FAILED).value, "hangup_cause": cause, "disposition": None,
-        "recording_path": recording[-1] if recording else None, "offers": call_log.read(call.id, "offers"),
+        "recording_path": recording[-1] if recording else None, "offers": logged["offers"],
         "explanations": explanations, "language": call.language, "priority": call.priority, "tier": call.tier,
     }

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from control.domain.models import AgentState, CallState
 from control.handlers import offers, ring_group
 from control.handlers.agent_cache import AvailableAgents
+from control.handlers.waiting_view import WaitingView
 from control.store.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -35,16 +36,25 @@ class Manager:
         self._dirty = gevent.event.Event()
         self._nudge: gevent.Greenlet | None = None   # a coalesced nudge to the other controllers
         self._available: AvailableAgents | None = None   # the dispatcher's agent cache
+        self._routing = None   # LiveRouting: the Router kept between passes, fed by the cache's changes
         self._lease = None   # one pass at a time across controllers (dispatch_lease.py)
         self._greenlets: list[gevent.Greenlet] = []
         self._offering: dict[str, gevent.Greenlet] = {}
         self._wrapups: dict[str, gevent.Greenlet] = {}
         self.rng = random.Random()
         self.running = False
-        self._snapshot: tuple[float, list, list] | None = None
+        self._snapshot: tuple[float, list] | None = None
+        self._waiting: WaitingView | None = None
         self.sessions: dict[str, object] = {}   # call id -> local CallSession (callers whose socket we hold)
         # agents from the database back into live state after Redis lost them: busy {agent: call} -> count
         self.resync_agents = None
+
+    @property
+    def waiting(self) -> WaitingView:
+        """The waiting calls as the last pass read them, shared with the waiting callers."""
+        if self._waiting is None:
+            self._waiting = WaitingView(self.deps.store)
+        return self._waiting
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
@@ -119,26 +129,40 @@ class Manager:
         return self._lease
 
     def dispatch_once(self) -> int:
-        from control.domain.routing import decide
-
         store, now = self.deps.store, self.deps.now()
-        waiting = [c for c in store.waiting_calls() if c.state == CallState.QUEUED]
+        waiting = [c for c in self.waiting.read() if c.state == CallState.QUEUED]
         if not waiting:
             return 0
         if self._available is None:
             self._available = AvailableAgents(store)
-        agents = self._available.read(now)
-        if not agents:
-            return 0
+        self._available.refresh(now)
+        routing = self._live_routing()
+        try:
+            decisions = routing.decide(now, waiting)   # = decide(now, waiting, cached agents, queues, rng)
+        except Exception:
+            self._routing = None   # maybe half committed: start again from the cache
+            raise
         started = 0
-        decisions = decide(now, waiting, agents, self.deps.queues.current(), rng=self.rng)
-        for decision in decisions:
-            started += self._reserve_and_offer(decision, now)
-        # the agents named are reserved now, or were stale in the cache: read them again next time
-        self._available.forget(a for d in decisions for a in d.agent_ids)
+        try:
+            for decision in decisions:
+                started += self._reserve_and_offer(decision, now)
+        finally:
+            # the agents named are reserved now, or were stale in the cache: read them again next time
+            self._available.forget(a for d in decisions for a in d.agent_ids)
         if started < len(decisions):
             self._dirty.set()   # some were taken meanwhile (another controller): again, with fresh agents
         return started
+
+    def _live_routing(self):
+        from control.domain.routing import LiveRouting
+
+        queues, routing = self.deps.queues.current(), self._routing
+        if routing is None or routing.queues is not queues or routing.router.rng is not self.rng:
+            routing = self._routing = LiveRouting(queues, rng=self.rng)   # or queues reloaded
+            routing.update_agents(self._available.take_all())
+        else:
+            routing.update_agents(self._available.take_changes())
+        return routing
 
     def _reserve_and_offer(self, decision, now: float) -> int:
         lease = self.deps.config.reservation_lease_s
@@ -164,8 +188,8 @@ class Manager:
         caller needs queue stats once a second, and thousands of them must not each read all of Redis."""
         now = self.deps.now()
         if self._snapshot is None or now - self._snapshot[0] > SNAPSHOT_TTL_S:
-            self._snapshot = (now, self.deps.store.waiting_calls(), self.deps.store.agents())
-        return self._snapshot[1], self._snapshot[2]
+            self._snapshot = (now, self.deps.store.agents())
+        return self.waiting.calls(), self._snapshot[1]
 
     # -- after the call --------------------------------------------------------
     def start_wrap_up(self, agent_id: str, seconds: float) -> None:

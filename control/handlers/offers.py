@@ -62,9 +62,9 @@ def ring_agent(manager, decision, call, agent, pop: dict | None = None, kind: st
     reach (the agent is freed and the call goes back to the queue)."""
     deps = manager.deps
     store, now, agent_id = deps.store, deps.now(), agent.id
-    attempt = len(deps.call_log.read(call.id, "offers"))
-    deps.call_log.append(call.id, "offers", agent_id)
-    deps.call_log.append(call.id, "explanations", {**decision.explanation, "agent": agent_id, "at": now})
+    offers_logged, _ = deps.call_log.append_many(
+        call.id, [("offers", agent_id), ("explanations", {**decision.explanation, "agent": agent_id, "at": now})])
+    attempt = offers_logged - 1
     queue = deps.queues.current().get(decision.queue)
     ring_s = getattr(queue, "ring_timeout_s", None) or deps.config.ring_timeout_s
     leg = actions.agent_leg_uuid(call.id, agent_id, attempt)
@@ -85,6 +85,7 @@ def start_ring(deps, call, agent, leg: str, ring_s: float, now: float, pop: dict
     deps.publisher.publish(f"agent:{agent.id}", {**pop_message(call, agent, now), **(pop or {})})
     deps.publisher.publish("wallboard", {"type": "offer", "call_id": call.id, "agent_id": agent.id,
                                          "queue": call.queue, **(wallboard or {})})
+    deps.publisher.flush()   # the pop is in Redis before the agent's phone rings
     dial = actions.dial_string(deps.config.agent_dial_string, agent.extension, deps.config.sip_domain)
     return actions.originate_agent(deps.switch, leg, call, agent, dial, ring_s)
 

@@ -139,8 +139,7 @@ class RingGroup:
     def _ring(self, agent_id: str) -> None:
         deps, call = self.deps, self.call
         now = deps.now()
-        attempt = len(deps.call_log.read(call.id, "offers"))
-        deps.call_log.append(call.id, "offers", agent_id)
+        attempt = deps.call_log.append(call.id, "offers", agent_id) - 1
         leg = actions.agent_leg_uuid(call.id, agent_id, attempt)
         self.attempts[agent_id] = attempt
         self.rung.append({"agent": agent_id, "at": now, "result": "ringing"})

@@ -135,12 +135,18 @@ class QueueWait:
     def _overflow(self, queue) -> dict | None:
         from control.domain.overflow import evaluate_overflow
 
-        live = self.deps.store.get_call(self.call.id)
-        if live is None or live.state != CallState.QUEUED:
+        seen = self.session.manager.waiting.get(self.call.id)   # shared, at most half a second old
+        if seen is None or seen.state != CallState.QUEUED:
             return None
         # a supervisor may have moved the call or raised its priority from the wallboard
-        self.call.queue, self.call.priority = live.queue, live.priority
-        queue = self.deps.queues.current().get(live.queue) or queue
+        self.call.queue, self.call.priority = seen.queue, seen.priority
+        queue = self._queue_of(seen, queue)
+        if not queue.overflow or evaluate_overflow(self.deps.now(), seen, queue, self._stats(queue, seen)) is None:
+            return None
+        live = self.deps.store.get_call(self.call.id)   # a rule is due: act on the call as it is now
+        if live is None or live.state != CallState.QUEUED:
+            return None
+        queue = self._queue_of(live, queue)
         action = evaluate_overflow(self.deps.now(), live, queue, self._stats(queue, live))
         if action is None:
             return None
@@ -160,6 +166,9 @@ class QueueWait:
             self.session.manager.trigger(broadcast=True)
             return None
         return self._act(action, f"overflow → {action.kind} {action.target or ''}".strip())
+
+    def _queue_of(self, call, fallback):
+        return self.deps.queues.current().get(call.queue) or fallback
 
     def _act(self, action, path_note: str) -> dict | None:
         """Leave the queue for voicemail, callback or an IVR flow (the flow runner does the rest)."""

@@ -144,11 +144,11 @@ class QueuedRecords:
         self._enqueue_jobs(records)
 
     def _enqueue_jobs(self, records: list) -> None:
-        for call_id in dict.fromkeys(r["call_id"] for r in records):
-            try:
-                self.jobs.enqueue(WRAPUP_JOB, call_id, job_id=f"wrapup-{call_id}")
-            except (RedisError, ValueError):
-                log.exception("wrap-up job for call %s not enqueued", call_id)
+        ids = list(dict.fromkeys(r["call_id"] for r in records))
+        try:
+            self.jobs.enqueue_many(WRAPUP_JOB, [((call_id,), f"wrapup-{call_id}") for call_id in ids])
+        except (RedisError, ValueError):
+            log.exception("wrap-up jobs for %d calls not enqueued (%s...)", len(ids), ids[0])
 
 
 class QueuedStateLog:

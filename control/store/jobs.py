@@ -4,8 +4,14 @@ from __future__ import annotations
 import logging
 
 from rq import Queue, Retry
+from rq.job import Job
 
 log = logging.getLogger(__name__)
+OPTIONS = {"result_ttl": 86400, "failure_ttl": 7 * 86400}
+
+
+def _retry() -> Retry:
+    return Retry(max=5, interval=[1, 5, 15, 60, 300])
 
 
 class RQJobs:
@@ -15,8 +21,18 @@ class RQJobs:
     def enqueue(self, func_path: str, *args, job_id: str | None = None, **kwargs) -> None:
         if job_id and self.queue.fetch_job(job_id) is not None:
             return  # already enqueued (or done): a rerun must not double the work
-        self.queue.enqueue(func_path, *args, job_id=job_id, retry=Retry(max=5, interval=[1, 5, 15, 60, 300]),
-                           result_ttl=86400, failure_ttl=7 * 86400, **kwargs)
+        self.queue.enqueue(func_path, *args, job_id=job_id, retry=_retry(), **OPTIONS, **kwargs)
+
+    def enqueue_many(self, func_path: str, jobs: list[tuple[tuple, str]]) -> None:
+        """(args, job_id) pairs in two round trips however many: which ids exist already (those are
+        skipped, as in ``enqueue``), then the new jobs in one pipeline."""
+        pipe = self.queue.connection.pipeline(transaction=False)
+        for _, job_id in jobs:
+            pipe.exists(Job.key_for(job_id))
+        fresh = [(args, job_id) for (args, job_id), seen in zip(jobs, pipe.execute()) if not seen]
+        if fresh:
+            self.queue.enqueue_many([Queue.prepare_data(func_path, args=args, job_id=job_id, retry=_retry(),
+                                                        **OPTIONS) for args, job_id in fresh])
 
 
 class MemoryJobs:
@@ -25,3 +41,7 @@ class MemoryJobs:
 
     def enqueue(self, func_path: str, *args, job_id: str | None = None, **kwargs) -> None:
         self.jobs.setdefault(job_id or f"job-{len(self.jobs)}", (func_path, args))
+
+    def enqueue_many(self, func_path: str, jobs: list[tuple[tuple, str]]) -> None:
+        for args, job_id in jobs:
+            self.enqueue(func_path, *args, job_id=job_id)

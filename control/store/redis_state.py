@@ -8,6 +8,7 @@ Lua scripts (control/store/lua/) touch only those. Semantics are MemoryState's
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -164,12 +165,14 @@ class RedisState(RedisGroups):
         """Insert or update (MemoryState.put_call). ``create`` defaults to "the call has no seq yet"
         (its first put); an update of a call that ended meanwhile does nothing and returns False."""
         create = not call.seq if create is None else create
-        seq = call.seq or self.next_seq()
-        data = call_to_json(call)
-        done = self._lua["put_call"](keys=[self.keys.call(call.id), self.keys.waiting()],
-                                     args=[seq, data, call.state.value, call.agent_id or "", _s(call.offered_at),
-                                           _s(call.answered_at), call.id, "1" if create else "0"])
+        done, _seq = self._lua["put_call"](keys=self._put_keys(call.id),   # numbers a call without seq
+                                           args=[call.seq, call_to_json(call), call.state.value, call.agent_id or "",
+                                                 _s(call.offered_at), _s(call.answered_at), call.id,
+                                                 "1" if create else "0"])
         return int(done) >= 0
+
+    def _put_keys(self, call_id: str) -> list[str]:
+        return [self.keys.call(call_id), self.keys.waiting(), self.keys.seq()]
 
     def get_call(self, call_id: str) -> Call | None:
         h = self.r.hgetall(self.keys.call(call_id))
@@ -229,7 +232,7 @@ class RedisState(RedisGroups):
         if agent_id:
             self._lua["release"](keys=self._four(call.id, agent_id), client=pipe,
                                  args=[call.id, agent_id, AgentState(agent_state).value, repr(now), "0"])
-        self._lua["put_call"](keys=[self.keys.call(call.id), self.keys.waiting()], client=pipe,
+        self._lua["put_call"](keys=self._put_keys(call.id), client=pipe,
                               args=[seq, call_to_json(call), call.state.value, "", "", "", call.id])
         pipe.zadd(self._deferred, {call.id: due_at})
         pipe.execute()
@@ -267,7 +270,7 @@ class RedisState(RedisGroups):
     def record_arrival(self, queue: str, now: float) -> None:
         key = self.keys.arrivals(queue)
         pipe = self.r.pipeline()
-        pipe.zadd(key, {f"{now!r}:{self.next_seq()}": now})
+        pipe.zadd(key, {f"{now!r}:{uuid.uuid4().hex[:12]}": now})   # unique members; no counter round trip
         pipe.zremrangebyrank(key, 0, -ARRIVALS_KEPT - 1)
         pipe.execute()
 

@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
+import gevent
+import gevent.event
 import pytest
+import redis
 import requests
 
-from control.store.publisher import RedisPublisher
+from control.store.publisher import QueuedPublisher, RedisPublisher
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from tests.conftest import free_port
 from tests.web_fixtures import live_server, redis_web_app, sqlite_url  # noqa: F401
 
 pytestmark = pytest.mark.integration
@@ -54,6 +62,151 @@ def test_publish_writes_stream_and_pubsub(redis_client, redis_prefix):
     for i in range(300):
         pub.publish("agent:alice", {"type": "state", "n": i})
     assert redis_client.xlen(f"{redis_prefix}:stream:agent:alice") < 300   # capped (approximately)
+
+
+class CountingPublisher(RedisPublisher):
+    """Records each batch's size; ``sent`` is set once ``expect`` messages went out."""
+
+    def __init__(self, *args, expect: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.batches: list[int] = []
+        self.attempts, self.attempted = 0, gevent.event.Event()
+        self.expect, self.sent = expect, gevent.event.Event()
+
+    def publish_many(self, items):
+        self.attempts += 1
+        self.attempted.set()
+        super().publish_many(items)
+        self.batches.append(len(items))
+        if sum(self.batches) >= self.expect:
+            self.sent.set()
+
+
+def stream(redis_client, prefix: str, channel: str) -> list[dict]:
+    return [json.loads(f[b"data"]) for _, f in redis_client.xrange(f"{prefix}:stream:{channel}")]
+
+
+def test_queued_publish_returns_at_once_and_the_writer_sends_in_order(redis_client, redis_prefix):
+    inner = CountingPublisher(redis_client, redis_prefix, expect=30)
+    pub = QueuedPublisher(inner, max_batch=7)
+    ps = redis_client.pubsub()
+    ps.psubscribe(f"{redis_prefix}:events:*")
+    ps.get_message(timeout=1)   # the subscribe confirmation
+    for n in range(30):
+        pub.publish("agent:alice" if n % 3 else "wallboard", {"type": "state", "n": n})
+    assert pub.backlog() == 30 and inner.attempts == 0                    # queued, nothing sent yet
+    assert inner.sent.wait(5)                                             # the writer, with no flush
+    assert inner.batches == [7, 7, 7, 7, 2]                               # a pipeline per batch
+    assert [m["n"] for m in stream(redis_client, redis_prefix, "agent:alice")] == \
+        [n for n in range(30) if n % 3]
+    assert [m["n"] for m in stream(redis_client, redis_prefix, "wallboard")] == list(range(0, 30, 3))
+    live = [json.loads(ps.get_message(timeout=2)["data"])["n"] for _ in range(30)]
+    ps.close()
+    assert live == list(range(30))   # pub/sub in publish order across channels and batches
+
+
+def test_flush_sends_what_is_queued_before_returning(redis_client, redis_prefix):
+    inner = CountingPublisher(redis_client, redis_prefix)
+    pub = QueuedPublisher(inner)
+    pub.publish("agent:alice", {"type": "offer", "call_id": "c1"})
+    pub.publish("wallboard", {"type": "offer", "call_id": "c1", "agent_id": "alice"})
+    pub.flush()
+    assert inner.batches == [2]
+    assert stream(redis_client, redis_prefix, "agent:alice") == [{"type": "offer", "call_id": "c1"}]
+    assert stream(redis_client, redis_prefix, "wallboard") == \
+        [{"type": "offer", "call_id": "c1", "agent_id": "alice"}]
+    assert pub.backlog() == 0
+    pub.flush()   # nothing queued: no round trip
+    assert inner.batches == [2]
+
+
+def test_messages_from_many_greenlets_arrive_once_each_in_each_ones_order(redis_client, redis_prefix):
+    inner = CountingPublisher(redis_client, redis_prefix, expect=10000)
+    pub = QueuedPublisher(inner)
+
+    def caller(g: int) -> None:
+        for i in range(100):
+            pub.publish(f"agent:a{g % 10}", {"type": "state", "g": g, "i": i})
+            if i % 10 == 0:
+                gevent.sleep(0)   # let the others and the writer run, as a call's I/O would
+
+    gevent.joinall([gevent.spawn(caller, g) for g in range(100)], raise_error=True)
+    assert inner.sent.wait(10)
+    assert len(inner.batches) < 100   # batched, not one round trip a message
+    got = [(m["g"], m["i"]) for a in range(10) for m in stream(redis_client, redis_prefix, f"agent:a{a}")]
+    assert sorted(got) == [(g, i) for g in range(100) for i in range(100)]   # each once, none lost
+    for g in range(100):
+        assert [i for gg, i in got if gg == g] == list(range(100))
+
+
+def dead_redis() -> redis.Redis:
+    """A client of a port nothing listens on, failing at once (no retries)."""
+    return redis.Redis(port=free_port(), socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
+
+
+def test_a_redis_error_is_logged_once_and_later_messages_still_go_out(redis_client, redis_prefix, caplog):
+    inner = CountingPublisher(redis_client, redis_prefix, expect=1)
+    pub = QueuedPublisher(inner)
+    inner.r = dead_redis()
+    with caplog.at_level(logging.WARNING, logger="control.store.publisher"):
+        pub.publish("agent:alice", {"type": "offer", "call_id": "lost"})
+        pub.flush()                                # tries, fails, does not raise
+        assert inner.attempts == 1 and pub.backlog() == 0
+        pub.publish("agent:alice", {"type": "offer", "call_id": "kept"})
+        pub.flush()                                # Redis is failing: left to the writer, no wait
+        assert inner.attempts == 1 and pub.backlog() == 1
+        inner.r = redis_client                     # Redis is back
+        assert inner.sent.wait(5)                  # the writer sent what was left
+        pub.publish("agent:alice", {"type": "offer", "call_id": "after"})
+        pub.flush()                                # synchronous again
+    assert [m["call_id"] for m in stream(redis_client, redis_prefix, "agent:alice")] == ["kept", "after"]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and not any(r.exc_info for r in warnings)   # the outage, then the recovery
+    assert "1 dropped on errors" in warnings[1].getMessage()
+
+
+def test_the_writer_survives_a_redis_error(redis_client, redis_prefix):
+    inner = CountingPublisher(redis_client, redis_prefix, expect=1)
+    pub = QueuedPublisher(inner)
+    inner.r = dead_redis()
+    pub.publish("agent:alice", {"type": "offer", "call_id": "lost"})
+    assert inner.attempted.wait(5)
+    writer = pub._writer
+    inner.r = redis_client
+    pub.publish("agent:alice", {"type": "offer", "call_id": "after"})
+    assert inner.sent.wait(5)
+    assert pub._writer is writer and inner.attempts == 2   # the same greenlet, one try each
+    assert [m["call_id"] for m in stream(redis_client, redis_prefix, "agent:alice")] == ["after"]
+
+
+def test_a_full_queue_drops_the_oldest(redis_client, redis_prefix, caplog):
+    pub = QueuedPublisher(RedisPublisher(redis_client, redis_prefix), max_queued=5)
+    with caplog.at_level(logging.WARNING, logger="control.store.publisher"):
+        for n in range(8):   # no yield: the writer cannot run in between
+            pub.publish("wallboard", {"type": "state", "n": n})
+        assert pub.backlog() == 5
+        pub.flush()
+    assert [m["n"] for m in stream(redis_client, redis_prefix, "wallboard")] == [3, 4, 5, 6, 7]
+    assert len([r for r in caplog.records if "dropping the oldest" in r.getMessage()]) == 1
+
+
+def test_a_lost_script_is_loaded_again(redis_client, redis_prefix):
+    inner = RedisPublisher(redis_client, redis_prefix)
+    inner._publish.sha = "0" * 40   # as after a Redis restart: the server does not know the script
+    pub = QueuedPublisher(inner)
+    pub.publish("agent:alice", {"type": "offer", "call_id": "c1"})
+    pub.publish("agent:alice", {"type": "offer", "call_id": "c2"})
+    pub.flush()
+    assert [m["call_id"] for m in stream(redis_client, redis_prefix, "agent:alice")] == ["c1", "c2"]
+
+
+def test_close_sends_what_is_queued_and_ends_the_writer(redis_client, redis_prefix):
+    pub = QueuedPublisher(RedisPublisher(redis_client, redis_prefix))
+    pub.publish("wallboard", {"type": "state", "n": 1})
+    writer = pub._writer
+    pub.close()
+    assert writer.dead
+    assert stream(redis_client, redis_prefix, "wallboard") == [{"type": "state", "n": 1}]
 
 
 def test_sse_receives_a_published_pop(live_server, redis_client, redis_prefix):

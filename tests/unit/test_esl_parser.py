@@ -102,6 +102,31 @@ def test_url_encoding_matches_freeswitch():
     assert F.url_encode("sip:1000@127.0.0.1:5070") == "sip%3A1000%40127.0.0.1%3A5070"
     assert F.url_encode("already%3Aencoded") == "already%3Aencoded"
     assert F.url_encode("50%off") == "50%25off"
+    assert F.url_encode("%3a %A") == "%253a%20%25A"       # only an upper-case %XX counts as encoded
+    assert F.url_encode("é\x7f\t") == "%C3%A9%7F%09"
+
+
+def _char_by_char(value: str) -> str:
+    """switch_url_encode's rules spelled out one character at a time (the encoder is one regex)."""
+    out = []
+    for i, ch in enumerate(value):
+        if ch == "%" and all(c in "0123456789ABCDEF" for c in value[i + 1:i + 3]) and len(value) >= i + 3:
+            out.append(ch)
+        elif ch in "\r\n #%&+:;<=>?@[\\]^`{|}\"" or ord(ch) < 32 or ord(ch) > 126:
+            out.append("".join(f"%{b:02X}" for b in ch.encode("utf-8")))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)))
+       | st.text(alphabet="%3AFaf:@ x\n"))
+def test_url_encoding_is_freeswitch_rules_and_round_trips(value):
+    encoded = F.url_encode(value)
+    assert encoded == _char_by_char(value)
+    if "%" not in value:
+        assert F.unquote(encoded) == value
 
 
 @pytest.mark.parametrize("garbage", [

@@ -6,9 +6,9 @@ import gevent.event
 from gevent import socket
 
 from control.esl import frames as F
-from control.esl.frames import Frame
+from control.esl import protocol
+from control.esl.frames import PlainEvent, parse_plain_event, plain_header
 from control.esl.outbound import OutboundChannel
-from control.esl.protocol import plain_header
 
 
 def event(name: str, **headers) -> bytes:
@@ -28,14 +28,13 @@ def test_plain_header_reads_one_header_without_the_rest():
 
 def test_only_wanted_events_are_decoded(monkeypatch):
     decoded: list[str] = []
-    real = Frame.event
 
-    def counting(self):
-        headers = real(self)
-        decoded.append(headers.get("Event-Name"))
-        return headers
+    class Counting(PlainEvent):
+        def __init__(self, text):
+            super().__init__(text)
+            decoded.append(self.get("Event-Name"))
 
-    monkeypatch.setattr(Frame, "event", counting)
+    monkeypatch.setattr(protocol, "PlainEvent", Counting)
     ours, theirs = socket.socketpair()
     channel = OutboundChannel(("127.0.0.1", 0), ours)
     got = gevent.event.AsyncResult()
@@ -58,3 +57,17 @@ def test_only_wanted_events_are_decoded(monkeypatch):
     theirs.close()          # FreeSWITCH closes the socket after the hangup
     channel.gone.wait(2)
     channel.stop()
+
+
+def test_lazy_headers_read_as_the_full_parse_does():
+    text = F.encode_event_plain([("Event-Name", "CHANNEL_HANGUP_COMPLETE"), ("Hangup-Cause", "USER_BUSY"),
+                                 ("Hangup-Cause", "SECOND"), ("variable_note", "50% off: a&b"),
+                                 ("Empty", "")], body="Inner: not-a-header\n").split(b"\n\n", 1)[1].decode()
+    lazy, full = PlainEvent(text), parse_plain_event(text)
+    assert lazy["Hangup-Cause"] == "USER_BUSY"                    # the first of duplicates, as the parse
+    assert lazy.get("variable_note") == "50% off: a&b"            # url-decoded
+    assert lazy.get("Inner") is None and "Inner" not in lazy      # the inner body is not a header
+    assert lazy.get("Empty") == "" and "Empty" in lazy
+    assert lazy.get("Content-Length") is None                     # the body's length is not a header
+    assert lazy["_body"] == "Inner: not-a-header\n"
+    assert dict(lazy) == full and len(lazy) == len(full)
