@@ -20,16 +20,21 @@ class LiveState(Protocol):
     def put_agent(self, agent: Agent) -> None: ...
     def get_agent(self, agent_id: str) -> Agent | None: ...
     def agents(self) -> list[Agent]: ...
+    def has_agents(self) -> bool:
+        """Any agent at all (false after Redis restarted empty)."""
     def available_agents(self) -> list[Agent]:
         """The AVAILABLE agents (Redis reads them through an index, not every agent)."""
     def set_agent_state(self, agent_id: str, state: AgentState, now: float,
-                        reason: str | None = None) -> Agent: ...
+                        reason: str | None = None, current: Agent | None = None) -> Agent:
+        """``current``: the agent as just read by the caller (an optimisation; the write is a CAS)."""
 
     def put_call(self, call: Call, create: bool | None = None) -> bool:
         """Insert (``create``; default: the call has no seq yet) or update; an update never brings
         back a call that has ended. False when nothing was written for that reason."""
     def get_call(self, call_id: str) -> Call | None: ...
-    def waiting_calls(self) -> list[Call]: ...
+    def waiting_calls(self, shared: bool = False) -> list[Call]:
+        """QUEUED and OFFERING calls. ``shared``: unchanged calls may come back as the very objects of
+        the previous shared read, which their readers must not modify (handlers/waiting_view.py)."""
     def remove_call(self, call_id: str) -> None: ...
 
     def reserve(self, call_id: str, agent_id: str, owner: str, lease_s: float, now: float) -> bool:

@@ -203,7 +203,7 @@ class Manager:
         self._wrapups.pop(agent_id, None)
         agent = self.deps.store.get_agent(agent_id)
         if agent is not None and agent.state == AgentState.WRAP_UP and agent.state_since <= since + 0.001:
-            self.set_agent_state(agent_id, AgentState.AVAILABLE)
+            self.set_agent_state(agent_id, AgentState.AVAILABLE, current=agent)
 
     def note_state(self, agent_id: str, state: AgentState, reason: str | None = None) -> None:
         """Append to the agent state history (reports: login, occupancy, breaks) without blocking calls."""
@@ -223,8 +223,8 @@ class Manager:
 
         gevent.spawn(write)
 
-    def set_agent_state(self, agent_id: str, state: AgentState, reason: str | None = None) -> None:
-        agent = self.deps.store.set_agent_state(agent_id, state, self.deps.now(), reason=reason)
+    def set_agent_state(self, agent_id: str, state: AgentState, reason: str | None = None, current=None) -> None:
+        agent = self.deps.store.set_agent_state(agent_id, state, self.deps.now(), reason=reason, current=current)
         self.note_state(agent_id, agent.state, reason)
         self.deps.publisher.publish(f"agent:{agent_id}", {"type": "state", "state": agent.state.value,
                                                           "reason": reason, "ts": self.deps.now()})

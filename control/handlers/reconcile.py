@@ -44,7 +44,7 @@ def restore_lost_state(manager) -> int:
     controller holds, then the agents from the database (``manager.resync_agents``, set by the
     composition root), those on our bridged calls as on-call. Returns the number of agents put back."""
     store = manager.deps.store
-    if getattr(manager, "resync_agents", None) is None or _agent_states(store):
+    if getattr(manager, "resync_agents", None) is None or store.has_agents():
         return 0
     busy: dict[str, str] = {}
     for session in list(manager.sessions.values()):

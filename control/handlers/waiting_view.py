@@ -29,7 +29,7 @@ class WaitingView:
     def read(self) -> list:
         """Every waiting call, read now (the dispatcher: a call queued a moment ago must be in it)."""
         started = self.clock()
-        self._calls, self._by_id = self.store.waiting_calls(), None
+        self._calls, self._by_id = self.store.waiting_calls(shared=True), None
         self._read_at = started
         return self._calls
 

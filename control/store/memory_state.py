@@ -61,6 +61,9 @@ class MemoryState(MemoryGroups):
     def agents(self) -> list[Agent]:
         return [copy.deepcopy(a) for a in self._agents.values()]
 
+    def has_agents(self) -> bool:
+        return bool(self._agents)
+
     def agent_states(self) -> dict[str, str]:
         return {a.id: a.state.value for a in self._agents.values()}
 
@@ -71,7 +74,8 @@ class MemoryState(MemoryGroups):
         return sorted((copy.deepcopy(a) for a in self._agents.values() if a.state == AgentState.AVAILABLE),
                       key=lambda a: a.id)
 
-    def set_agent_state(self, agent_id: str, state: AgentState, now: float, reason: str | None = None) -> Agent:
+    def set_agent_state(self, agent_id: str, state: AgentState, now: float, reason: str | None = None,
+                        current: Agent | None = None) -> Agent:
         """Through the state machine (raises InvalidTransition, KeyError for an unknown agent)."""
         agent = self._agents[agent_id]
         new = transition(agent, AgentState(state), now, reason=reason)
@@ -103,7 +107,7 @@ class MemoryState(MemoryGroups):
         call = self._calls.get(call_id)
         return copy.deepcopy(call) if call else None
 
-    def waiting_calls(self) -> list[Call]:
+    def waiting_calls(self, shared: bool = False) -> list[Call]:
         return sorted((copy.deepcopy(c) for c in self._calls.values() if c.state in WAITING),
                       key=lambda c: c.seq)
 

@@ -23,6 +23,7 @@ LUA_DIR = Path(__file__).parent / "lua"
 AGENT_LIVE = ("state", "state_since", "break_reason", "call_id", "calls_taken", "talk_time_s",
               "idle_since", "last_offered_at")
 CALL_LIVE = ("state", "agent_id", "offered_at", "answered_at")
+_CALL_LIVE_KEYS = tuple(f.encode() for f in CALL_LIVE)
 _FLOATS = {"state_since", "talk_time_s", "idle_since", "last_offered_at", "offered_at", "answered_at"}
 CAS_RETRIES = 8
 
@@ -93,6 +94,7 @@ class RedisState(RedisGroups):
                      for name in ("reserve", "renew", "confirm", "release", "put_call", "set_agent_state",
                                   "requeue_deferred")}
         self._deferred = self.keys.deferred_callbacks()
+        self._shared: dict[str, tuple] = {}   # waiting_calls(shared=True): call id -> (raw hash, Call)
 
     # -- agents ---------------------------------------------------------------------
     def put_agent(self, agent: Agent) -> None:
@@ -128,6 +130,9 @@ class RedisState(RedisGroups):
         superset of the available agents. A changed score means the agent went away and came back."""
         return {m.decode(): score for m, score in self.r.zrange(self.keys.available(), 0, -1, withscores=True)}
 
+    def has_agents(self) -> bool:
+        return bool(self.r.scard(self.keys.agents()))
+
     def agent_states(self) -> dict[str, str]:
         """Every agent's state alone (one HGET each, pipelined): for sweeps that need a few agents whole."""
         ids = sorted(m.decode() for m in self.r.smembers(self.keys.agents()))
@@ -142,10 +147,12 @@ class RedisState(RedisGroups):
             pipe.hgetall(self.keys.agent(i))
         return [agent_from_hash(h) for h in pipe.execute() if h]
 
-    def set_agent_state(self, agent_id: str, state: AgentState, now: float, reason: str | None = None) -> Agent:
-        """Through the domain state machine, applied as compare-and-set (raises InvalidTransition)."""
+    def set_agent_state(self, agent_id: str, state: AgentState, now: float, reason: str | None = None,
+                        current: Agent | None = None) -> Agent:
+        """Through the domain state machine, applied as compare-and-set (raises InvalidTransition).
+        ``current``: the agent as the caller just read it (saves a read; a stale one only costs a retry)."""
         for _ in range(CAS_RETRIES):
-            agent = self.get_agent(agent_id)
+            agent, current = current or self.get_agent(agent_id), None
             if agent is None:
                 raise KeyError(agent_id)
             new = transition(agent, AgentState(state), now, reason=reason)
@@ -178,12 +185,27 @@ class RedisState(RedisGroups):
         h = self.r.hgetall(self.keys.call(call_id))
         return call_from_hash(h) if h and b"d" in h else None
 
-    def waiting_calls(self) -> list[Call]:
+    def waiting_calls(self, shared: bool = False) -> list[Call]:
+        """``shared``: a call whose hash is byte for byte as at the last shared read is the same Call
+        object, not decoded again (the dispatcher reads every waiting call on each pass, and a call
+        ringing an agent stays waiting, unchanged, for seconds); such Calls must not be modified."""
         ids = [m.decode() for m in self.r.zrange(self.keys.waiting(), 0, -1)]
         pipe = self.r.pipeline()
         for i in ids:
             pipe.hgetall(self.keys.call(i))
-        calls = [call_from_hash(h) for h in pipe.execute() if h and b"d" in h]
+        seen, kept = (self._shared, {}) if shared else ({}, None)
+        calls = []
+        for call_id, h in zip(ids, pipe.execute()):
+            if not h or b"d" not in h:
+                continue
+            raw = (h[b"d"], h.get(b"seq"), *map(h.get, _CALL_LIVE_KEYS))
+            last = seen.get(call_id)
+            call = last[1] if last is not None and last[0] == raw else call_from_hash(h)
+            if kept is not None:
+                kept[call_id] = (raw, call)
+            calls.append(call)
+        if kept is not None:
+            self._shared = kept
         return [c for c in calls if c.state in (CallState.QUEUED, CallState.OFFERING)]
 
     def remove_call(self, call_id: str) -> None:

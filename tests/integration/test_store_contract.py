@@ -28,6 +28,7 @@ def call(id="c1", **kw):
 
 
 def test_round_trip_and_seq(store):
+    assert not store.has_agents()
     store.put_agent(agent(order=3, name="Alice"))
     store.put_call(call())
     store.put_call(call("c2"))
@@ -37,6 +38,21 @@ def test_round_trip_and_seq(store):
     assert 0 < c.seq < store.get_call("c2").seq
     assert [x.id for x in store.waiting_calls()] == ["c1", "c2"]
     assert store.get_agent("nope") is None and store.get_call("nope") is None
+    assert store.has_agents()
+
+
+def test_a_shared_read_decodes_only_the_calls_that_changed(store):
+    store.put_call(call("c1"))
+    store.put_call(call("c2"))
+    first = {c.id: c for c in store.waiting_calls(shared=True)}
+    c2 = store.get_call("c2")
+    c2.priority = 5
+    store.put_call(c2)
+    again = {c.id: c for c in store.waiting_calls(shared=True)}
+    assert again["c2"].priority == 5 and again["c1"].entered_at == 100.25
+    if isinstance(store, RedisState):
+        assert again["c1"] is first["c1"] and again["c2"] is not first["c2"]
+    assert all(a is not b for a, b in zip(store.waiting_calls(), store.waiting_calls()))   # unshared: fresh
 
 
 def test_reserve_is_exclusive(store):
@@ -140,6 +156,17 @@ def test_set_agent_state_follows_the_state_machine(store):
     with pytest.raises(InvalidTransition):
         store.set_agent_state("a1", AgentState.ON_CALL, 7.0)
     assert store.get_agent("a1").state == AgentState.BREAK
+
+
+def test_set_agent_state_with_a_stale_copy_applies_to_the_agent_as_it_is(store):
+    store.put_agent(agent(state=AgentState.LOGGED_OUT))
+    stale = store.get_agent("a1")                                   # logged out, as the caller read it
+    store.set_agent_state("a1", AgentState.AVAILABLE, 5.0)
+    store.set_agent_state("a1", AgentState.BREAK, 6.0, reason="lunch", current=stale)   # CAS misses, re-reads
+    now = store.get_agent("a1")
+    assert now.state == AgentState.BREAK and now.break_reason == "lunch" and now.state_since == 6.0
+    store.set_agent_state("a1", AgentState.AVAILABLE, 7.0, current=now)                  # a current copy
+    assert store.get_agent("a1").state == AgentState.AVAILABLE and store.get_agent("a1").idle_since == 7.0
 
 
 def test_rolling_stats(store):

@@ -10,7 +10,8 @@ class CountingStore:
         self.reads = 0
         self.calls = [Call(id="c1", caller="1", did="2", state=CallState.QUEUED)]
 
-    def waiting_calls(self):
+    def waiting_calls(self, shared=False):
+        assert shared            # the view's calls are read-only: decoded once while unchanged
         self.reads += 1
         return list(self.calls)
 
@@ -41,9 +42,9 @@ def test_callers_finding_it_stale_at_once_wait_for_one_read():
     import gevent
 
     class SlowStore(CountingStore):
-        def waiting_calls(self):
+        def waiting_calls(self, shared=False):
             gevent.sleep(0.05)            # Redis I/O: other callers run meanwhile
-            return super().waiting_calls()
+            return super().waiting_calls(shared)
 
     store = SlowStore()
     view = WaitingView(store)
