@@ -5,7 +5,9 @@ measured with psutil; Redis is the configured one (a throw-away key prefix, dele
 the database is a temporary SQLite file unless ``--database-url`` is given. The flow goes straight
 to one queue; many agents with long talk times build concurrency. Per step it prints the offered
 and sustained calls/s, concurrent calls, controller CPU and RSS, memory per call, call-setup
-latency (simulator's TCP connect -> the controller's first ``answer``) and lost calls (no outcome).
+latency (simulator's TCP connect -> the controller's first ``answer``), lost calls (no outcome),
+the simulator's CPU and the controllers' CPU milliseconds per call set up (1,000 / that = the calls/s
+one core could carry if the controller had it to itself).
 
     hotline bench calls [--rates 50,100,200,300] [--step-s 15] [--talk-s 30] [--controllers 1] [--json]
 
@@ -237,7 +239,8 @@ def run(args) -> dict:
         stats = Stats(procs)
         out = sys.stderr if args.json else sys.stdout
         print(f"{'offered':>8} {'sustained':>9} {'concurrent':>10} {'ctl CPU%':>8} {'ctl RSS MB':>10} "
-              f"{'KB/call':>8} {'setup p50':>9} {'p99 ms':>7} {'lost':>5} {'sim CPU%':>8}", file=out)
+              f"{'KB/call':>8} {'setup p50':>9} {'p99 ms':>7} {'lost':>5} {'sim CPU%':>8} {'ctl ms/call':>11}",
+              file=out)
         for rate in rates:
             step = Step(rate)
             stats.begin()
@@ -257,7 +260,8 @@ def run(args) -> dict:
             s = steps[-1]
             print(f"{s['offered_cps']:>8.1f} {s['sustained_cps']:>9.1f} {s['concurrent']:>10} {s['cpu']:>8.0f} "
                   f"{s['rss_mb']:>10.0f} {s['mem_per_call_kb']:>8.1f} {s['setup_p50_ms']:>9.1f} "
-                  f"{s['setup_p99_ms']:>7.1f} {s['lost']:>5} {s['sim_cpu']:>8.0f}", file=out, flush=True)
+                  f"{s['setup_p99_ms']:>7.1f} {s['lost']:>5} {s['sim_cpu']:>8.0f} {s['cpu_ms_per_call']:>11.1f}",
+                  file=out, flush=True)
             if s["lost"] or s["sustained_cps"] < 0.95 * s["offered_cps"] or s["setup_p99_ms"] > args.max_p99_ms:
                 break   # past the knee: stop rising
         # every call ends on its own (talk time); wait for the last ones, count the ones that never did
@@ -340,6 +344,8 @@ def _summary(step: Step, rig: Rig, baseline_rss: float) -> dict:
             "mem_per_call_kb": round(max(0.0, step.rss_mb - baseline_rss) * 1024 / peak, 1) if peak else 0.0,
             "setup_p50_ms": round(pct(setups, 0.50), 1), "setup_p99_ms": round(pct(setups, 0.99), 1),
             "lost": lost, "lost_causes": causes, "late": len(handles) - len(bridged) - lost, "sim_cpu": round(step.sim_cpu, 1),
+            # controller CPU time per call set up (every controller's): what one core's calls/s follows from
+            "cpu_ms_per_call": round(step.cpu * 10 / (len(bridged) / window), 2) if bridged and window else 0.0,
             "_handles": handles}
 
 
