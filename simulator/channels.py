@@ -33,6 +33,18 @@ PROFILES = _template("profiles.json")
 TEARDOWN = object()
 
 
+_VARIABLE_HEADERS: dict[str, str] = {}
+
+
+def _variable_header(name: str) -> str:
+    header = _VARIABLE_HEADERS.get(name)
+    if header is None:
+        if len(_VARIABLE_HEADERS) >= 10_000:      # names are a few hundred unless something invents them
+            _VARIABLE_HEADERS.clear()
+        header = _VARIABLE_HEADERS[name] = f"variable_{name}"
+    return header
+
+
 def now_us() -> int:
     return int(time.time() * 1_000_000)
 
@@ -68,11 +80,16 @@ class Channel:
         self.app_done.set()
         self.on_bridge = Event()                 # set while bridged, for phones/callers waiting on it
         self.vars: dict[str, str] = {}
+        self._profiles: dict[str, tuple] = {}    # label -> (the values it was built from, its pairs)
+        self._vars_seen: tuple = ()
+        self._vars_pairs: list[tuple[str, str]] = []
+        self.show_row: tuple | None = None       # (its values, its `show channels` JSON): simulator.api
         fill = {"{{uuid}}": uuid, "{{caller}}": caller, "{{caller_name}}": caller_name, "{{did}}": destination,
                 "{{dest}}": name.split("/", 2)[-1], "{{user}}": user or destination}
         for key, value in VARIABLES[direction]:
-            for old, new in fill.items():
-                value = value.replace(old, new)
+            if "{{" in value:
+                for old, new in fill.items():
+                    value = value.replace(old, new)
             self.vars[key] = value
         self.vars["channel_name"] = name
         for key, value in (extra_vars or {}).items():
@@ -102,9 +119,18 @@ class Channel:
         pairs += list(prefix)
         pairs += self.channel_headers()
         if variables:
-            pairs += [(f"variable_{k}", v) for k, v in self.vars.items()]
+            pairs += self.variable_pairs()
         pairs += list(extra)
         return pairs
+
+    def variable_pairs(self) -> list[tuple[str, str]]:
+        """The variable_* headers, the same objects while the variables (all strings) are unchanged:
+        the event encoder remembers lines by their pair, and hashing new strings each event was costly."""
+        items = tuple(self.vars.items())
+        if items != self._vars_seen:
+            self._vars_seen = items
+            self._vars_pairs = [(_variable_header(k), v) for k, v in items]
+        return self._vars_pairs
 
     def channel_headers(self, label: str = "Channel") -> list[tuple[str, str]]:
         pairs = [("Channel-State", self.state), ("Channel-Call-State", self.call_state),
@@ -125,7 +151,19 @@ class Channel:
         return pairs
 
     def profile(self, label: str) -> list[tuple[str, str]]:
-        """The caller-profile block (Caller-* on its own events, Other-Leg-* on the partner's)."""
+        """The caller-profile block (Caller-* on its own events, Other-Leg-* on the partner's).
+
+        Built again only when a value in it changed: it is in nearly every event."""
+        key = (self.direction, self.caller, self.caller_name, self.destination, self.uuid, self.name,
+               self.created_us, self.answered_us, self.progress_us, self.hangup_us, self.bridged_us)
+        cached = self._profiles.get(label)
+        if cached is not None and cached[0] == key:
+            return list(cached[1])
+        pairs = self._build_profile(label)
+        self._profiles[label] = (key, tuple(pairs))
+        return pairs
+
+    def _build_profile(self, label: str) -> list[tuple[str, str]]:
         values = {
             "Direction": self.direction, "Logical-Direction": self.direction, "Username": self.caller,
             "Dialplan": "XML", "Caller-ID-Name": self.caller_name, "Caller-ID-Number": self.caller,
@@ -149,7 +187,7 @@ class Channel:
         pairs = self.switch.standard_headers("CHANNEL_DATA", "CHANNEL_EXECUTE")
         pairs += self.profile("Channel")
         pairs += self.channel_headers()
-        pairs += [(f"variable_{k}", v) for k, v in self.vars.items()]
+        pairs += self.variable_pairs()
         return pairs
 
     # --- media and applications ---------------------------------------------------------------

@@ -72,10 +72,21 @@ class Connection:
         self._writer.join(timeout)
 
     def _write(self) -> None:
-        while True:
+        closing = False
+        while not closing:
             data = self.out.get()
             if data is CLOSE:
                 break
+            if self.out.qsize():
+                # frames queued meanwhile go in the same write: the same bytes, fewer system calls
+                chunks = [data]
+                while self.out.qsize():
+                    item = self.out.get_nowait()
+                    if item is CLOSE:
+                        closing = True
+                        break
+                    chunks.append(item)
+                data = b"".join(chunks)
             try:
                 self.sock.sendall(data)
             except OSError:
@@ -95,11 +106,9 @@ class Connection:
     def wants(self, name: str) -> bool:
         return self.event_format is not None and ("ALL" in self.event_names or name in self.event_names)
 
-    def send_event(self, pairs, body: str | None = None) -> None:
-        if self.event_format == "json":
-            self.send(F.encode_event_json(pairs, body))
-        else:
-            self.send(F.encode_event_plain(pairs, body))
+    def send_out(self, event) -> None:
+        """An emitted event (encoding.OutEvent) in this connection's format."""
+        self.send(event.json() if self.event_format == "json" else event.plain())
 
     def subscribe(self, arg: str) -> None:
         fmt, _, names = arg.partition(" ")

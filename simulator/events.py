@@ -5,8 +5,12 @@ import time
 from email.utils import formatdate
 
 from simulator.channels import CALLING, Channel
+from simulator.encoding import OutEvent
 
 CORE_UUID = "5f2d1a0e-8f7c-4b7e-9d55-0c1b2a3f4e5d"
+_HOST = (("Core-UUID", CORE_UUID), ("FreeSWITCH-Hostname", "fs-host"), ("FreeSWITCH-Switchname", "fs-host"),
+         ("FreeSWITCH-IPv4", "127.0.0.1"), ("FreeSWITCH-IPv6", "::1"))
+_NOT_CALLED = ("switch_event.c", "switch_event_fire", 0)
 
 
 class Events:
@@ -16,26 +20,39 @@ class Events:
     def __init__(self, inbound_sessions: set):
         self.inbound_sessions = inbound_sessions
         self._sequence = 0
+        self._date_second = -1
+        self._date_texts = ("", "")
 
     def standard_headers(self, event_name: str, calling: str | None = None) -> list[tuple[str, str]]:
         self._sequence += 1
         now = time.time()
-        file, func, line = CALLING.get(calling or event_name, ["switch_event.c", "switch_event_fire", 0])
-        return [("Event-Name", event_name), ("Core-UUID", CORE_UUID), ("FreeSWITCH-Hostname", "fs-host"),
-                ("FreeSWITCH-Switchname", "fs-host"), ("FreeSWITCH-IPv4", "127.0.0.1"), ("FreeSWITCH-IPv6", "::1"),
-                ("Event-Date-Local", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))),
-                ("Event-Date-GMT", formatdate(now, usegmt=True)), ("Event-Date-Timestamp", str(int(now * 1e6))),
-                ("Event-Calling-File", file), ("Event-Calling-Function", func),
-                ("Event-Calling-Line-Number", str(line)), ("Event-Sequence", str(self._sequence))]
+        local, gmt = self._dates(now)
+        file, func, line = CALLING.get(calling or event_name, _NOT_CALLED)
+        return [("Event-Name", event_name), *_HOST, ("Event-Date-Local", local), ("Event-Date-GMT", gmt),
+                ("Event-Date-Timestamp", str(int(now * 1e6))), ("Event-Calling-File", file),
+                ("Event-Calling-Function", func), ("Event-Calling-Line-Number", str(line)),
+                ("Event-Sequence", str(self._sequence))]
+
+    def _dates(self, now: float) -> tuple[str, str]:
+        """Event-Date-Local and Event-Date-GMT, formatted once a second. formatdate rounds to the
+        microsecond, so in a second's last microsecond it may print the next second: not cached."""
+        second = int(now)
+        exact = now - second < 0.999999
+        if second == self._date_second and exact:
+            return self._date_texts
+        texts = (time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)), formatdate(now, usegmt=True))
+        if exact:
+            self._date_second, self._date_texts = second, texts
+        return texts
 
     def emit(self, ch: Channel, pairs) -> None:
-        name = pairs[0][1]
+        event = OutEvent(pairs[0][1], pairs)
         if ch.session is not None:
-            ch.session.deliver(name, pairs)
+            ch.session.deliver(event)
         for session in list(self.inbound_sessions):
-            session.deliver(name, pairs)
+            session.deliver(event)
 
     def emit_global(self, event_name: str, extra, body: str | None = None) -> None:
-        pairs = self.standard_headers(event_name) + list(extra)
+        event = OutEvent(event_name, self.standard_headers(event_name) + list(extra), body)
         for session in list(self.inbound_sessions):
-            session.deliver(event_name, pairs, body)
+            session.deliver(event)

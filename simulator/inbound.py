@@ -24,9 +24,9 @@ class InboundSession:
             conn.close_after_flush()
             conn.join()
 
-    def deliver(self, name: str, pairs, body=None) -> None:
-        if self.authed and self.conn.wants(name):
-            self.conn.send_event(pairs, body)
+    def deliver(self, event) -> None:
+        if self.authed and self.conn.wants(event.name):
+            self.conn.send_out(event)
 
     def handle(self, cmd) -> bool:
         conn = self.conn

@@ -7,6 +7,7 @@ from gevent import socket
 
 from control.esl import frames as F
 from simulator.connection import Connection
+from simulator.encoding import encode_channel_data_reply
 
 # What ``myevents`` delivers (only this channel's events).
 MYEVENTS = {"CHANNEL_PARK", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_ANSWER", "CHANNEL_BRIDGE",
@@ -38,17 +39,17 @@ class OutboundSession:
         self.conn.close_after_flush()
         return "closed"
 
-    def deliver(self, name: str, pairs, body=None) -> None:
+    def deliver(self, event) -> None:
         if self.conn is None:
             return
-        if (self.myevents and name in MYEVENTS) or self.conn.wants(name):
-            self.conn.send_event(pairs, body)
+        if (self.myevents and event.name in MYEVENTS) or self.conn.wants(event.name):
+            self.conn.send_out(event)
 
     def handle(self, cmd) -> None:
         conn, ch = self.conn, self.channel
         if cmd.verb == "connect":
             self.connected = True
-            conn.send(F.encode_channel_data_reply(ch.channel_data()))
+            conn.send(encode_channel_data_reply(ch.channel_data()))
         elif cmd.verb == "myevents":
             self.myevents = True
             conn.reply("+OK Events Enabled")

@@ -39,7 +39,7 @@ class Switch:
         self.phones: dict[str, Phone] = self.dialer.phones
         self.outside: dict[str, Phone] = self.dialer.outside     # outside numbers, dialled through the trunk
         self._server: StreamServer | None = None
-        self._greenlets = []
+        self._greenlets: set = set()     # running or scheduled; each removes itself when it ends
         self.esl_port: int | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -67,13 +67,14 @@ class Switch:
         gevent.killall([g for g in self._greenlets if not g.dead], block=False)
 
     def spawn(self, func, *args):
-        g = gevent.spawn(func, *args)
-        self._greenlets = [x for x in self._greenlets if not x.dead] + [g]
-        return g
+        return self._track(gevent.spawn(func, *args))
 
     def spawn_later(self, seconds, func, *args):
-        g = gevent.spawn_later(seconds, func, *args)
-        self._greenlets.append(g)
+        return self._track(gevent.spawn_later(seconds, func, *args))
+
+    def _track(self, g):
+        self._greenlets.add(g)
+        g.link(self._greenlets.discard)
         return g
 
     def sendmsg(self, ch: Channel, headers: dict) -> None:
