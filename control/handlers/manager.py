@@ -72,10 +72,13 @@ class Manager:
         self.running = False
         gevent.killall(self._greenlets + list(self._offering.values()) + list(self._wrapups.values()))
 
-    def trigger(self, broadcast: bool = False) -> None:
+    def trigger(self, broadcast: bool = False, calls_only: bool = False) -> None:
         """Dispatch soon; ``broadcast``: other controllers too. Nudges to the others coalesce:
         at most one per DISPATCH_MIN_INTERVAL_S, each one PUBLISH (no replay stream: a nudge is not
-        history). A controller never passes on a nudge it received (on_control)."""
+        history). A controller never passes on a nudge it received (on_control). ``calls_only``:
+        no agent came or went (a call was queued), so the pass may use a just-read agent index."""
+        if not calls_only and self._available is not None:
+            self._available.agents_changed = True
         self._dirty.set()
         if broadcast and self._nudge is None:
             self._nudge = gevent.spawn_later(DISPATCH_MIN_INTERVAL_S, self._send_nudge)
@@ -231,7 +234,9 @@ class Manager:
         self.deps.publisher.publish("wallboard", {"type": "agent_state", "agent_id": agent_id,
                                                   "state": agent.state.value, "reason": reason})
         if state == AgentState.AVAILABLE:
-            self.trigger(broadcast=True)
+            # this controller knows the agent as written: the pass needs no index read for it
+            noted = self._available is not None and self._available.note_available(agent)
+            self.trigger(broadcast=True, calls_only=noted)
 
     # -- events from other controllers (control/handlers/control_channel.py) ----------
     def _listen_control(self) -> None:

@@ -72,7 +72,7 @@ class QueueWait:
             call.state = CallState.QUEUED
         self.deps.store.put_call(call, create=True)   # entering a queue; later puts only update
         self.deps.store.record_arrival(queue.name, now)
-        self.session.manager.trigger(broadcast=True)
+        self.session.manager.trigger(broadcast=True, calls_only=True)
         self.deps.publisher.publish("wallboard", {"type": "queued", "call_id": call.id, "queue": call.queue,
                                                   "caller": call.caller, "priority": call.priority})
 

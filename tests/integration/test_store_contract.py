@@ -334,17 +334,22 @@ def test_redis_index_holds_only_available_or_just_reserved_agents(redis_client, 
         store.put_agent(agent(f"a{i}"))
     store.put_call(call("c1"))
     cache = AvailableAgents(store)
-    assert [a.id for a in cache.read(10.0)] == ["a0", "a1", "a2", "a3"]
+
+    def read(at: float) -> list:
+        cache.agents_changed = True   # each step changes an agent: the dispatcher would be told so
+        return cache.read(at)
+
+    assert [a.id for a in read(10.0)] == ["a0", "a1", "a2", "a3"]
     assert store.reserve("c1", "a0", "ctl", 30, 11.0)
     assert sorted(store.available_index()) == ["a0", "a1", "a2", "a3"]   # reserve leaves it indexed
     assert store.confirm("c1", "a0", 12.0)
     assert sorted(store.available_index()) == ["a1", "a2", "a3"]
-    assert [a.id for a in cache.read(12.5)] == ["a1", "a2", "a3"]
+    assert [a.id for a in read(12.5)] == ["a1", "a2", "a3"]
     store.release("c1", "a0", AgentState.AVAILABLE, 13.0, requeue_call=False)
-    back = cache.read(13.5)                                               # came back: read again
+    back = read(13.5)                                               # came back: read again
     assert [a.id for a in back] == ["a0", "a1", "a2", "a3"] and back[0].calls_taken == 1
     store.set_agent_state("a3", AgentState.BREAK, 14.0)
-    assert [a.id for a in cache.read(14.5)] == ["a0", "a1", "a2"] == free_ids(store)
+    assert [a.id for a in read(14.5)] == ["a0", "a1", "a2"] == free_ids(store)
 
 
 def test_an_update_never_brings_back_an_ended_call(store):

@@ -200,6 +200,7 @@ def test_index_store_changes_follow_scores():
     store.free("a0", 3.0)                     # away and back: a new score, read again
     store.agents["a1"].state = AgentState.BREAK
     store.index.pop("a1")
+    cache.agents_changed = True               # as Manager.trigger marks it for anything but a queued call
     cache.refresh(3.0)
     changes = cache.take_changes()
     assert changes.keys() == {"a0", "a1"} and changes["a1"] is None and changes["a0"].calls_taken == 2
@@ -207,3 +208,38 @@ def test_index_store_changes_follow_scores():
     cache.refresh(3.5)
     assert list(cache.take_changes()) == ["a2"]
     assert cache.take_all().keys() == {"a0", "a2"} and cache.take_changes() == {}
+
+
+def test_a_pass_for_a_queued_call_reuses_a_fresh_index_read(monkeypatch):
+    store = IndexStore([Agent(id="a0", extension="0", state=AgentState.ON_CALL)])
+    store.free("a0", 1.0)
+    reads = []
+    real = store.available_index
+    monkeypatch.setattr(store, "available_index", lambda: reads.append(1) or real())
+    cache = AvailableAgents(store)
+    cache.refresh(1.0)
+    store.free("a0", 2.0)                     # changed, but no agent trigger: the read is 0 s old
+    cache.refresh(2.0)
+    assert len(reads) == 1 and cache.take_changes().keys() == {"a0"}
+    cache.agents_changed = True
+    cache.refresh(2.0)
+    assert len(reads) == 2 and cache.take_changes()["a0"] is not None   # the new score: fetched again
+
+
+def test_an_agent_this_controller_freed_is_kept_without_an_index_read(monkeypatch):
+    store = IndexStore([Agent(id=f"a{i}", extension=str(i), state=AgentState.ON_CALL) for i in range(2)])
+    store.free("a0", 1.0)
+    cache = AvailableAgents(store)
+    assert cache.note_available(store.agents_by_id(["a0"])[0]) is False   # nothing read yet: no base to add to
+    cache.refresh(1.0)
+    cache.take_changes()
+    reads = []
+    real = store.available_index
+    monkeypatch.setattr(store, "available_index", lambda: reads.append(1) or real())
+    store.free("a1", 2.0)
+    assert cache.note_available(store.agents_by_id(["a1"])[0]) is True
+    cache.refresh(2.0)
+    assert reads == [] and cache.take_changes().keys() == {"a1"}
+    cache.agents_changed = True
+    cache.refresh(2.0)                                                    # the index agrees: nothing to fetch
+    assert reads == [1] and cache.take_changes() == {} and cache.take_all().keys() == {"a0", "a1"}
