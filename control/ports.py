@@ -39,6 +39,8 @@ class LiveState(Protocol):
 
     def reserve(self, call_id: str, agent_id: str, owner: str, lease_s: float, now: float) -> bool:
         """Atomically: agent AVAILABLE and call QUEUED and unoffered -> both reserved. False if not."""
+    def reserve_many(self, pairs: list[tuple[str, str]], owner: str, lease_s: float, now: float) -> list[bool]:
+        """``reserve`` for each (call_id, agent_id), in order, at once; each is atomic on its own."""
     def renew(self, call_id: str, agent_id: str, lease_s: float, now: float) -> bool: ...
     def confirm(self, call_id: str, agent_id: str, now: float) -> bool:
         """Reserved -> on call (agent answered)."""

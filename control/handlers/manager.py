@@ -147,8 +147,20 @@ class Manager:
             raise
         started = 0
         try:
+            # one agent each: every reservation in one round trip (one at a time, each waited for its
+            # turn on a busy event loop, and a backlog of a thousand callers took seconds to offer)
+            single = [d for d in decisions if len(d.agent_ids) == 1 and not ring_group.is_group(d)]
+            lease = self.deps.config.reservation_lease_s
+            reserved = store.reserve_many([(d.call_id, d.agent_ids[0]) for d in single],
+                                          self.deps.controller_id, lease, now) if single else []
+            for decision, ok in zip(single, reserved):
+                if ok:
+                    started += self._offer(decision, decision.agent_ids, (offers.run_offer, self, decision,
+                                                                          decision.agent_ids[0]))
+            batched = {id(d) for d in single}
             for decision in decisions:
-                started += self._reserve_and_offer(decision, now)
+                if id(decision) not in batched:   # ring groups, and anything offering several agents
+                    started += self._reserve_and_offer(decision, now)
         finally:
             # the agents named are reserved now, or were stale in the cache: read them again next time
             self._available.forget(a for d in decisions for a in d.agent_ids)
@@ -179,6 +191,9 @@ class Manager:
             offer = (offers.run_offer, self, decision, *reserved)
         if not reserved:
             return 0
+        return self._offer(decision, reserved, offer)
+
+    def _offer(self, decision, reserved: list[str], offer: tuple) -> int:
         for agent_id in reserved:
             self.note_state(agent_id, AgentState.RESERVED)
         greenlet = gevent.spawn(*offer)

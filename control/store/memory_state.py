@@ -117,6 +117,9 @@ class MemoryState(MemoryGroups):
         self._owner.pop(call_id, None)
 
     # -- reservations -------------------------------------------------------------------
+    def reserve_many(self, pairs: list[tuple[str, str]], owner: str, lease_s: float, now: float) -> list[bool]:
+        return [self.reserve(call_id, agent_id, owner, lease_s, now) for call_id, agent_id in pairs]
+
     def reserve(self, call_id: str, agent_id: str, owner: str, lease_s: float, now: float) -> bool:
         agent, call = self._agents.get(agent_id), self._calls.get(call_id)
         if agent is None or call is None or agent.state != AgentState.AVAILABLE:

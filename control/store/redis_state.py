@@ -228,6 +228,14 @@ class RedisState(RedisGroups):
         return bool(self._lua["reserve"](keys=self._four(call_id, agent_id),
                                          args=[call_id, agent_id, owner, repr(now + lease_s), repr(now)]))
 
+    def reserve_many(self, pairs: list[tuple[str, str]], owner: str, lease_s: float, now: float) -> list[bool]:
+        """``reserve`` for each (call, agent) pair, in order, in one pipeline (each still atomic)."""
+        pipe = self.r.pipeline(transaction=False)
+        for call_id, agent_id in pairs:
+            self._lua["reserve"](keys=self._four(call_id, agent_id), client=pipe,
+                                 args=[call_id, agent_id, owner, repr(now + lease_s), repr(now)])
+        return [bool(done) for done in pipe.execute()]
+
     def renew(self, call_id: str, agent_id: str, lease_s: float, now: float) -> bool:
         return bool(self._lua["renew"](keys=self._four(call_id, agent_id)[:3],
                                        args=[call_id, agent_id, repr(now + lease_s)]))

@@ -69,6 +69,18 @@ def test_reserve_is_exclusive(store):
     assert "c1" in [x.id for x in store.waiting_calls()]
 
 
+def test_reserve_many_reserves_each_pair_in_order_as_reserve_would(store):
+    for i in (1, 2, 3):
+        store.put_agent(agent(f"a{i}"))
+        store.put_call(call(f"c{i}"))
+    store.set_agent_state("a3", AgentState.BREAK, 5.0)
+    got = store.reserve_many([("c1", "a1"), ("c2", "a1"), ("c2", "a2"), ("c3", "a3"), ("gone", "a2")], "ctl", 30, 10.0)
+    assert got == [True, False, True, False, False]    # a1 taken by c1 first; a3 on break; a2 taken by c2
+    assert [(a.id, a.state, a.call_id) for a in map(store.get_agent, ("a1", "a2", "a3"))] == [
+        ("a1", AgentState.RESERVED, "c1"), ("a2", AgentState.RESERVED, "c2"), ("a3", AgentState.BREAK, None)]
+    assert store.get_call("c3").state == CallState.QUEUED and store.reserve_many([], "ctl", 30, 11.0) == []
+
+
 def test_reserve_refuses_unavailable_agent_or_unqueued_call(store):
     store.put_agent(agent("brk", state=AgentState.BREAK))
     store.put_agent(agent("a1"))
