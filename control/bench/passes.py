@@ -86,6 +86,7 @@ def simulate(queues, agents, new_call, passes: int, idle: int, seed: int, dispat
             store.agents[other].state = AgentState.RESERVED
             taken.append(other)
             busy.append(other)
+        cache.agents_changed = True   # agents came and went: the dispatcher is told so (Manager.trigger)
         t0 = time.perf_counter()
         decisions = dispatcher(cache, now, [copy.copy(c) for c in waiting.values()])   # fresh reads, as from Redis
         samples.append(time.perf_counter() - t0)

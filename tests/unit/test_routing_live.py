@@ -243,3 +243,12 @@ def test_an_agent_this_controller_freed_is_kept_without_an_index_read(monkeypatc
     cache.agents_changed = True
     cache.refresh(2.0)                                                    # the index agrees: nothing to fetch
     assert reads == [1] and cache.take_changes() == {} and cache.take_all().keys() == {"a0", "a1"}
+
+
+def test_the_bench_pass_figure_compares_like_with_like():
+    from control.bench.routing import run_passes
+
+    out = run_passes(n_agents=600, n_skills=50, idle=300, n=400, seed=5)
+    for workload in ("mix", "one_queue"):
+        assert out[workload]["kept"]["decisions"] > 0
+        assert out[workload]["kept"]["same_as_fresh"], workload   # the kept Router decides as a fresh one
