@@ -41,9 +41,11 @@ prompts: $(STAMP)
 
 # Debian packages the tests use: Chromium for the console's browser tests.
 system-test-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
-	  else echo "note: /usr/bin/chromium is missing (apt-get install chromium); browser tests will be skipped"; fi; \
+	@missing=""; [ -x /usr/bin/chromium ] || missing=" chromium"; \
+	command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
+	  else echo "note: missing$$missing (apt-get install$$missing); browser and prompt-rendering tests will be skipped"; fi; \
 	fi
 
 test: $(STAMP) system-test-deps
