@@ -47,40 +47,37 @@
     return b;
   }
 
+  // one table: its rows (or a "none" row spanning the columns), and its count when it has one
+  function fillTable(tableId, countId, items, columns, fillRow) {
+    const body = $(tableId).querySelector("tbody"); clear(body);
+    if (countId) $(countId).textContent = "(" + items.length + ")";
+    if (!items.length) { const r = el("tr"); td(r, T.none).colSpan = columns; body.appendChild(r); }
+    items.forEach((item) => { const row = el("tr"); fillRow(row, item); body.appendChild(row); });
+  }
+
   function renderWaiting() {
-    const body = $("cb-waiting").querySelector("tbody"); clear(body);
-    $("count-waiting").textContent = "(" + data.waiting.length + ")";
-    if (!data.waiting.length) { const r = el("tr"); td(r, T.none).colSpan = 10; body.appendChild(r); }
-    data.waiting.forEach((c) => {
-      const row = el("tr"); row.dataset.callId = c.call_id;
+    fillTable("cb-waiting", "count-waiting", data.waiting, 10, (row, c) => {
+      row.dataset.callId = c.call_id;
       td(row, c.number); td(row, c.customer); td(row, c.queue);
       td(row, c.position, "num"); td(row, clock(c.waited_s), "num"); td(row, c.attempts, "num");
       td(row, word(c.state)); td(row, c.retry_local); td(row, c.original_call_id);
       const actions = td(row, "", "actions"); actions.textContent = "";
       if (c.can_cancel) actions.appendChild(cancelButton(root.dataset.cancelCallUrl.replace("CALL", encodeURIComponent(c.call_id))));
-      body.appendChild(row);
     });
   }
 
   function renderScheduled() {
-    const body = $("cb-scheduled").querySelector("tbody"); clear(body);
-    $("count-scheduled").textContent = "(" + data.scheduled.length + ")";
-    if (!data.scheduled.length) { const r = el("tr"); td(r, T.none).colSpan = 7; body.appendChild(r); }
-    data.scheduled.forEach((s) => {
-      const row = el("tr"); row.dataset.rowId = s.id;
+    fillTable("cb-scheduled", "count-scheduled", data.scheduled, 7, (row, s) => {
+      row.dataset.rowId = s.id;
       td(row, s.due_local); td(row, s.number); td(row, s.customer); td(row, s.queue);
       td(row, s.note); td(row, s.created_by);
       const actions = td(row, "", "actions"); actions.textContent = "";
       if (s.can_cancel) actions.appendChild(cancelButton(root.dataset.cancelRowUrl.replace("ROW", String(s.id))));
-      body.appendChild(row);
     });
   }
 
   function renderFinished() {
-    const body = $("cb-finished").querySelector("tbody"); clear(body);
-    if (!data.finished.length) { const r = el("tr"); td(r, T.none).colSpan = 7; body.appendChild(r); }
-    data.finished.forEach((f) => {
-      const row = el("tr");
+    fillTable("cb-finished", null, data.finished, 7, (row, f) => {
       td(row, f.at_local); td(row, word(f.kind)); td(row, f.number); td(row, f.queue);
       td(row, word(f.result || "queued") + (f.cancelled_by ? " (" + f.cancelled_by + ")" : ""));
       td(row, f.attempts, "num");
@@ -91,7 +88,6 @@
         a.href = root.dataset.timelineUrl.replace("CALL", encodeURIComponent(f.call_id));
         cell.appendChild(a);
       }
-      body.appendChild(row);
     });
   }
 
