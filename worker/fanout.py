@@ -1,19 +1,17 @@
 """Enqueue the follow-on wrap-up jobs of one call with deterministic job ids.
 
-RQ job ids may hold only letters, digits, ``_`` and ``-``; ``job_id`` keeps a call id that
-fits and hashes one that does not. An id already known to RQ (queued, running, finished within
-``result_ttl`` or failed) is not enqueued again; the jobs' effect keys catch anything later.
+RQ job ids may hold only letters, digits, ``_`` and ``-``; ``job_id`` (control/domain/job_ids.py,
+shared with the controller) keeps a call id that fits and hashes one that does not. An id already
+known to RQ (queued, running, finished within ``result_ttl`` or failed) is not enqueued again; the
+jobs' effect keys catch anything later.
 """
 from __future__ import annotations
 
-import hashlib
-import re
-
 from rq import Queue, Retry
 
+from control.domain.job_ids import job_id
 from worker.settings import Settings
 
-SAFE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 JOBS = {
     "archive": "worker.recordings.archive_recording",
     "ticket": "worker.tickets.create_ticket",
@@ -21,11 +19,6 @@ JOBS = {
     "crm": "worker.crm.write_summary",
     "webhook": "worker.webhooks.deliver",
 }
-
-
-def job_id(kind: str, call_id: str, *extra) -> str:
-    part = call_id if SAFE.match(call_id) else hashlib.sha256(call_id.encode()).hexdigest()[:32]
-    return "-".join([kind, part, *(str(e) for e in extra)])
 
 
 def retry_policy(settings: Settings) -> Retry | None:

@@ -16,6 +16,7 @@ import gevent.queue
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from control.domain.job_ids import wrapup_job_id
 from records.calls import is_outage
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ class QueuedRecords:
     def _enqueue_jobs(self, records: list) -> None:
         ids = list(dict.fromkeys(r["call_id"] for r in records))
         try:
-            self.jobs.enqueue_many(WRAPUP_JOB, [((call_id,), f"wrapup-{call_id}") for call_id in ids])
+            self.jobs.enqueue_many(WRAPUP_JOB, [((call_id,), wrapup_job_id(call_id)) for call_id in ids])
         except (RedisError, ValueError):
             log.exception("wrap-up jobs for %d calls not enqueued (%s...)", len(ids), ids[0])
 
@@ -179,4 +180,4 @@ def hand_over(deps, record: dict) -> None:
         submit(record)
         return
     deps.offload(deps.records.write, record)
-    deps.jobs.enqueue(WRAPUP_JOB, record["call_id"], job_id=f"wrapup-{record['call_id']}")
+    deps.jobs.enqueue(WRAPUP_JOB, record["call_id"], job_id=wrapup_job_id(record["call_id"]))

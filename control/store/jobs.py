@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from rq import Queue, Retry
-from rq.job import Job
+from rq.job import Job, validate_job_id
 
 log = logging.getLogger(__name__)
 OPTIONS = {"result_ttl": 86400, "failure_ttl": 7 * 86400}
@@ -36,12 +36,18 @@ class RQJobs:
 
 
 class MemoryJobs:
+    """ports.JobQueue in memory; refuses the job ids RQ refuses, so tests meet the same errors."""
+
     def __init__(self):
         self.jobs: dict[str, tuple[str, tuple]] = {}
 
     def enqueue(self, func_path: str, *args, job_id: str | None = None, **kwargs) -> None:
+        if job_id is not None:
+            validate_job_id(job_id)
         self.jobs.setdefault(job_id or f"job-{len(self.jobs)}", (func_path, args))
 
     def enqueue_many(self, func_path: str, jobs: list[tuple[tuple, str]]) -> None:
+        for _, job_id in jobs:   # all or nothing, as RQ's enqueue_many
+            validate_job_id(job_id)
         for args, job_id in jobs:
             self.enqueue(func_path, *args, job_id=job_id)

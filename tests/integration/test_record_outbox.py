@@ -78,3 +78,23 @@ def test_two_segments_of_one_call_are_parked_apart(sessions, tmp_path, outbox):
     dead.submit(record("c1", outcome="answered", ended_at=1795439500.0))
     assert outbox.size() == 2
     assert sorted(r["outcome"] for r in outbox.stale(now=2000.0, older_than_s=60)) == ["answered", "transferred"]
+
+
+def test_a_batch_holding_a_segment_id_enqueues_every_wrap_up_job(sessions, tmp_path, outbox, redis_client,
+                                                                   redis_prefix):
+    """A transferred call's next segment is ``<call id>:<n>``; RQ refuses ':' in a job id, and one
+    refused id used to fail ``enqueue_many`` for the whole batch (every call in it lost its job)."""
+    from rq import Queue
+
+    from control.domain.job_ids import wrapup_job_id
+    from control.store.jobs import RQJobs
+
+    jobs = RQJobs(redis_client, f"{redis_prefix}-wrapup")
+    records = writer(sessions, tmp_path, jobs, outbox, clock=lambda: 1000.0)
+    for call_id in ("c1", "c1:1", "c2"):
+        records.submit(record(call_id))
+    assert records.drain(5)
+    gevent.sleep(0)
+    assert call_ids(sessions) == ["c1", "c1:1", "c2"]
+    queued = set(Queue(f"{redis_prefix}-wrapup", connection=redis_client).job_ids)
+    assert {"wrapup-c1", "wrapup-c2", wrapup_job_id("c1:1")} <= queued
