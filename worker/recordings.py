@@ -1,9 +1,10 @@
 """Archive a call's recording: move it into dated storage, checksum it, link it to the customer.
 
 Order, so that a crash anywhere is repaired by the rerun: copy to ``<dest>.part`` and fsync,
-rename onto ``dest`` (atomic), write the ``recordings`` row and its marker in one transaction,
-and only then delete the source. A rerun after a crash before the commit copies again (same
-bytes); after the commit it only finishes deleting the source.
+rename onto ``dest`` (atomic), write the ``recordings`` row, point ``calls.recording_path`` at
+``dest`` and write the marker in one transaction (its detail keeps the source path), and only
+then delete the source. A rerun after a crash before the commit copies again (same bytes); after
+the commit it only finishes deleting the source.
 """
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import wave
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from records.models import Call
 from records.wrapup_models import Recording
 from worker import effects
 from worker.runtime import load_call, sessions_from_config, settings_from_env
@@ -57,6 +59,16 @@ def _copy_atomically(src: Path, dest: Path) -> None:
     os.replace(part, dest)
 
 
+def _finish_delete(sessions, call_id: str, src: Path, existing: Recording) -> None:
+    """A rerun after the commit: the call already names the archive, so the source to delete is
+    the one the marker kept (deleted only when the archived copy is intact)."""
+    marker = effects.find(sessions, f"archive:{call_id}")
+    source = Path((marker.detail or {}).get("source") or src) if marker is not None else src
+    dest = Path(existing.path)
+    if source.exists() and source != dest and dest.exists() and sha256_of(dest) == existing.sha256:
+        source.unlink()
+
+
 def archive_recording(call_id: str, sessions=None, settings=None) -> str:
     sessions = sessions or sessions_from_config()
     settings = settings or settings_from_env()
@@ -67,9 +79,7 @@ def archive_recording(call_id: str, sessions=None, settings=None) -> str:
         return "no recording"
     src = Path(call.recording_path)
     if existing is not None:
-        dest = Path(existing.path)
-        if src.exists() and src != dest and dest.exists() and sha256_of(dest) == existing.sha256:
-            src.unlink()
+        _finish_delete(sessions, call_id, src, existing)
         return "already archived"
     dest = archive_path(settings.archive_dir, call_id, call.ended_at or call.entered_at, str(src))
     if src.exists():
@@ -81,7 +91,8 @@ def archive_recording(call_id: str, sessions=None, settings=None) -> str:
     def add_row(session):
         session.add(Recording(call_id=call_id, customer_id=call.customer_id, path=str(dest), sha256=checksum,
                               size_bytes=size, duration_s=duration))
-        return {"path": str(dest), "sha256": checksum}
+        session.execute(update(Call).where(Call.call_id == call_id).values(recording_path=str(dest)))
+        return {"path": str(dest), "sha256": checksum, "source": str(src)}
 
     result = effects.apply_once(sessions, f"archive:{call_id}", call_id, "archive", add_row)
     if src.exists() and src != dest:
