@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+NANP_NOT_PREMIUM = r"^\+1(?!900|976)[2-9][0-9]{2}[2-9][0-9]{6}$"
 
 DEFAULTS: dict[str, Any] = {
     # Relational store for users, customers and call records. SQLite is the zero-setup default.
@@ -93,6 +94,18 @@ DEFAULTS: dict[str, Any] = {
     # JSONL spool for call records while the database is down; empty means var/spool/call-records.jsonl.
     # Give each deployment (or test) its own: whoever flushes a spool writes it to their database.
     "records_spool": "",
+    # Outside numbers (E.164, regular expressions) each role may transfer a call to, consult, or
+    # schedule a callback to; a queue's own outbound_allow adds numbers for that queue's calls. A YAML
+    # or JSON mapping in HOTLINE_OUTBOUND_ALLOW. The dialplan's public-outbound context checks its own
+    # copy, hotline_outbound_allow in freeswitch-conf/vars.xml (docs/security.md, Outbound allow-list).
+    # Default: North American numbers, without the 900 and 976 premium-rate codes.
+    "outbound_allow": {role: [NANP_NOT_PREMIUM] for role in ("agent", "supervisor", "admin")},
+    # Customer card fields masked for agents besides the built-in ones (web/masking.py); names match
+    # ignoring case, spaces, dashes and underscores. A list, or comma-separated in HOTLINE_SENSITIVE_FIELDS.
+    "sensitive_fields": "",
+    # Archived recordings (the worker moves them here; same variable as the worker, HOTLINE_ARCHIVE_DIR).
+    # The console plays only files inside recordings_dir or archive_dir.
+    "archive_dir": str(ROOT / "var" / "archive"),
 }
 
 

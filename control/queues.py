@@ -8,6 +8,7 @@ reload fails.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ QUEUE_SCHEMA: dict[str, Any] = {
         "record": {"type": "boolean"},
         "dispositions": {"type": "array", "items": {"type": "string"}},
         "disposition_required": {"type": "boolean"},
+        "outbound_allow": {"type": "array", "items": {"type": "string"}},
         "overflow": {"type": "array", "items": {
             "type": "object", "additionalProperties": False, "required": ["action"],
             "anyOf": [{"required": [c]} for c in ("after_s", "no_agents", "queue_length", "estimated_wait_s")],
@@ -137,6 +139,12 @@ def check(queues: dict[str, QueueConfig], locators: dict[str, Locator], skills: 
             if key.action in QUEUE_TARGET_ACTIONS and key.target not in queues:
                 err(q, ["exit_keys", digit], f"exit key {digit} targets unknown queue {key.target!r}",
                     "name a defined queue")
+        for i, pattern in enumerate(q.outbound_allow):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                err(q, ["outbound_allow", i], f"outbound_allow pattern {pattern!r} is not a regular expression ({exc})",
+                    "write a Python/PCRE regular expression, e.g. ^\\+44[0-9]{10}$")
         if q.strategy == "most-skilled" and not q.requirements and not q.language_skills:
             pass  # allowed: ranks by total proficiency
     errors += _cycles(queues, locators)

@@ -37,6 +37,9 @@ class User(Base):
     agent_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("agents.id"), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # The phone a supervisor listens, whispers and barges from when they have no agent phone of their own;
+    # the console rings no other extension for them (docs/security.md, Monitoring).
+    monitor_extension: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     agent: Mapped["Agent | None"] = relationship(back_populates="users")
 

@@ -14,6 +14,7 @@ from control.domain.numbers import normalize
 from records.customers import card, find_by_number, upsert_customer
 from records.models import CHANNELS, Call, Customer, Interaction, Note, Ticket
 from web.audit import audit
+from web.call_access import refuse_unless_handled
 from web.extensions import db
 from web.masking import mask_customer, mask_message
 from web.queue_rules import queue_rules
@@ -148,8 +149,11 @@ def create_interaction():
 def create_ticket():
     data = _body()
     customer = _customer(data)
-    ticket = Ticket(customer_id=customer.id, subject=_text(data, "subject", 300),
-                    call_id=_text(data, "call_id", 64, required=False), status="open",
+    call_id = _text(data, "call_id", 64, required=False)
+    refused = call_id and refuse_unless_handled(call_id)
+    if refused:
+        return refused
+    ticket = Ticket(customer_id=customer.id, subject=_text(data, "subject", 300), call_id=call_id, status="open",
                     created_by=current_user.id)
     db.session.add(ticket)
     db.session.flush()
@@ -163,6 +167,9 @@ def create_ticket():
 def create_note():
     data = _body()
     call_id = _text(data, "call_id", 64, required=False)
+    refused = call_id and refuse_unless_handled(call_id)
+    if refused:
+        return refused
     customer = _customer(data) if data.get("customer_id") is not None or not call_id else None
     note = Note(customer_id=customer.id if customer else None, call_id=call_id,
                 author_id=current_user.id, text=_text(data, "text", MAX_TEXT))
@@ -180,9 +187,10 @@ def set_disposition(call_id: str):
     disposition = _text(data, "disposition", 64)
     if len(call_id) > 64:
         return _error("call id too long", 400)
+    refused = refuse_unless_handled(call_id)
+    if refused:
+        return refused
     row = db.session.scalar(select(Call).where(Call.call_id == call_id))
-    if row is not None and row.agent_id and current_user.role == "agent" and row.agent_id != current_user.agent_id:
-        return _error("not your call", 403)
     if row is None:
         # The console is usually faster than the call record; the writer keeps this disposition.
         row = Call(call_id=call_id, agent_id=current_user.agent_id, ivr_path=[], offers=[], explanations=[])

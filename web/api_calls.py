@@ -14,12 +14,14 @@ from sqlalchemy import select
 
 from control.domain.numbers import normalize
 from records.card_models import Callback
-from records.models import Agent, Call, Customer, Queue
+from records.models import Agent, Customer, Queue
 from records.wrapup_models import CallFacts
 from web.api import E164, MAX_TEXT, _body, _error, _text, bp
 from web.audit import audit
+from web.call_access import refuse_unless_handled
 from web.extensions import db
 from web.live import config, live_state, publisher, redis_client
+from web.outbound import AllowListError, allowed, role_patterns
 from web.queue_rules import queue_rules
 from web.roles import has_role, role_required
 
@@ -31,19 +33,40 @@ TRANSFER_KINDS = ("blind", "attended")
 CALLBACK_HORIZON = timedelta(days=90)
 
 
-def _own_live_call(call_id: str):
-    """None when the user may act on the call, else an error response."""
+def _live_call(call_id: str):
+    """(the live call, None) when the user may act on it, else (None, an error response)."""
     if not CALL_ID.match(call_id):
-        return _error("bad call id", 400)
+        return None, _error("bad call id", 400)
     store = live_state()
     if store is None:
-        return _error("live state is not available", 503)
+        return None, _error("live state is not available", 503)
     call = store.get_call(call_id)
     if call is None:
-        return _error("the call is not live", 409)
-    if not has_role(current_user, "supervisor") and call.agent_id != current_user.agent_id:
-        return _error("not your call", 403)
-    return None
+        return None, _error("the call is not live", 409)
+    if not has_role(current_user, "supervisor") and (current_user.agent_id is None
+                                                     or call.agent_id != current_user.agent_id):
+        return None, _error("not your call", 403)
+    return call, None
+
+
+def _own_live_call(call_id: str):
+    """None when the user may act on the call, else an error response."""
+    return _live_call(call_id)[1]
+
+
+def _outbound_refused(number: str, queue: str | None):
+    """None when ``number`` is on the allow-list of the user's role or of the call's queue."""
+    queue_patterns = tuple(queue_rules().get(queue or "", {}).get("outbound_allow") or ())
+    try:
+        patterns = role_patterns(config().outbound_allow, current_user.role) + queue_patterns
+        if allowed(number, patterns):
+            return None
+    except AllowListError as exc:
+        log.error("%s", exc)
+        return _error(str(exc), 503)
+    where = f"role {current_user.role}" + (f" or queue {queue}" if queue else "")
+    return _error(f"{number} is not on the outbound allow-list of {where}; "
+                  "an administrator can add a pattern (outbound_allow, docs/security.md)", 403)
 
 
 def _publish(action: str, call_id: str, **extra):
@@ -73,7 +96,7 @@ for _action in ("hold", "unhold", "hangup"):
 @role_required("agent")
 def call_transfer(call_id: str):
     data = _body()
-    refused = _own_live_call(call_id)
+    call, refused = _live_call(call_id)
     if refused:
         return refused
     to = _text(data, "to", 10)
@@ -87,6 +110,9 @@ def call_transfer(call_id: str):
         target = normalize(target, config().default_region)
         if not E164.match(target):
             return _error("not a dialable E.164 number", 400)
+        refused = _outbound_refused(target, call.queue)
+        if refused:
+            return refused
     elif not TARGET.match(target):
         return _error("bad transfer target", 400)
     elif to == "agent" and db.session.get(Agent, target) is None:
@@ -118,10 +144,9 @@ def call_follow_up(call_id: str):
     data = _body()
     if not CALL_ID.match(call_id):
         return _error("bad call id", 400)
-    row = db.session.scalar(select(Call).where(Call.call_id == call_id))
-    if row is not None and row.agent_id and not has_role(current_user, "supervisor") \
-            and row.agent_id != current_user.agent_id:
-        return _error("not your call", 403)
+    refused = refuse_unless_handled(call_id)
+    if refused:
+        return refused
     subject = _text(data, "subject", 300, required=False)
     facts = db.session.get(CallFacts, call_id)
     if facts is None:
@@ -177,7 +202,11 @@ def schedule_callback():
                                     or db.session.get(Customer, customer_id) is None):
         return _error("no such customer", 404)
     queue = _text(data, "queue", 64, required=False)
-    item = Callback(number=number, due_at=due, customer_id=customer_id, call_id=_text(data, "call_id", 64, False),
+    call_id = _text(data, "call_id", 64, required=False)
+    refused = (call_id and refuse_unless_handled(call_id)) or _outbound_refused(number, queue)
+    if refused:
+        return refused
+    item = Callback(number=number, due_at=due, customer_id=customer_id, call_id=call_id,
                     queue=queue, note=_text(data, "note", MAX_TEXT, required=False), status="scheduled",
                     created_by=current_user.id, details={})
     db.session.add(item)

@@ -27,6 +27,11 @@ PRIORITY_RANGE = (-100, 1000)
 WAITING = (CallState.QUEUED, CallState.OFFERING)
 
 
+def monitoring_extension(user) -> str | None:
+    """The one phone ``user`` may monitor from: their agent phone, else their registered monitor_extension."""
+    return user.agent.extension if user.agent is not None else user.monitor_extension
+
+
 def _store():
     store = live_state()
     if store is None:
@@ -77,16 +82,20 @@ def supervise(agent_id: str):
         return refused
     if agent.state != AgentState.ON_CALL or not agent.call_id:
         return _error(f"agent {agent_id} is not on a call", 409)
-    own = getattr(current_user, "agent", None)
+    own = current_user.agent
     if own is not None and own.id == agent_id:
         return _error("you cannot supervise your own call", 400)
-    extension = own.extension if own is not None else _text(data, "extension", 32, required=False)
+    extension = monitoring_extension(current_user)
     if not extension:
-        return _error("extension is required: this user has no agent phone of their own", 400)
+        return _error("you have no registered monitoring extension: an admin sets one on the Users page "
+                      "(or link your user to an agent phone)", 409)
+    asked = _text(data, "extension", 32, required=False)
+    if asked and asked != extension:
+        return _error(f"you may monitor only from your own registered extension ({extension})", 403)
     if not EXTENSION.match(extension):
-        return _error("extension may only contain letters, digits and + _ . -", 400)
+        return _error("the registered extension may only contain letters, digits and + _ . -", 409)
     message = {"type": "supervise", "agent_id": agent_id, "extension": extension, "mode": mode,
-               "supervisor": current_user.username}
+               "supervisor": current_user.username, "supervisor_agent": own.id if own is not None else None}
     stream_id = publisher().publish("control", message)
     return _done(f"agent.{mode}", f"agent:{agent_id}", {**message, "call_id": agent.call_id, "published": stream_id},
                  202, mode=mode, extension=extension, call_id=agent.call_id)

@@ -162,9 +162,10 @@ def js_strings() -> dict[str, str]:
 @bp.get("/")
 @role_required("supervisor")
 def wallboard():
-    agent = getattr(current_user, "agent", None)
+    from web.api_supervisor import monitoring_extension
+
     return render_template("supervisor/wallboard.html", board=snapshot(), strings=js_strings(),
-                           own_extension=agent.extension if agent is not None else "")
+                           own_extension=monitoring_extension(current_user) or "")
 
 
 @bp.get("/wallboard.json")

@@ -65,6 +65,8 @@ class QueueConfig:
     record: bool = True
     dispositions: list[str] = field(default_factory=list)
     disposition_required: bool = False
+    # outside numbers (regular expressions) agents may send this queue's calls to, besides their role's
+    outbound_allow: list[str] = field(default_factory=list)
     overflow: list[OverflowRule] = field(default_factory=list)
     exit_keys: dict[str, ExitKey] = field(default_factory=dict)
     file: str = ""

@@ -56,7 +56,7 @@ def _supervise(manager, data: dict) -> None:
         return  # the controller that owns the call acts; the others ignore it
     try:
         supervise(manager.deps, data["extension"], data["agent_id"], data.get("mode", "listen"),
-                  supervisor=data.get("supervisor", ""))
+                  supervisor=data.get("supervisor", ""), supervisor_agent=data.get("supervisor_agent"))
     except (SuperviseError, KeyError) as exc:
         log.warning("supervise request refused: %s", exc)
 

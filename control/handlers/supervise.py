@@ -22,12 +22,25 @@ class SuperviseError(ValueError):
     pass
 
 
-def supervise(deps, supervisor_extension: str, agent_id: str, mode: str, supervisor: str = "") -> dict:
+def _check_extension(deps, extension: str, agent_id: str, supervisor_agent: str | None) -> None:
+    """Monitoring audio goes only to the supervisor's own phone: never to the monitored agent's or
+    another agent's (the console sends the supervisor's registered extension; this holds even if
+    a request names another one)."""
+    for other in deps.store.agents():
+        if other.extension == extension and other.id != supervisor_agent:
+            raise SuperviseError(f"extension {extension} is agent {other.id}'s phone, not the supervisor's own")
+
+
+def supervise(deps, supervisor_extension: str, agent_id: str, mode: str, supervisor: str = "",
+              supervisor_agent: str | None = None) -> dict:
     if mode not in MODES:
         raise SuperviseError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     agent = deps.store.get_agent(agent_id)
     if agent is None or not agent.call_id:
         raise SuperviseError(f"agent {agent_id!r} is not on a call")
+    if supervisor_agent == agent_id:
+        raise SuperviseError("a supervisor cannot monitor their own call")
+    _check_extension(deps, supervisor_extension, agent_id, supervisor_agent)
     leg = offers.current_leg(deps.call_log, agent.call_id)
     if leg is None:
         raise SuperviseError(f"no agent leg known for call {agent.call_id}")

@@ -52,3 +52,19 @@ def test_only_the_owning_controller_acts_on_a_request(deps):
     deps.controller_id = "someone-else"
     manager.on_control({"type": "supervise", "agent_id": "alice", "extension": "2001", "mode": "listen"})
     assert len(deps.switch.commands) == 1
+
+
+def test_monitoring_audio_never_goes_to_an_agents_phone(deps):
+    """Before: the controller rang whatever extension the request named, even another agent's."""
+    deps.store.put_agent(Agent(id="bob", extension="1002", state=AgentState.AVAILABLE))
+    for extension in ("1001", "1002"):               # the monitored agent's phone, another agent's
+        with pytest.raises(SuperviseError, match="not the supervisor's own"):
+            supervise(deps, extension, "alice", "listen", supervisor="sue")
+    assert deps.switch.commands == []
+    supervise(deps, "1002", "alice", "listen", supervisor="bob", supervisor_agent="bob")  # bob's own phone
+    assert deps.switch.commands[-1].split("}")[1].startswith("user/1002 ")
+
+
+def test_a_supervisor_cannot_monitor_their_own_call(deps):
+    with pytest.raises(SuperviseError, match="own call"):
+        supervise(deps, "1001", "alice", "listen", supervisor="alice", supervisor_agent="alice")

@@ -85,13 +85,23 @@ def test_wallboard_page_has_no_inline_script_and_the_action_urls(client_for, liv
         assert 'type="application/json"' in chunk.split(">")[0] or "src=" in chunk.split(">")[0]
 
 
+def register_extension(web_app, extension: str | None, username: str = "supervisor") -> None:
+    from records.models import User
+    from web.extensions import db
+
+    with web_app.app_context():
+        db.session.scalar(select(User).where(User.username == username)).monitor_extension = extension
+        db.session.commit()
+
+
 def test_listen_publishes_supervise_on_control_and_audits(web_app, client_for, live):
+    register_extension(web_app, "1009")
     response = client_for("supervisor").post("/api/supervisor/agents/alice/supervise",
                                              json={"mode": "whisper", "extension": "1009"})
     assert response.status_code == 202, response.get_json()
     assert published(web_app, "control", "supervise") == [
         {"type": "supervise", "agent_id": "alice", "extension": "1009", "mode": "whisper",
-         "supervisor": "supervisor"}]
+         "supervisor": "supervisor", "supervisor_agent": None}]
     row, = audit_rows(web_app, "agent.whisper")
     assert row.who == "supervisor" and row.target == "agent:alice" and row.details["call_id"] == "c-talk"
 
@@ -106,20 +116,21 @@ def test_supervise_uses_the_supervisors_own_phone_when_linked(web_app, client_fo
         db.session.commit()
         from records.models import Agent
         extension = db.session.get(Agent, "dave").extension
-    response = client_for("supervisor").post("/api/supervisor/agents/alice/supervise",
-                                             json={"mode": "barge", "extension": "9999"})
+    response = client_for("supervisor").post("/api/supervisor/agents/alice/supervise", json={"mode": "barge"})
     assert response.status_code == 202
     assert published(web_app, "control", "supervise")[0]["extension"] == extension
+    assert published(web_app, "control", "supervise")[0]["supervisor_agent"] == "dave"
 
 
 @pytest.mark.parametrize("agent,body,status,words", [
     ("nobody", {"mode": "listen", "extension": "1009"}, 404, "no such agent"),
     ("bob", {"mode": "listen", "extension": "1009"}, 409, "not on a call"),
     ("alice", {"mode": "spy", "extension": "1009"}, 400, "mode must be one of"),
-    ("alice", {"mode": "listen"}, 400, "extension is required"),
-    ("alice", {"mode": "listen", "extension": "1009@evil;x"}, 400, "extension may only"),
+    ("alice", {"mode": "listen", "extension": "1009@evil;x"}, 403, "only from your own registered extension"),
+    ("alice", {"mode": "listen", "extension": "1002"}, 403, "only from your own registered extension"),
 ])
 def test_supervise_refuses_bad_input(web_app, client_for, live, agent, body, status, words):
+    register_extension(web_app, "1009")
     response = client_for("supervisor").post(f"/api/supervisor/agents/{agent}/supervise", json=body)
     assert response.status_code == status and words in response.get_json()["error"]
     assert published(web_app, "control", "supervise") == []
@@ -205,3 +216,11 @@ def test_a_body_must_be_a_json_object(client_for, live):
     response = client_for("supervisor").post("/api/supervisor/calls/c-wait/priority", data="5",
                                              content_type="application/json")
     assert response.status_code == 400
+
+
+def test_supervise_needs_a_registered_extension(web_app, client_for, live):
+    """Before: any extension in the body was rung, e.g. another agent's phone (bob's 1002)."""
+    response = client_for("supervisor").post("/api/supervisor/agents/alice/supervise",
+                                             json={"mode": "listen", "extension": "1002"})
+    assert response.status_code == 409 and "no registered monitoring extension" in response.get_json()["error"]
+    assert published(web_app, "control", "supervise") == []
