@@ -91,8 +91,12 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
 
     # Every call's greenlet talks to Redis. redis-py 8's default pool raises MaxConnectionsError past
     # 100 connections, which failed calls under load (docs/benchmarks.md, Calls); wait for one instead.
+    # Built from the URL so redis://USER:PASSWORD@HOST and rediss:// (TLS) work (docs/security.md, Redis).
+    # The control channel's SUBSCRIBE read waits as long as no one publishes: no socket read timeout
+    # (redis-py 8.1's default of 5 s would drop it every 5 s); TCP keepalive finds a dead peer.
     pool = redis.BlockingConnectionPool.from_url(config.redis_url, max_connections=REDIS_CONNECTIONS,
-                                                 timeout=10, health_check_interval=30)
+                                                 timeout=10, health_check_interval=30, socket_timeout=None,
+                                                 socket_connect_timeout=5, socket_keepalive=True)
     client = redis.Redis(connection_pool=pool)
     sessions = session_factory(config.database_url)
     switch = SwitchClient(config.esl_host, config.esl_port, config.esl_password, config.esl_reconnect_s)
@@ -191,6 +195,10 @@ def main_controller(argv: list[str]) -> int:
     _setup_logging(args.log_level)
     config = load_config(args.config)
     from control.procs import raise_open_files
+    from control.production import refuse_if_unsafe
+
+    if refuse_if_unsafe(config, "controller"):
+        return 2
 
     # a socket per call, the Redis pool, the Event Socket, SQL and log files
     raise_open_files(config.outbound_max_connections + REDIS_CONNECTIONS + 64, name="hotline controller")
@@ -219,6 +227,10 @@ def main_run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="hotline run")
     parser.add_argument("--config")
     args = parser.parse_args(argv)
+    from control.production import refuse_if_unsafe
+
+    if refuse_if_unsafe(load_config(args.config), "run"):
+        return 2
     extra = ["--config", args.config] if args.config else []
     group = ProcessGroup()
     group.start("controller", "controller", *extra)

@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("control.demo:main", "everything with the simulator and live demo traffic (make demo)"),
     "check": ("control.checks:main", "validate every flow, queue and config file"),
     "db": ("records.cli:main", "database: upgrade, seed, rollup --rebuild"),
+    "user": ("records.user_cli:main", "accounts: add, passwd, reset, disable, enable, list"),
     "render-fs": ("control.fsconf:main", "render the agent directory into freeswitch-conf/ and reloadxml"),
     "prompts": ("control.ivr.prompts:main", "render text prompts to 8 kHz WAV with espeak-ng"),
     "bench": ("control.bench:main", "benchmarks: routing, pop, calls, reports"),

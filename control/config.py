@@ -38,8 +38,23 @@ DEFAULTS: dict[str, Any] = {
     # Web console.
     "web_host": "127.0.0.1",
     "web_port": 8080,
-    # Flask session signing key; set it in production (HOTLINE_SECRET_KEY).
+    # Flask session signing key; set it in production (HOTLINE_SECRET_KEY). The default is refused
+    # outside demo mode (control/production.py).
     "secret_key": "dev-only-change-me",
+    # Demo mode (`hotline demo` sets it for its processes): the default secrets and seeded passwords
+    # are allowed. Outside it, run/web/controller/worker refuse to start with them (docs/security.md).
+    "demo_mode": False,
+    # Session cookie: Secure flag (turn on when the console is served over https), lifetime in
+    # seconds (a shift; each request renews it), and the HSTS max-age sent with every response
+    # (0 = no Strict-Transport-Security header; set e.g. 31536000 once https works).
+    "session_cookie_secure": False,
+    "session_lifetime_s": 43200,
+    "hsts_max_age_s": 0,
+    # Failed-login limits (Flask-Limiter syntax, ";" between limits), counted in Redis so they hold
+    # across console processes: per account name, and per client address. Past a limit the login
+    # answers 429 with Retry-After until the window passes (lockout with back-off: minute, hour).
+    "login_limit_account": "5 per minute;20 per hour",
+    "login_limit_address": "30 per minute;300 per hour",
     # Seconds an agent's phone rings before the offer is withdrawn and the agent set not-ready.
     "ring_timeout_s": 15,
     # Lease of a reservation; renewed while the offer is alive, reclaimed by the reconciler when it lapses.

@@ -61,7 +61,8 @@ def main(argv: list[str]) -> int:
 
     extra = ["--config", args.config] if args.config else []
     # the simulator writes each call's recording, as FreeSWITCH would, where the demo can keep it
-    env = {"HOTLINE_RECORDINGS_DIR": os.environ.get("HOTLINE_RECORDINGS_DIR", str(ROOT / "var" / "recordings"))}
+    env = {"HOTLINE_RECORDINGS_DIR": os.environ.get("HOTLINE_RECORDINGS_DIR", str(ROOT / "var" / "recordings")),
+           "HOTLINE_DEMO_MODE": "1"}   # demo secrets and seeded passwords allowed (control/production.py)
     group = ProcessGroup(env=env)
     group.start("simulator", "simulate", "--esl", f"{config.esl_host}:{config.esl_port}",
                 "--controller", f"{config.outbound_host}:{config.outbound_port}",

@@ -5,10 +5,12 @@ so one migration serves both databases.
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text,
+                        false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -40,11 +42,24 @@ class User(Base):
     # The phone a supervisor listens, whispers and barges from when they have no agent phone of their own;
     # the console rings no other extension for them (docs/security.md, Monitoring).
     monitor_extension: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Part of every session cookie (get_id); a new token revokes every session the user has.
+    session_token: Mapped[str] = mapped_column(String(64), nullable=False, default=lambda: secrets.token_hex(16),
+                                               server_default="")
+    # Set by an admin's forced reset: the user must choose a new password before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                       server_default=false())
 
     agent: Mapped["Agent | None"] = relationship(back_populates="users")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.set_password_hash(generate_password_hash(password))
+
+    def set_password_hash(self, password_hash: str) -> None:
+        self.password_hash = password_hash
+        self.revoke_sessions()
+
+    def revoke_sessions(self) -> None:
+        self.session_token = secrets.token_hex(16)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -63,7 +78,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """"<id>:<session_token>": a cookie names the session generation it belongs to."""
+        return f"{self.id}:{self.session_token}"
 
 
 class Agent(Base):

@@ -5,6 +5,8 @@ or Flask settings (upper case, e.g. ``TESTING``, ``WTF_CSRF_ENABLED``, ``LIVE_ST
 """
 from __future__ import annotations
 
+import hmac
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, redirect, url_for
@@ -32,6 +34,8 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(config.database_url),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(config.session_cookie_secure),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=int(config.session_lifetime_s)),
         WTF_CSRF_TIME_LIMIT=None,           # a console tab stays open all shift
         SSE_HEARTBEAT_S=15,
         BABEL_DEFAULT_LOCALE="en",
@@ -49,14 +53,14 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     login_manager.login_message = None
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def load_user(session_id: str):
+        return _session_user(db.session, session_id)
 
-    from web import admin, agent, api, auth, callbacks, flow_view, health, reports, supervisor
+    from web import account, admin, agent, api, auth, callbacks, flow_view, health, login_limits, reports, supervisor
 
-    for module in (auth, agent, supervisor, admin, api, health, reports, flow_view, callbacks):
+    for module in (auth, account, agent, supervisor, admin, api, health, reports, flow_view, callbacks):
         app.register_blueprint(module.bp)
+    login_limits.install(app, config)
     app.register_blueprint(supervisor.api_bp)   # /api/supervisor (web/api_supervisor.py)
     csrf.exempt(health.bp)
 
@@ -78,6 +82,8 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
                                     "frame-ancestors 'none'; base-uri 'none'")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if config.hsts_max_age_s:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={int(config.hsts_max_age_s)}")
         return response
 
     @app.context_processor
@@ -88,3 +94,13 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
 
     return app
 
+
+
+def _session_user(session, session_id: str) -> User | None:
+    """The user a session cookie names ("<id>:<session_token>", User.get_id), if that session is
+    still theirs: logout and password changes draw a new token, and every older cookie stops here."""
+    user_id, _, token = session_id.partition(":")
+    user = session.get(User, int(user_id)) if user_id.isdigit() and token else None
+    if user is None or not user.active or not user.session_token:
+        return None
+    return user if hmac.compare_digest(user.session_token, token) else None

@@ -1,9 +1,15 @@
-"""Login and logout (Flask-Login session cookie; the form is CSRF-protected)."""
+"""Login and logout (Flask-Login session cookie; the form is CSRF-protected).
+
+A session cookie carries the user's ``session_token`` (User.get_id); logout and a password change
+draw a new token, which ends every session the user had. Failed logins are limited per account
+and per address (web/login_limits.py); password hashes are checked off the event loop at the same
+cost for unknown users (web/passwords.py).
+"""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -14,6 +20,7 @@ from wtforms.validators import DataRequired, Length
 from records.models import User
 from web.audit import audit
 from web.extensions import db
+from web.passwords import verify
 
 bp = Blueprint("auth", __name__)
 
@@ -33,17 +40,34 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def start_session(user: User) -> None:
+    """Log ``user`` in on this browser with the session lifetime from config."""
+    if not user.session_token:   # rows from before migration 0005
+        user.revoke_sessions()
+    session.permanent = True
+    login_user(user)
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.username == username))
+    usable = user is not None and user.active
+    matched = verify(user.password_hash if usable else None, password)
+    return user if usable and matched else None
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        if user is not None and user.active and user.check_password(form.password.data):
-            login_user(user)
+        user = authenticate(form.username.data.strip(), form.password.data)
+        if user is not None:
+            start_session(user)
             audit("login", f"user:{user.username}")
             db.session.commit()
+            if user.must_change_password:
+                return redirect(url_for("account.password"))
             return redirect(_safe_next(request.args.get("next")) or url_for("index"))
         audit("login_failed", f"user:{form.username.data.strip()[:80]}")
         db.session.commit()
@@ -55,6 +79,7 @@ def login():
 @login_required
 def logout():
     audit("logout", f"user:{current_user.username}")
+    current_user.revoke_sessions()   # a copy of this cookie elsewhere stops working too
     db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))

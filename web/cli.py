@@ -21,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = load_config(args.config)
+    from control.production import refuse_if_unsafe
+
+    if refuse_if_unsafe(config, "web"):
+        return 2
     app = create_app(config)
     server = WSGIServer((config.web_host, config.web_port), app, log=None, error_log=logging.getLogger("web"))
     logging.getLogger("web").info("console on http://%s:%s/", config.web_host, config.web_port)

@@ -8,6 +8,9 @@ from flask import current_app
 
 from control.store.keys import Keys
 
+# Seconds a Redis read may take beyond the longest XREAD block before the socket times out.
+STREAM_READ_MARGIN_S = 15.0
+
 
 def config():
     return current_app.config["HOTLINE"]
@@ -20,8 +23,12 @@ def redis_client():
     if client is None:
         import redis
 
+        # Live streams block in XREAD for SSE_HEARTBEAT_S; the socket timeout must outlast that block
+        # (redis-py 8.1 defaults to 5 s, which cut every stream every 5 s), so it is set here, explicitly.
+        read_timeout = float(current_app.config["SSE_HEARTBEAT_S"]) + STREAM_READ_MARGIN_S
         client = redis.Redis.from_url(config().redis_url, health_check_interval=30, socket_connect_timeout=3,
-                                   max_connections=20000)  # each open SSE stream holds one connection
+                                      socket_timeout=read_timeout, socket_keepalive=True,
+                                      max_connections=20000)  # each open SSE stream holds one connection
         current_app.extensions["hotline.redis"] = client
     return client
 

@@ -17,6 +17,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = load_config(args.config)
+    from control.production import refuse_if_unsafe
+
+    if refuse_if_unsafe(config, "worker"):
+        return 2
     client = redis.Redis.from_url(config.redis_url)
     worker = Worker([Queue(config.rq_queue, connection=client)], connection=client,
                     maintenance_interval=int(config.rq_maintenance_interval_s))

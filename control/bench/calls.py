@@ -112,7 +112,8 @@ class Rig:
                    "HOTLINE_ESL_PORT": str(self.switch.esl_port), "HOTLINE_QUEUES_DIR": str(self.tmp / "queues"),
                    "HOTLINE_FLOWS_DIR": str(self.tmp / "flows"), "HOTLINE_WRAP_UP_S": "1",
                    "HOTLINE_RQ_QUEUE": f"{self.prefix}-wrapup",
-                   "HOTLINE_RECORDS_SPOOL": str(self.tmp / f"spool-{port}.jsonl")}
+                   "HOTLINE_RECORDS_SPOOL": str(self.tmp / f"spool-{port}.jsonl"),
+                   "HOTLINE_DEMO_MODE": "1"}   # a bench rig: demo secrets and users (control/production.py)
             entry = ["control.cli", "controller"]
             if self.probe_s:
                 env["HOTLINE_PROBE_S"] = str(self.probe_s)

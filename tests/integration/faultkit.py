@@ -156,7 +156,8 @@ class Rig:
                "HOTLINE_QUEUES_DIR": str(self.tmp / "queues"), "HOTLINE_FLOWS_DIR": str(self.tmp / "flows"),
                "HOTLINE_RECONCILE_INTERVAL_S": "1", "HOTLINE_WRAP_UP_S": "1",
                "HOTLINE_RQ_QUEUE": f"{self.prefix}-wrapup",
-               "HOTLINE_RECORDS_SPOOL": str(self.tmp / "spool.jsonl"), "HOTLINE_CRM_TIMEOUT_MS": "300"}
+               "HOTLINE_RECORDS_SPOOL": str(self.tmp / "spool.jsonl"), "HOTLINE_CRM_TIMEOUT_MS": "300",
+               "HOTLINE_DEMO_MODE": "1"}   # test secrets and seeded users (control/production.py)
         env.pop("DATABASE_URL", None)
         env.pop("REDIS_URL", None)
         env.update(overrides)

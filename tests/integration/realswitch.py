@@ -162,7 +162,8 @@ def start_controller(env: dict, log: Path, timeout: float = 30.0) -> subprocess.
     log may hold earlier controllers' lines: only what this one writes counts)."""
     start = log.stat().st_size if log.exists() else 0
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "control.cli", "controller"], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "control.cli", "controller"],
+                                env={**env, "HOTLINE_DEMO_MODE": "1"},   # test secrets (control/production.py)
                                 stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while "Event Socket connected" not in log.read_bytes()[start:].decode(errors="replace"):

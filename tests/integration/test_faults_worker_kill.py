@@ -30,7 +30,8 @@ def workers(redis_url, redis_prefix, db, tmp_path):
     procs = []
     env = {**os.environ, "HOTLINE_DATABASE_URL": db.url, "HOTLINE_REDIS_URL": redis_url,
            "HOTLINE_RQ_QUEUE": f"{redis_prefix}-wrapup", "HOTLINE_SMS_PROVIDER": "log",
-           "HOTLINE_ARCHIVE_DIR": str(tmp_path / "archive")}
+           "HOTLINE_ARCHIVE_DIR": str(tmp_path / "archive"),
+           "HOTLINE_DEMO_MODE": "1"}   # test secrets and seeded users (control/production.py)
     env.pop("HOTLINE_CRM_WRITEBACK_URL", None)
 
     def start() -> subprocess.Popen:

@@ -1,0 +1,43 @@
+"""Failed-login limits per account name and per client address (Flask-Limiter, stored in Redis so
+every console process counts the same failures).
+
+Only failures count (``deduct_when``: a 401). Past a limit the login answers 429 with Retry-After,
+even for the right password, until the window passes: the config's limits (``login_limit_account``,
+``login_limit_address``) step from a minute to an hour, which is the back-off. When Redis is down
+the counts fall back to this process's memory instead of letting every guess through.
+"""
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_limiter import Limiter
+
+from control.config import Config
+
+
+def client_address() -> str:
+    # Behind a reverse proxy, wrap the app in werkzeug's ProxyFix so this is the client (docs/security.md).
+    return request.remote_addr or "unknown"
+
+
+def account_name() -> str:
+    return "account:" + (request.form.get("username") or "").strip().lower()[:80]
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+def install(app: Flask, config: Config, endpoint: str = "auth.login") -> Limiter:
+    """Wrap the login view of ``app`` in both limits (POST only)."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", config.redis_url)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{config.redis_prefix}:login-limits")
+    limiter = Limiter(key_func=client_address, app=app, in_memory_fallback_enabled=True, headers_enabled=True,
+                      strategy="fixed-window")
+    view = app.view_functions[endpoint]
+    by_address = limiter.limit(config.login_limit_address, methods=["POST"], deduct_when=_failed,
+                               scope="login-address")
+    by_account = limiter.limit(config.login_limit_account, key_func=account_name, methods=["POST"],
+                               deduct_when=_failed, scope="login-account")
+    app.view_functions[endpoint] = by_account(by_address(view))
+    app.extensions["hotline.login_limiter"] = limiter
+    return limiter
