@@ -2,41 +2,11 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid as uuidlib
 
-VARS_PREFIX = re.compile(r"^\{([^}]*)\}")
-
-
-def split_vars(dial: str) -> tuple[dict[str, str], str]:
-    """``{a=1,b=2}sofia/...`` -> ({"a": "1", "b": "2"}, "sofia/...")."""
-    m = VARS_PREFIX.match(dial)
-    if not m:
-        return {}, dial
-    pairs = {}
-    for item in m.group(1).split(","):
-        key, _, value = item.partition("=")
-        if key:
-            if len(value) >= 2 and value[0] == value[-1] == "'":
-                value = value[1:-1]  # FreeSWITCH allows 'quoted values with spaces'
-            pairs[key.strip()] = value
-    return pairs, dial[m.end():]
-
-
-def split_originate(arg: str) -> tuple[str, str]:
-    """The dial string (a {vars} block may hold quoted spaces) and the rest (&app(...))."""
-    end = 0
-    if arg.startswith("{"):
-        quoted = False
-        for i, ch in enumerate(arg):
-            if ch == "'":
-                quoted = not quoted
-            elif ch == "}" and not quoted:
-                end = i
-                break
-    dial_end = arg.find(" ", end)
-    return (arg, "") if dial_end < 0 else (arg[:dial_end], arg[dial_end + 1:])
+from simulator.fs_strings import BracketError, api_args, app_call, separate_string
+from simulator.fs_strings import originate as parse_originate
 
 
 class Api:
@@ -98,21 +68,21 @@ class Api:
         return self.switch.channel(uuid)
 
     def cmd_uuid_exists(self, arg):
-        return "true" if self._get(arg.split(" ")[0]) else "false"
+        return "true" if self._get(arg) else "false"
 
     def cmd_uuid_break(self, arg):
-        ch = self._get(arg.split(" ")[0])
+        ch = self._get((api_args(arg, 2) or [""])[0])
         if ch is None:
             return "-ERR No such channel!\n"
         ch.interrupt.set()
         return "+OK\n"
 
     def cmd_uuid_kill(self, arg):
-        uuid, _, cause = arg.partition(" ")
+        uuid, cause = (api_args(arg, 2) + ["", ""])[:2]
         ch = self._get(uuid)
         if ch is None:
             return "-ERR No such channel!\n"
-        ch.hangup(cause.strip() or "NORMAL_CLEARING", by="switch")
+        ch.hangup(cause or "NORMAL_CLEARING", by="switch")
         return "+OK\n"
 
     def cmd_hupall(self, arg):
@@ -124,7 +94,7 @@ class Api:
         return "+OK [Success]\n"
 
     def cmd_uuid_setvar(self, arg):
-        parts = arg.split(" ", 2)
+        parts = api_args(arg, 3) or [""]
         ch = self._get(parts[0])
         if ch is None or len(parts) < 2:
             return "-ERR No such channel!\n"
@@ -135,14 +105,14 @@ class Api:
         return "+OK\n"
 
     def cmd_uuid_getvar(self, arg):
-        parts = arg.split(" ")
+        parts = api_args(arg, 4) or [""]
         ch = self._get(parts[0])
         if ch is None or len(parts) < 2:
             return "-ERR No such channel!\n"
         return ch.vars.get(parts[1], "_undef_")
 
     def cmd_uuid_record(self, arg):
-        parts = arg.split(" ")
+        parts = api_args(arg, 5) or [""]
         ch = self._get(parts[0])
         if ch is None or len(parts) < 3:
             return "-ERR Cannot locate session!\n"
@@ -156,7 +126,7 @@ class Api:
         return "+OK Success\n"
 
     def cmd_uuid_broadcast(self, arg):
-        parts = arg.split(" ")
+        parts = api_args(arg, 4) or [""]
         ch = self._get(parts[0])
         if ch is None or len(parts) < 2:
             return "-ERR Invalid UUID\n"
@@ -167,21 +137,22 @@ class Api:
     def cmd_uuid_transfer(self, arg):
         """uuid_transfer <uuid> [-bleg|-both] <dest> [<dialplan> [<context>]]: inline dialplans only
         (``app:arg,app:arg``); the simulator has no XML dialplan to transfer into."""
-        parts = [p for p in arg.split(" ") if p not in ("-bleg", "-both")]
+        parts = [p for p in api_args(arg, 5) if p not in ("-bleg", "-both")] or [""]
         ch = self._get(parts[0])
         if ch is None or len(parts) < 2:
             return "-ERR No such channel!\n"
         if len(parts) < 3 or parts[2] != "inline":
             return "-ERR the simulator runs inline dialplans only\n"
         self.switch.leave_bridge(ch)
-        apps = [(item.partition(":")[0], item.partition(":")[2] or None) for item in parts[1].split(",")]
+        apps = [(item.partition(":")[0].lstrip(" "), item.partition(":")[2] or None)
+                for item in separate_string(parts[1], ",", 128)]
         self.switch.run_inline(ch, apps)
         return "+OK\n"
 
     def cmd_uuid_hold(self, arg):
         """uuid_hold [off|toggle] <uuid>: CHANNEL_HOLD / CHANNEL_UNHOLD (FreeSWITCH plays the hold music
         to the bridged partner; the simulator has no audio)."""
-        parts = arg.split(" ")
+        parts = api_args(arg, 4) or [""]
         mode = parts[0] if parts[0] in ("off", "toggle") else "on"
         ch = self._get(parts[1] if mode != "on" and len(parts) > 1 else parts[0])
         if ch is None:
@@ -194,7 +165,7 @@ class Api:
         return "+OK Success\n"
 
     def cmd_uuid_bridge(self, arg):
-        parts = arg.split(" ")
+        parts = api_args(arg, 4) or [""]
         a = self._get(parts[0])
         b = self._get(parts[1]) if len(parts) > 1 else None
         if a is None or b is None:
@@ -203,14 +174,15 @@ class Api:
         return f"+OK {b.uuid}\n"
 
     def cmd_originate(self, arg):
-        dial, rest = split_originate(arg)
-        variables, target = split_vars(dial)
+        try:
+            variables, target, exten = parse_originate(arg)
+        except BracketError as exc:     # its text is FreeSWITCH's reply (-USAGE: or -ERR)
+            return f"{exc}\n", None
         timeout = float(variables.get("originate_timeout", 60))
         leg, cause = self.switch.dial(variables, target, timeout, "NO_ANSWER")
         if leg is None:
             return f"-ERR {cause}\n", None
-        m = re.match(r"&(\w+)\((.*)\)$", rest.strip())
-        app, app_arg = (m.group(1), m.group(2) or None) if m else ("park", None)
+        app, app_arg = app_call(exten) if exten.startswith("&") and len(exten) > 1 else ("park", None)
 
         def start_app():
             leg.set_state("CS_EXECUTE", emit=False)

@@ -7,7 +7,7 @@ import uuid as uuidlib
 
 import gevent
 
-from simulator.api import split_vars
+from simulator.fs_strings import brackets
 from simulator.channels import Channel, now_us
 
 
@@ -103,7 +103,7 @@ class Bridges:
 
     def bridge_app(self, ch: Channel, arg: str) -> str:
         """The ``bridge`` application on a caller leg; the result is in the channel variables."""
-        variables, target = split_vars(arg)
+        variables, target = brackets(arg)
         continue_on_fail = ch.vars.get("continue_on_fail", "false") in ("true", "1", "yes")
         if "leg_timeout" in variables:
             timeout, cause = float(variables["leg_timeout"]), "ALLOTTED_TIMEOUT"

@@ -71,9 +71,8 @@ def test_variable_expansion():
 
 
 def test_originate_arguments_keep_quoted_values_with_spaces():
-    from simulator.api import split_originate, split_vars
+    from simulator.fs_strings import originate
 
-    dial, rest = split_originate("{origination_uuid=x,origination_caller_id_name='Ann Lee'}user/1001 &park()")
+    variables, target, rest = originate("{origination_uuid=x,origination_caller_id_name='Ann Lee'}user/1001 &park()")
     assert rest == "&park()"
-    variables, target = split_vars(dial)
     assert target == "user/1001" and variables["origination_caller_id_name"] == "Ann Lee"
