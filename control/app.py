@@ -175,6 +175,9 @@ def _resync(config: Config, controller: Controller, busy: dict[str, str], log_in
 def _setup_logging(level: str) -> None:
     logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from control import log_privacy
+
+    log_privacy.install()   # callers' numbers masked in the log unless the level is DEBUG
 
 
 def tune_gc() -> None:

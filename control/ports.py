@@ -5,7 +5,9 @@ the composition root (control/app.py), so tests pass fakes instead of mocks.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Mapping, Protocol
+
+import gevent.event
 
 from control.domain.models import Agent, AgentState, Call
 
@@ -20,6 +22,9 @@ class LiveState(Protocol):
     def put_agent(self, agent: Agent) -> None: ...
     def get_agent(self, agent_id: str) -> Agent | None: ...
     def agents(self) -> list[Agent]: ...
+    def agents_by_id(self, ids: Iterable[str]) -> list[Agent]: ...
+    def agent_states(self) -> dict[str, str]:
+        """Every agent's state (its value) by id: cheaper than reading every agent whole."""
     def has_agents(self) -> bool:
         """Any agent at all (false after Redis restarted empty)."""
     def available_agents(self) -> list[Agent]:
@@ -36,6 +41,7 @@ class LiveState(Protocol):
         """QUEUED and OFFERING calls. ``shared``: unchanged calls may come back as the very objects of
         the previous shared read, which their readers must not modify (handlers/waiting_view.py)."""
     def remove_call(self, call_id: str) -> None: ...
+    def next_seq(self) -> int: ...
 
     def reserve(self, call_id: str, agent_id: str, owner: str, lease_s: float, now: float) -> bool:
         """Atomically: agent AVAILABLE and call QUEUED and unoffered -> both reserved. False if not."""
@@ -79,6 +85,14 @@ class LiveState(Protocol):
     def clear_consult(self, call_id: str) -> None: ...
     def hand_over_call(self, call_id: str, from_agent: str, to_agent: str) -> bool: ...
 
+    # rolling statistics (estimated wait, overflow rules)
+    def record_handle_time(self, queue: str, seconds: float, now: float | None = None) -> None: ...
+    def aht(self, queue: str) -> float | None: ...
+    def record_arrival(self, queue: str, now: float) -> None: ...
+    def arrivals_per_s(self, queue: str, now: float) -> float: ...
+    def claim_once(self, name: str, ttl_s: float) -> bool:
+        """True for the first caller only, across controllers, until ``ttl_s`` passes."""
+
 
 class Publisher(Protocol):
     """Fan-out of live events to consoles and wallboards (Redis pub/sub in production)."""
@@ -93,10 +107,26 @@ class CustomerLookup(Protocol):
     def by_account(self, account: str) -> dict[str, Any] | None: ...
 
 
-class CallRecords(Protocol):
-    """Durable call records (SQL). Must buffer when the database is down."""
+class StateHistory(Protocol):
+    """The agent state history the reports read (agent_state_log). ``put`` never blocks a call."""
 
-    def write(self, record: dict[str, Any]) -> None: ...
+    def put(self, agent_id: str, state: str, reason: str | None, at: float) -> None: ...
+
+
+class CallRecords(Protocol):
+    """Durable call records (SQL), each followed by its wrap-up job. Must buffer when the database
+    is down. The controller's is control/store/batch.QueuedRecords."""
+
+    def submit(self, record: dict[str, Any]) -> None:
+        """Queue a finished call's record; its wrap-up job is enqueued once it is written (or spooled)."""
+    def pending(self) -> int:
+        """Records spooled while the database was down."""
+    def flush(self) -> bool:
+        """Write the spooled records now (blocking: run it in the thread pool)."""
+    def recover(self, now: float, older_than_s: float) -> int:
+        """Queue again records parked by a writer that died; how many."""
+    def drain(self, timeout: float) -> bool:
+        """At shutdown: wait until what is queued is written."""
 
 
 class JobQueue(Protocol):
@@ -111,5 +141,35 @@ class SwitchControl(Protocol):
     """Commands to FreeSWITCH that are not tied to one outbound socket (inbound ESL)."""
 
     def api(self, command: str) -> str: ...
-    def bgapi(self, command: str, on_result: Callable[[str], None] | None = None) -> str: ...
-    def subscribe(self, handler: Callable[[dict[str, str]], None], events: Iterable[str]) -> None: ...
+    def bgapi(self, command: str) -> gevent.event.AsyncResult:
+        """The job's reply (``+OK ...`` / ``-ERR ...``) arrives in the result."""
+    def subscribe(self, handler: Callable[[dict[str, str]], None], events: Iterable[str] = ()) -> None: ...
+    def on_reconnect(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after every reconnect (events were lost meanwhile)."""
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait for the connection; False on timeout."""
+
+
+class ConfigSource(Protocol):
+    """A registry of validated configuration (queues, flows) that edits replace while running."""
+
+    def current(self) -> Any: ...
+    def reload(self) -> bool:
+        """Load edited files; a file that fails validation is refused and the old version kept."""
+
+
+class QueueSource(Protocol):
+    def current(self) -> Mapping[str, Any]:
+        """Queue name -> control.domain.queue_config.QueueConfig."""
+    def reload(self) -> bool: ...
+
+
+class CallEvents(Protocol):
+    """Each call's append-only lists shared across controllers: offers, explanations, recording,
+    won (control/store/call_log.py)."""
+
+    def append(self, call_id: str, kind: str, item: Any) -> int: ...
+    def append_many(self, call_id: str, items: list[tuple[str, Any]]) -> list[int]: ...
+    def read(self, call_id: str, kind: str) -> list[Any]: ...
+    def read_many(self, call_id: str, kinds: tuple[str, ...]) -> dict[str, list[Any]]: ...
+    def drop(self, call_id: str, kinds: tuple[str, ...] = ...) -> None: ...

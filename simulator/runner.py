@@ -107,7 +107,7 @@ def run(scenario_path: str, config, *, timeout_s: float = 600.0) -> dict:
     try:
         controller.switch.wait_ready(10)
         for agent in store.agents():
-            controller.manager.set_agent_state(agent.id, AgentState.AVAILABLE)
+            controller.manager.agents.change(agent.id, AgentState.AVAILABLE)
         handles = _place_calls(scenario, switch)
         gevent.joinall([gevent.spawn(h.done.wait) for h in handles], timeout=timeout_s)
         deadline = time.monotonic() + 10

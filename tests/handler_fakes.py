@@ -1,4 +1,5 @@
-"""Fakes for the handler tests: the ports with memory behind them, no sockets."""
+"""Fakes for the handler tests: the ports (control/ports.py) with memory behind them, no sockets.
+Each implements its whole port, so handlers run the same code paths as in production."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,7 +7,9 @@ from dataclasses import dataclass, field
 import gevent.event
 
 from control.config import load_config
+from control.domain.job_ids import wrapup_job_id
 from control.handlers.deps import Deps
+from control.store.batch import WRAPUP_JOB
 from control.store.call_log import MemoryCallLog
 from control.store.publisher import MemoryPublisher
 from control.store.jobs import MemoryJobs
@@ -45,6 +48,12 @@ class FakeSwitch:
     def subscribe(self, handler, events=()):
         pass
 
+    def on_reconnect(self, callback) -> None:
+        pass
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return True
+
 
 class FakePublisher(MemoryPublisher):
     def of(self, channel: str, type_: str | None = None) -> list[dict]:
@@ -52,11 +61,37 @@ class FakePublisher(MemoryPublisher):
 
 
 class FakeRecords:
-    def __init__(self):
+    """ports.CallRecords: written at once, then the wrap-up job, as QueuedRecords does after its batch."""
+
+    def __init__(self, jobs: MemoryJobs):
+        self.jobs = jobs
         self.written: dict[str, dict] = {}
 
-    def write(self, record: dict) -> None:
+    def submit(self, record: dict) -> None:
         self.written[record["call_id"]] = record
+        self.jobs.enqueue_many(WRAPUP_JOB, [((record["call_id"],), wrapup_job_id(record["call_id"]))])
+
+    def pending(self) -> int:
+        return 0
+
+    def flush(self) -> bool:
+        return True
+
+    def recover(self, now: float, older_than_s: float) -> int:
+        return 0
+
+    def drain(self, timeout: float) -> bool:
+        return True
+
+
+class FakeHistory:
+    """ports.StateHistory: the agent state history the handlers wrote, as (agent, state, reason)."""
+
+    def __init__(self):
+        self.rows: list[tuple] = []
+
+    def put(self, agent_id: str, state: str, reason: str | None, at: float) -> None:
+        self.rows.append((agent_id, state, reason))
 
 
 @dataclass
@@ -65,6 +100,9 @@ class Registry:
 
     def current(self):
         return self.value
+
+    def reload(self) -> bool:
+        return False
 
 
 @dataclass
@@ -77,14 +115,14 @@ class Clock:
 
 def make_deps(queues: dict, switch=None, **config) -> Deps:
     clock = Clock()
-    history: list[tuple] = []
+    history, jobs = FakeHistory(), MemoryJobs()
     deps = Deps(
         config=load_config(env={}).replace(**config), controller_id="test-ctl",
         store=MemoryState(), publisher=FakePublisher(), switch=switch or FakeSwitch(),
-        customers=None, records=FakeRecords(), jobs=MemoryJobs(), flows=None,
+        customers=None, records=FakeRecords(jobs), jobs=jobs, flows=Registry(None),
         queues=Registry(queues), call_log=MemoryCallLog(), now=clock,
         offload=lambda f, *a, **k: f(*a, **k),
-        state_log=lambda agent_id, state, reason, at: history.append((agent_id, state, reason)),
+        state_log=history,
     )
-    deps.history = history  # the agent state history the handlers wrote
+    deps.history = history.rows  # the agent state history the handlers wrote
     return deps

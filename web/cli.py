@@ -11,6 +11,7 @@ def main(argv: list[str] | None = None) -> int:
     monkey.patch_all()   # no-op when control/cli.py already patched; needed for `python -m web.cli`
     from gevent.pywsgi import WSGIServer
 
+    from control import log_privacy
     from control.config import load_config
     from web import create_app
 
@@ -20,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_privacy.install()
     config = load_config(args.config)
     from control.production import refuse_if_unsafe
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 
 from reports.intervals import INTERVALS, next_bucket, zone
 from reports.kpis import BY, COLUMNS
+from web.audit import audit
 from web.reports_pages import AGENTS, CALLS, FAILED, PAGE, TIMELINE, svg_chart
 from web.roles import role_required
 
@@ -86,6 +87,7 @@ def export_csv():
 
     p = _params()
     name = f"calls-{p['first']}-{p['last']}-{p['interval']}-{p['by']}.csv"
+    _audited("report.export", f"report:{p['by']}", **_args(p))
     return Response(to_csv(_report(p), COLUMNS), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -111,6 +113,7 @@ def calls():
     query = query.where(column.is_(None) if key is None else column == key)
     with _sessions()() as session:
         rows = session.scalars(query.order_by(Call.entered_at).limit(LIST_LIMIT)).all()
+    _audited("report.calls", f"{by}:{key or '-'}", bucket=start.isoformat(), interval=interval, count=len(rows))
     return render_template_string(CALLS, calls=rows, by=by, key=key, start=start, limit=LIST_LIMIT)
 
 
@@ -128,6 +131,26 @@ def _events(call) -> list[tuple]:
             events.append((at, f"{e.get('kind', 'event')}" + (f" → {e['agent']}" if e.get("agent") else "")))
     return sorted(((at, what) for at, what in events if at is not None and what),
                   key=lambda ev: ev[0].timestamp())
+
+
+def _audited(action: str, target: str, **details) -> None:
+    from web.extensions import db
+
+    audit(action, target, **details)
+    db.session.commit()
+
+
+def recording_roots() -> list[Path]:
+    return [Path(_config().recordings_dir).resolve(), Path(_config().archive_dir).resolve()]
+
+
+def confined(path: Path | None) -> Path | None:
+    """``path`` resolved (symbolic links too) when it lies inside the recordings or archive folder, else None:
+    the database row is not trusted to name a file the console may serve."""
+    if path is None:
+        return None
+    resolved = path.resolve()
+    return resolved if any(resolved.is_relative_to(root) for root in recording_roots()) else None
 
 
 def _recording_path(session, call) -> tuple[Path | None, object]:
@@ -150,8 +173,9 @@ def timeline(call_id: str):
             abort(404)
         effects = session.scalars(select(Effect).where(Effect.call_id == call_id).order_by(Effect.key)).all()
         path, rec = _recording_path(session, call)
+    _audited("call.timeline", f"call:{call_id}")
     return render_template_string(TIMELINE, call=call, events=_events(call), effects=effects, recording=rec,
-                                  has_recording=path is not None)
+                                  has_recording=confined(path) is not None)
 
 
 @bp.get("/calls/<call_id>/recording")
@@ -164,8 +188,11 @@ def recording(call_id: str):
         if call is None:
             abort(404)
         path, _ = _recording_path(session, call)
+    path = confined(path)
     if path is None or not path.is_file():
         abort(404)
+    if request.headers.get("Range", "bytes=0-").startswith("bytes=0-"):   # once per play, not per chunk
+        _audited("recording.play", f"call:{call_id}")
     return send_file(path, mimetype="audio/wav" if path.suffix == ".wav" else None, conditional=True)
 
 
@@ -230,6 +257,7 @@ def retry_job(job_id: str):
 
     try:
         _registry().requeue(job_id)
+        _audited("job.retry", f"job:{job_id[:150]}")
         flash(f"Job {job_id} queued again.", "ok")
     except redis.RedisError:
         abort(503, "Redis is not answering; the job was not retried.")

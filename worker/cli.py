@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from control import log_privacy
 from control.config import load_config
 
 
@@ -16,6 +17,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_privacy.install()    # the SMS log provider names the caller: masked unless debug logging is on
     config = load_config(args.config)
     from control.production import refuse_if_unsafe
 

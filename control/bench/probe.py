@@ -39,7 +39,7 @@ def sample(controller) -> dict:
     out = {"t": round(time.time(), 1), "greenlets": greenlets,
            "threadpool_backlog": hub.threadpool.task_queue.qsize(),
            "sessions": len(manager.sessions), "offering": len(manager._offering),
-           "wrapups": len(manager._wrapups), "jobs": len(getattr(controller.switch, "_jobs", ())),
+           "wrapups": manager.agents.running_timers(), "jobs": len(getattr(controller.switch, "_jobs", ())),
            "early_jobs": len(getattr(controller.switch, "_early_jobs", ())),
            "outbound_active": controller.server.active,
            "types_grown": dict(grown.most_common(8))}

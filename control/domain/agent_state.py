@@ -57,3 +57,12 @@ def transition(agent: Agent, to: S, now: float, reason: str | None = None,
         changes["calls_taken"] = agent.calls_taken + 1
         changes["talk_time_s"] = agent.talk_time_s + max(0.0, now - agent.state_since)
     return replace(agent, **changes)
+
+
+def wrap_up_length(agent_s: float | None, queue_s: float | None, default_s: float) -> float:
+    """How long an agent's wrap-up lasts after a conversation: the agent's own setting, else the
+    queue's, else the configured default. ``None`` means "not set"; 0 is a valid setting (no wrap-up)."""
+    for value in (agent_s, queue_s):
+        if value is not None:
+            return float(value)
+    return float(default_s)

@@ -54,7 +54,7 @@ class QueueConfig:
     vip_agents: list[str] = field(default_factory=list)              # senior group tried first for VIPs
     aging_every_s: float = 0.0              # effective priority +aging_step per this many seconds; 0 = off
     aging_step: int = 1
-    wrap_up_s: float = 10.0
+    wrap_up_s: float | None = None          # None: the configured default (agent_state.wrap_up_length)
     ring_timeout_s: float = 15.0
     ring_group_size: int = 3                # agents listed per ring-progressively decision
     ring_progressively_delay_s: float = 10.0  # ring-progressively: the next phone joins every this many s

@@ -16,7 +16,7 @@ import gevent
 import gevent.event
 import gevent.queue
 
-from control.domain.models import AgentState, Call, CallState, Outcome
+from control.domain.models import Call, CallState, Outcome
 from control.domain.numbers import normalize
 from control.esl.outbound import AppTimeout, ChannelGone, OutboundChannel
 from control.handlers import offers
@@ -201,17 +201,7 @@ class CallSession:
             return  # transferred: call_actions already released the agent; the next segment owns the call
         live = deps.store.get_call(call.id)
         if call.state == CallState.CONNECTED and self.agent_id:
-            queue = deps.queues.current().get(call.queue)
-            agent = deps.store.get_agent(self.agent_id)
-            wrap_s = (getattr(agent, "wrap_up_s", None) or getattr(queue, "wrap_up_s", None)
-                      or deps.config.wrap_up_s)
-            deps.store.release(call.id, self.agent_id, AgentState.WRAP_UP, now, requeue_call=False)
-            if call.answered_at and call.queue:
-                deps.store.record_handle_time(call.queue, now - call.answered_at + wrap_s, now)
-            deps.publisher.publish(f"agent:{self.agent_id}", {"type": "ended", "call_id": call.id,
-                                                              "wrap_up_s": wrap_s, "ts": now})
-            self.manager.note_state(self.agent_id, AgentState.WRAP_UP)
-            self.manager.start_wrap_up(self.agent_id, wrap_s)
+            self.manager.agents.end_conversation(self.agent_id, call.id, call.queue, call.answered_at)
         elif live is not None and live.state == CallState.OFFERING:
             leg = offers.current_leg(deps.call_log, call.id)
             if leg is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
 import gevent
 
@@ -17,6 +18,9 @@ from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions, offers
 
 log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from control.handlers.agent_states import AgentStates
+
 
 BRIDGE_SETTLE_S = 0.5
 ACTIONS = ("hold", "unhold", "hangup", "transfer", "transfer_complete", "transfer_cancel")
@@ -43,9 +47,11 @@ def carry_out(deps, message: dict, manager=None) -> str:
         if call.kind == "callback":
             raise ActionRefused("a callback call cannot be transferred")
         if action == "transfer" and message.get("kind") != "attended":
-            if manager is not None and consult_active(manager, call_id):
+            if manager is None:
+                raise ActionRefused("a transfer needs the controller that owns the call")
+            if consult_active(manager, call_id):
                 raise ActionRefused("finish or cancel the consultation first")
-            return _transfer(deps, call, message)
+            return _transfer(deps, call, message, manager.agents)
         return _attended(manager, call, message)
     except SwitchUnavailable as exc:
         raise ActionRefused(f"no connection to the switch: {exc}") from exc
@@ -96,7 +102,7 @@ def _hold(deps, call, on: bool) -> str:
     return deps.switch.api(f"uuid_hold {leg[0]}" if on else f"uuid_hold off {leg[0]}")
 
 
-def _transfer(deps, call, message: dict) -> str:
+def _transfer(deps, call, message: dict, agents: AgentStates) -> str:
     target, kind = str(message.get("target", "")), message.get("to", "external")
     if not _TARGET.match(target):
         raise ActionRefused(f"bad transfer target {target!r}")
@@ -111,12 +117,10 @@ def _transfer(deps, call, message: dict) -> str:
         destination, context = target, "public-outbound"
     deps.call_log.append(call.id, "explanations", {"kind": "transfer", "to": kind, "target": target,
                                                     "by": message.get("by"), "at": deps.now()})
-    # Free the agent before the caller comes back as a new segment of the same call (same channel
-    # uuid), so that segment starts from a clean queue entry.
+    # Free the agent (into wrap-up, as after any conversation) before the caller comes back as a new
+    # segment of the same call (same channel uuid), so that segment starts from a clean queue entry.
     if call.agent_id:
-        from control.domain.models import AgentState
-
-        deps.store.release(call.id, call.agent_id, AgentState.WRAP_UP, deps.now(), requeue_call=False)
+        agents.end_conversation(call.agent_id, call.id, call.queue, call.answered_at, reason="transferred")
     # The transferred caller reconnects as a new segment of the same call (same channel uuid).
     deps.switch.api(f"uuid_setvar {call.id} hotline_did {call.did}")
     deps.switch.api(f"uuid_setvar {call.id} hotline_segment {int(call.vars.get('segment', 0)) + 1}")

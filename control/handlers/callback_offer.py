@@ -42,8 +42,8 @@ def run(manager, decision, call, agent) -> None:
         store.release(call.id, agent_id, AgentState.AVAILABLE, deps.now(), requeue_call=True)
         manager.trigger(broadcast=True)
         return
-    manager.note_state(agent_id, AgentState.ON_CALL)
-    if getattr(manager, "callbacks", None) is None:   # a manager not built by control/app.py
+    manager.agents.note(agent_id, AgentState.ON_CALL)
+    if manager.callbacks is None:   # a manager not built by control/app.py
         from control.handlers.callbacks import CallbackService
 
         manager.callbacks = CallbackService(deps, manager)
@@ -162,32 +162,21 @@ class Dialer:
     def _finish(self, outcome: Outcome, agent_state: AgentState, cause: str) -> None:
         deps, call, now = self.deps, self.call, self.deps.now()
         call.ended_at, call.outcome = now, outcome
-        wrap_s = 0.0
         if agent_state == AgentState.WRAP_UP:
-            agent = deps.store.get_agent(self.agent_id)
-            wrap_s = (getattr(agent, "wrap_up_s", None) or getattr(self.queue, "wrap_up_s", None)
-                      or deps.config.wrap_up_s)
-            if call.answered_at and call.queue:
-                deps.store.record_handle_time(call.queue, now - call.answered_at + wrap_s, now)
-        deps.store.release(call.id, self.agent_id, agent_state, now, requeue_call=False)
-        self._agent_freed(agent_state, None if outcome == Outcome.ANSWERED else f"customer: {cause}", wrap_s)
-        if agent_state == AgentState.WRAP_UP:
-            self.manager.start_wrap_up(self.agent_id, wrap_s)
+            self.manager.agents.end_conversation(self.agent_id, call.id, call.queue, call.answered_at)
+        else:
+            deps.store.release(call.id, self.agent_id, agent_state, now, requeue_call=False)
+            self._agent_freed(agent_state, None if outcome == Outcome.ANSWERED else f"customer: {cause}")
         hand_over(deps, callback_record(call, self.agent_id, deps.call_log, now, cause))   # record, then job
         deps.publisher.publish("wallboard", {"type": "call_ended", "call_id": call.id, "kind": "callback",
                                              "outcome": outcome.value, "agent_id": self.agent_id})
         self.service.row_finished(call, outcome.value, attempts=self.attempt)
 
-    def _agent_freed(self, state: AgentState, reason: str | None, wrap_s: float = 0.0) -> None:
-        self.manager.note_state(self.agent_id, state, reason)
-        message = {"type": "ended", "call_id": self.call.id, "ts": self.deps.now()}
-        if state == AgentState.WRAP_UP:
-            message["wrap_up_s"] = wrap_s
-        else:
-            message["reason"] = reason
-        self._publish(message)
-        if state != AgentState.WRAP_UP:
-            self._publish({"type": "state", "state": state.value, "reason": reason, "ts": self.deps.now()})
+    def _agent_freed(self, state: AgentState, reason: str | None) -> None:
+        """The store released the agent with the call (not after a conversation: end_conversation)."""
+        self.manager.agents.note(self.agent_id, state, reason)
+        self._publish({"type": "ended", "call_id": self.call.id, "ts": self.deps.now(), "reason": reason})
+        self._publish({"type": "state", "state": state.value, "reason": reason, "ts": self.deps.now()})
         self.manager.trigger(broadcast=True)
 
     def _log_attempt(self, result: str) -> None:

@@ -73,8 +73,7 @@ class LegWatch:
 
     def __init__(self, switch):
         self._gone: dict[str, gevent.event.Event] = {}
-        if hasattr(switch, "subscribe"):
-            switch.subscribe(self._on_event)
+        switch.subscribe(self._on_event)
 
     def watch(self, uuid: str) -> gevent.event.Event:
         return self._gone.setdefault(uuid, gevent.event.Event())

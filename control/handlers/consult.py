@@ -20,7 +20,7 @@ from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions, offers
 from control.handlers.call_actions import ActionRefused
 from control.handlers.consult_legs import (Consult, hold_target, originate, requeue_or_end, ring_timeout_s,
-                                           tell, try_api, wrap_up_s)
+                                           tell, try_api)
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,10 @@ RING_MARGIN_S = 30.0
 
 def registry(manager) -> dict[str, Consult]:
     """This controller's consultations by call id; the first use subscribes to hangups."""
-    consults = manager.__dict__.get("consults")
-    if consults is None:
-        consults = manager.consults = {}
+    if not manager.consults_watched:
+        manager.consults_watched = True
         manager.deps.switch.subscribe(lambda headers: on_switch_event(manager, headers), (HANGUP,))
-    return consults
+    return manager.consults
 
 
 # -- console actions ---------------------------------------------------------------------
@@ -67,7 +66,7 @@ def start(manager, call, to: str, target: str, by: str | None = None) -> str:
     if target_agent:   # the reconciler leaves the target reserved while this controller lives
         deps.store.mark_consult(call.id, target_agent, deps.controller_id)
     if agent is not None:
-        manager.note_state(agent.id, AgentState.RESERVED, "consult")
+        manager.agents.note(agent.id, AgentState.RESERVED, "consult")
         deps.publisher.publish(f"agent:{agent.id}", {**offers.pop_message(call, agent, now),
                                                      "consult_from": c.agent_id})
     deps.call_log.append(call.id, "explanations", {"kind": "consult", "to": to, "target": target,
@@ -100,7 +99,7 @@ def cancel(manager, call_id: str, by: str | None = None) -> str:
 
 
 def active(manager, call_id: str) -> bool:
-    return call_id in manager.__dict__.get("consults", {})
+    return call_id in manager.consults
 
 
 def _find(manager, call_id: str) -> Consult:
@@ -116,7 +115,7 @@ def on_switch_event(manager, headers: dict) -> None:
     if headers.get("Event-Name") != HANGUP:
         return
     uuid = headers.get("Unique-ID", "")
-    for c in list(manager.__dict__.get("consults", {}).values()):
+    for c in list(manager.consults.values()):
         if uuid in (c.call_id, c.agent_leg, c.leg):
             gevent.spawn(leg_gone, manager, c, uuid)
 
@@ -174,26 +173,22 @@ def _complete(manager, c: Consult, by: str | None) -> str:
     actions.kill(deps.switch, c.agent_leg, "NORMAL_CLEARING")
     try_api(deps, f"uuid_setvar {c.leg} park_after_bridge")
     session = manager.sessions.get(c.call_id)
-    wrap_s = wrap_up_s(deps, c.agent_id, c.queue)
     if c.target_agent:
         if not deps.store.hand_over_call(c.call_id, c.agent_id, c.target_agent):
             log.warning("call %s was not %s's to hand over to %s", c.call_id, c.agent_id, c.target_agent)
-        _set_state(manager, c.agent_id, AgentState.WRAP_UP)
+        # the call goes on with the target: its handle time is sampled when it ends (call.py)
+        _end_conversation(manager, c, release=False)
         _set_state(manager, c.target_agent, AgentState.ON_CALL)
         deps.call_log.append(c.call_id, "offers", c.target_agent)
         if session is not None:
             session.agent_id = session.call.agent_id = c.target_agent
     else:                                # an outside party has the caller: this segment is over
-        deps.store.release(c.call_id, c.agent_id, AgentState.WRAP_UP, now, requeue_call=False)
-        _set_state(manager, c.agent_id, AgentState.WRAP_UP)
+        _end_conversation(manager, c, release=True)
         if session is not None:
             session.transferred()
-    manager.start_wrap_up(c.agent_id, wrap_s)
     deps.call_log.append(c.call_id, "explanations", {
         "kind": "transfer", "mode": "attended", "from": c.agent_id, "to": c.to, "target": c.target,
         "agent": c.target_agent, "by": by, "at": now})
-    deps.publisher.publish(f"agent:{c.agent_id}", {"type": "ended", "call_id": c.call_id, "wrap_up_s": wrap_s,
-                                                   "reason": "transferred", "ts": now})
     if c.target_agent:
         deps.publisher.publish(f"agent:{c.target_agent}", {"type": "answered", "call_id": c.call_id,
                                                            "transferred_from": c.agent_id, "ts": now})
@@ -231,16 +226,23 @@ def _release_target(manager, c: Consult, notify: bool = True) -> None:
 
 
 def _set_state(manager, agent_id: str, state: AgentState) -> None:
+def _end_conversation(manager, c: Consult, release: bool) -> None:
+    try:
+        manager.agents.end_conversation(c.agent_id, c.call_id, c.queue, None, release=release, reason="transferred")
+    except (InvalidTransition, KeyError) as exc:
+        log.warning("consult: agent %s not put in wrap-up: %s", c.agent_id, exc)
+
+
     """Through the state machine, published; the agent may have moved on (logged out) meanwhile."""
     try:
-        manager.set_agent_state(agent_id, state)
+        manager.agents.change(agent_id, state)
     except (InvalidTransition, KeyError) as exc:
         log.warning("consult: agent %s not set to %s: %s", agent_id, AgentState(state).value, exc)
 
 
 def _done(manager, c: Consult) -> None:
     c.state = "done"
-    manager.__dict__.get("consults", {}).pop(c.call_id, None)
+    manager.consults.pop(c.call_id, None)
     if c.target_agent:
         manager.deps.store.clear_consult(c.call_id)
 

@@ -71,12 +71,6 @@ def ring_timeout_s(deps, queue_name: str | None) -> float:
     return getattr(queue, "ring_timeout_s", None) or deps.config.ring_timeout_s
 
 
-def wrap_up_s(deps, agent_id: str, queue_name: str | None) -> float:
-    agent = deps.store.get_agent(agent_id)
-    queue = deps.queues.current().get(queue_name) if queue_name else None
-    return getattr(agent, "wrap_up_s", None) or getattr(queue, "wrap_up_s", None) or deps.config.wrap_up_s
-
-
 def try_api(deps, command: str) -> str:
     try:
         return deps.switch.api(command)
@@ -98,13 +92,13 @@ def requeue_or_end(manager, c: Consult) -> None:
     reply = "-ERR"
     if call is not None and call.queue:
         try:
-            reply = _transfer(deps, call, {"to": "queue", "target": call.queue, "by": "consult"})
+            # frees the agent into wrap-up before the caller comes back (call_actions._transfer)
+            reply = _transfer(deps, call, {"to": "queue", "target": call.queue, "by": "consult"}, manager.agents)
         except (ActionRefused, SwitchUnavailable) as exc:
             log.warning("could not requeue %s after a failed consult: %s", c.call_id, exc)
     if reply.startswith("+OK"):
         session = manager.sessions.get(c.call_id)
         if session is not None:
             session.transferred()
-        manager.start_wrap_up(c.agent_id, wrap_up_s(deps, c.agent_id, c.queue))
     else:
         actions.kill(deps.switch, c.call_id, "NORMAL_CLEARING")

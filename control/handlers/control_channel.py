@@ -38,11 +38,11 @@ def on_message(manager, data: dict) -> None:
     elif kind == "call_action":
         _call_action(manager, data)
     elif kind == "callback_scheduled":
-        callbacks, due = getattr(manager, "callbacks", None), data.get("due_at")
+        callbacks, due = manager.callbacks, data.get("due_at")
         if callbacks is not None:
             callbacks.arm_rows(float(due) if isinstance(due, (int, float)) else None)
     elif kind == "callback_cancel":
-        if getattr(manager, "callbacks", None) is not None:
+        if manager.callbacks is not None:
             manager.callbacks.cancel(data)   # one controller acts (a claim); see callback_cancel.py
     elif data.get("from") != manager.deps.controller_id:
         manager._dirty.set()
@@ -74,10 +74,8 @@ def _call_action(manager, data: dict) -> None:
         reply = f"-ERR {exc}"
     session = manager.sessions.get(call_id)
     if data.get("action") == "transfer" and data.get("kind") != "attended" and reply.startswith("+OK"):
-        if session is not None:
+        if session is not None:   # the agent went to wrap-up in call_actions._transfer
             session.transferred()
-        if before is not None and before.agent_id:
-            manager.start_wrap_up(before.agent_id, deps.config.wrap_up_s)
     result = {"type": "call_action", "action": data.get("action"), "call_id": data.get("call_id"),
               "by": data.get("by"), "result": reply.strip()[:200], "ok": reply.startswith("+OK")}
     deps.publisher.publish("wallboard", result)

@@ -1,25 +1,28 @@
-"""Everything a handler needs, built once by the composition root (control/app.py)."""
+"""Everything a handler needs, built once by the composition root (control/app.py), typed by the
+ports (control/ports.py): tests pass fakes that implement the whole port."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from control.config import Config
+from control.ports import (CallEvents, CallRecords, ConfigSource, CustomerLookup, JobQueue, LiveState, Publisher,
+                           QueueSource, StateHistory, SwitchControl)
 
 
 @dataclass
 class Deps:
     config: Config
     controller_id: str
-    store: Any            # ports.LiveState
-    publisher: Any        # ports.Publisher
-    switch: Any           # ports.SwitchControl (inbound Event Socket)
-    customers: Any        # ports.CustomerLookup
-    records: Any          # ports.CallRecords
-    jobs: Any             # ports.JobQueue
-    flows: Any            # control.ivr FlowRegistry
-    queues: Any           # control.queues QueueRegistry
-    call_log: Any         # control.store.call_log.CallLog
-    now: Callable[[], float] = field(default=None)  # clock
-    offload: Callable[..., Any] = field(default=None)  # run blocking I/O (SQL) off the event loop
-    state_log: Callable[..., Any] | None = None        # (agent_id, state, reason, at): history for reports
+    store: LiveState
+    publisher: Publisher
+    switch: SwitchControl          # the inbound Event Socket
+    customers: CustomerLookup
+    records: CallRecords
+    jobs: JobQueue
+    flows: ConfigSource            # control.ivr.loader.FlowRegistry
+    queues: QueueSource            # control.queues.QueueRegistry
+    call_log: CallEvents
+    now: Callable[[], float]       # the clock
+    offload: Callable[..., Any]    # run blocking I/O (SQL) off the event loop, in the thread pool
+    state_log: StateHistory        # the agent state history for reports (agent_state_log)

@@ -48,7 +48,7 @@ def _run(deps, manager, channel, feature: str, agent_id: str | None, target_ext:
         if agent_id is None or deps.store.get_agent(agent_id) is None:
             return "unknown agent"
         try:
-            manager.set_agent_state(agent_id, STATES[feature], reason="desk phone" if feature == "break" else None)
+            manager.agents.change(agent_id, STATES[feature], reason="desk phone" if feature == "break" else None)
         except InvalidTransition as exc:
             return str(exc)
         return "ok"

@@ -41,10 +41,8 @@ class LastSeen:
 
 def for_manager(manager) -> LastSeen:
     """The manager's LastSeen, created (and subscribed to the switch's hangups) on first use."""
-    seen = manager.__dict__.get("last_seen")
+    seen = manager.last_seen
     if seen is None:
         seen = manager.last_seen = LastSeen()
-        subscribe = getattr(manager.deps.switch, "subscribe", None)
-        if subscribe is not None:
-            subscribe(seen.on_event, (HANGUP,))
+        manager.deps.switch.subscribe(seen.on_event, (HANGUP,))
     return seen

@@ -11,16 +11,25 @@ import json
 import logging
 import random
 import time
+from typing import TYPE_CHECKING, Callable
 
 import gevent
 import gevent.event
 from redis.exceptions import RedisError
 
-from control.domain.models import AgentState, CallState
+from control.domain.models import Agent, AgentState, CallState
 from control.handlers import offers, ring_group
 from control.handlers.agent_cache import AvailableAgents
+from control.handlers.agent_states import AgentStates
+from control.handlers.deps import Deps
 from control.handlers.waiting_view import WaitingView
+from control.ports import CallRecords
 from control.store.keys import Keys
+
+if TYPE_CHECKING:
+    from control.handlers.callbacks import CallbackService
+    from control.handlers.consult_legs import Consult
+    from control.handlers.last_seen import LastSeen
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +39,12 @@ DISPATCH_MIN_INTERVAL_S = 0.02
 
 
 class Manager:
-    def __init__(self, deps, redis_client=None):
+    def __init__(self, deps: Deps, redis_client=None):
         self.deps = deps
         self.redis = redis_client
+        # the one owner of agent state changes (control/handlers/agent_states.py)
+        self.agents = AgentStates(deps.store, deps.state_log, deps.publisher, deps.now, self.agent_available,
+                                  deps.queues.current, deps.config.wrap_up_s)
         self._dirty = gevent.event.Event()
         self._nudge: gevent.Greenlet | None = None   # a coalesced nudge to the other controllers
         self._available: AvailableAgents | None = None   # the dispatcher's agent cache
@@ -40,14 +52,19 @@ class Manager:
         self._lease = None   # one pass at a time across controllers (dispatch_lease.py)
         self._greenlets: list[gevent.Greenlet] = []
         self._offering: dict[str, gevent.Greenlet] = {}
-        self._wrapups: dict[str, gevent.Greenlet] = {}
         self.rng = random.Random()
         self.running = False
         self._snapshot: tuple[float, list] | None = None
         self._waiting: WaitingView | None = None
         self.sessions: dict[str, object] = {}   # call id -> local CallSession (callers whose socket we hold)
         # agents from the database back into live state after Redis lost them: busy {agent: call} -> count
-        self.resync_agents = None
+        self.resync_agents: Callable[[dict[str, str]], int] | None = None
+        # dialling callbacks (handlers/callbacks.py); the composition root sets it, with its database rows
+        self.callbacks: CallbackService | None = None
+        self.consults: dict[str, Consult] = {}   # attended transfers under way here, by call id (consult.py)
+        self.consults_watched = False            # consult.py subscribed to the hangups it needs
+        self.last_seen: LastSeen | None = None   # hangups seen, for the reconciler (last_seen.py)
+        self.orphans_broken: dict[str, float] = {}   # callers sent uuid_break, and when (orphans.py)
 
     @property
     def waiting(self) -> WaitingView:
@@ -65,12 +82,12 @@ class Manager:
 
             self._greenlets.append(gevent.spawn(self._listen_control))
             self._greenlets.append(gevent.spawn(keep_alive, self))   # heartbeat: see orphans.py
-        if hasattr(self.deps.switch, "on_reconnect"):
-            self.deps.switch.on_reconnect(self.reconcile)
+        self.deps.switch.on_reconnect(self.reconcile)
 
     def stop(self) -> None:
         self.running = False
-        gevent.killall(self._greenlets + list(self._offering.values()) + list(self._wrapups.values()))
+        gevent.killall(self._greenlets + list(self._offering.values()))
+        self.agents.stop()
 
     def trigger(self, broadcast: bool = False, calls_only: bool = False) -> None:
         """Dispatch soon; ``broadcast``: other controllers too. Nudges to the others coalesce:
@@ -195,7 +212,7 @@ class Manager:
 
     def _offer(self, decision, reserved: list[str], offer: tuple) -> int:
         for agent_id in reserved:
-            self.note_state(agent_id, AgentState.RESERVED)
+            self.agents.note(agent_id, AgentState.RESERVED)
         greenlet = gevent.spawn(*offer)
         self._offering[decision.call_id] = greenlet
         greenlet.link(lambda g, cid=decision.call_id: self._offering.pop(cid, None))
@@ -209,49 +226,12 @@ class Manager:
             self._snapshot = (now, self.deps.store.agents())
         return self.waiting.calls(), self._snapshot[1]
 
-    # -- after the call --------------------------------------------------------
-    def start_wrap_up(self, agent_id: str, seconds: float) -> None:
-        since = self.deps.now()
-        old = self._wrapups.pop(agent_id, None)
-        if old is not None:
-            old.kill(block=False)
-        self._wrapups[agent_id] = gevent.spawn_later(seconds, self._end_wrap_up, agent_id, since)
-
-    def _end_wrap_up(self, agent_id: str, since: float) -> None:
-        self._wrapups.pop(agent_id, None)
-        agent = self.deps.store.get_agent(agent_id)
-        if agent is not None and agent.state == AgentState.WRAP_UP and agent.state_since <= since + 0.001:
-            self.set_agent_state(agent_id, AgentState.AVAILABLE, current=agent)
-
-    def note_state(self, agent_id: str, state: AgentState, reason: str | None = None) -> None:
-        """Append to the agent state history (reports: login, occupancy, breaks) without blocking calls."""
-        if self.deps.state_log is None:
-            return
-        at = self.deps.now()
-        put = getattr(self.deps.state_log, "put", None)
-        if put is not None:   # batched by one writer greenlet (control/store/batch.py)
-            put(agent_id, AgentState(state).value, reason, at)
-            return
-
-        def write():
-            try:
-                self.deps.offload(self.deps.state_log, agent_id, AgentState(state).value, reason, at)
-            except Exception:  # the history is for reports; routing must not wait for or fail on it
-                log.warning("agent state history not written for %s", agent_id, exc_info=True)
-
-        gevent.spawn(write)
-
-    def set_agent_state(self, agent_id: str, state: AgentState, reason: str | None = None, current=None) -> None:
-        agent = self.deps.store.set_agent_state(agent_id, state, self.deps.now(), reason=reason, current=current)
-        self.note_state(agent_id, agent.state, reason)
-        self.deps.publisher.publish(f"agent:{agent_id}", {"type": "state", "state": agent.state.value,
-                                                          "reason": reason, "ts": self.deps.now()})
-        self.deps.publisher.publish("wallboard", {"type": "agent_state", "agent_id": agent_id,
-                                                  "state": agent.state.value, "reason": reason})
-        if state == AgentState.AVAILABLE:
-            # this controller knows the agent as written: the pass needs no index read for it
-            noted = self._available is not None and self._available.note_available(agent)
-            self.trigger(broadcast=True, calls_only=noted)
+    # -- agents freed ---------------------------------------------------------------------------
+    def agent_available(self, agent: Agent) -> None:
+        """AgentStates' dispatch nudge: this controller knows the agent as written, so the pass needs
+        no index read for it; the other controllers are nudged too."""
+        noted = self._available is not None and self._available.note_available(agent)
+        self.trigger(broadcast=True, calls_only=noted)
 
     # -- events from other controllers (control/handlers/control_channel.py) ----------
     def _listen_control(self) -> None:
@@ -283,17 +263,13 @@ class Manager:
     def flush_records(self) -> None:
         """Records buffered while the database was down are written once it is back, even when
         no further call ends to trigger the writer's own retry."""
-        records = self.deps.records
-        if hasattr(records, "pending") and hasattr(records, "flush"):
-            self.deps.offload(_flush_pending, records)
+        self.deps.offload(_flush_pending, self.deps.records)
 
     def reload_config(self) -> None:
         """Edited flows and queues apply to new calls; a file that fails validation is refused
         by its registry and the previous version stays in force."""
-        for registry in (self.deps.flows, self.deps.queues):
-            reload = getattr(registry, "reload", None)
-            if reload is not None:
-                reload()
+        self.deps.flows.reload()
+        self.deps.queues.reload()
 
     def reconcile(self) -> None:
         from control.handlers.reconcile import reconcile
@@ -301,6 +277,6 @@ class Manager:
         reconcile(self)
 
 
-def _flush_pending(records) -> None:
+def _flush_pending(records: CallRecords) -> None:
     if records.pending():
         records.flush()

@@ -122,7 +122,7 @@ def bridge(manager, call, agent_id: str, leg: str, queue, now: float) -> None:
         deps.store.release(call.id, agent_id, AgentState.AVAILABLE, now, requeue_call=False)
         deps.publisher.publish(f"agent:{agent_id}", {"type": "ended", "call_id": call.id, "reason": "caller_left"})
         return
-    manager.note_state(agent_id, AgentState.ON_CALL)
+    manager.agents.note(agent_id, AgentState.ON_CALL)
     if path:
         deps.call_log.append(call.id, "recording", path)
     deps.publisher.publish(f"agent:{agent_id}", {"type": "answered", "call_id": call.id, "ts": now})
@@ -142,8 +142,8 @@ def _not_answered(manager, call, agent_id: str, body: str, leg: str | None = Non
         deps.store.release(call.id, agent_id, AgentState.NOT_READY, now, requeue_call=True)
     else:
         deps.store.release(call.id, agent_id, AgentState.AVAILABLE, now, requeue_call=False)
-    manager.note_state(agent_id, AgentState.NOT_READY if still_waiting else AgentState.AVAILABLE,
-                       f"missed: {cause}" if still_waiting else None)
+    manager.agents.note(agent_id, AgentState.NOT_READY if still_waiting else AgentState.AVAILABLE,
+                        f"missed: {cause}" if still_waiting else None)
     deps.publisher.publish(f"agent:{agent_id}", {"type": "missed", "call_id": call.id, "cause": cause,
                                                  "state": "not_ready" if still_waiting else "available"})
     deps.publisher.publish("wallboard", {"type": "missed", "call_id": call.id, "agent_id": agent_id,
@@ -156,9 +156,7 @@ def _connection_lost(manager, call, agent_id: str, leg: str | None) -> None:
     agent's fault. Once reconnected, drop the leg (it may have answered into park) and give the
     call back, leaving the agent available."""
     deps = manager.deps
-    wait_ready = getattr(deps.switch, "wait_ready", None)
-    if wait_ready is not None:
-        wait_ready(deps.config.reservation_lease_s / 2)
+    deps.switch.wait_ready(deps.config.reservation_lease_s / 2)
     if leg is not None:
         actions.kill(deps.switch, leg)
     still_waiting = deps.store.get_call(call.id) is not None

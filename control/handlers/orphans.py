@@ -56,7 +56,7 @@ def controller_alive(manager, controller_id: str) -> bool:
     """True while ``controller_id`` keeps its heartbeat (and when that cannot be told)."""
     if controller_id == manager.deps.controller_id:
         return True
-    if getattr(manager, "redis", None) is None:   # one process: no other controller
+    if manager.redis is None:   # one process: no other controller
         return False
     try:
         return bool(manager.redis.exists(_key(manager.deps, controller_id)))
@@ -67,10 +67,10 @@ def controller_alive(manager, controller_id: str) -> bool:
 
 def break_orphans(manager, live: set[str]) -> int:
     """``uuid_break`` every live waiting caller whose owning controller has no heartbeat."""
-    if getattr(manager, "redis", None) is None:   # one process (memory state): no other controller to outlive
+    if manager.redis is None:   # one process (memory state): no other controller to outlive
         return 0
     deps, now = manager.deps, manager.deps.now()
-    broken = manager.__dict__.setdefault("orphans_broken", {})
+    broken = manager.orphans_broken
     for call_id, at in list(broken.items()):
         if now - at > BREAK_AGAIN_S:
             del broken[call_id]

@@ -44,7 +44,7 @@ def restore_lost_state(manager) -> int:
     controller holds, then the agents from the database (``manager.resync_agents``, set by the
     composition root), those on our bridged calls as on-call. Returns the number of agents put back."""
     store = manager.deps.store
-    if getattr(manager, "resync_agents", None) is None or store.has_agents():
+    if manager.resync_agents is None or store.has_agents():
         return 0
     busy: dict[str, str] = {}
     for session in list(manager.sessions.values()):
@@ -105,51 +105,46 @@ def reconcile(manager) -> dict[str, int]:
                 alive.add(agent.call_id)
             if agent.call_id and agent.call_id not in live and agent.call_id not in manager._offering \
                     and not _callback_legs_up(deps, agent.call_id, live) and _gone(deps, agent.call_id):
-                to = AgentState.WRAP_UP if agent.state == AgentState.ON_CALL else AgentState.AVAILABLE
-                orphan = store.get_call(agent.call_id) if to == AgentState.WRAP_UP else None
+                talked = agent.state == AgentState.ON_CALL
+                orphan = store.get_call(agent.call_id) if talked else None
                 requeue = _callback_unserved(deps, agent.call_id)   # its customer is still owed the call
-                store.release(agent.call_id, agent.id, to, now, requeue_call=requeue)
+                if talked:   # wrap-up as after any conversation: its length, row, event and timer
+                    manager.agents.end_conversation(agent.id, agent.call_id, orphan.queue if orphan else None,
+                                                    orphan.answered_at if orphan else None, requeue_call=requeue)
+                else:
+                    store.release(agent.call_id, agent.id, AgentState.AVAILABLE, now, requeue_call=requeue)
                 if (orphan is not None and orphan.id not in manager.sessions and not requeue
                         and not controller_alive(manager, orphan.controller_id or "")):
                     # its controller died while the call was bridged: nobody else writes its record
                     # ended when its hangup was seen (or it was last seen alive), not at this sweep
                     hand_over(deps, _orphan_record(orphan, agent.id, seen.ended_at(orphan.id, now)))
-                if to == AgentState.WRAP_UP:
-                    manager.start_wrap_up(agent.id, deps.config.wrap_up_s)
                 fixed["stuck_agents"] += 1
             elif (agent.state == AgentState.RESERVED and agent.call_id and agent.call_id not in manager._offering
                   and _stray(store, agent) and not _consulted(manager, agent)):
                 # lost a ring-group race, or its call is gone, and the ringing controller died before freeing it
                 store.release(agent.call_id, agent.id, AgentState.AVAILABLE, now, requeue_call=False)
                 fixed["stuck_agents"] += 1
-        elif agent.state == AgentState.WRAP_UP and agent.id not in manager._wrapups:
-            limit = (getattr(agent, "wrap_up_s", None) or deps.config.wrap_up_s) + WRAP_UP_GRACE_S
+        elif agent.state == AgentState.WRAP_UP and not manager.agents.timing(agent.id):
+            # its timer ran elsewhere (a controller that died): the longest wrap-up it could have had
+            limit = max(manager.agents.wrap_up_s(agent, q) for q in [None, *agent.queues]) + WRAP_UP_GRACE_S
             if now - agent.state_since > limit:
-                manager.set_agent_state(agent.id, AgentState.AVAILABLE)
+                manager.agents.change(agent.id, AgentState.AVAILABLE, current=agent)
                 fixed["wrap_ups"] += 1
     if live is not None:
         seen.sweep(alive, now)
         fixed["orphans"] = break_orphans(manager, live)
-    recover = getattr(deps.records, "recover", None)
-    if recover is not None:   # records parked by a controller that died before writing them
-        fixed["parked_records"] = recover(now, PARKED_RECORD_GRACE_S)
+    # records parked by a controller that died before writing them
+    fixed["parked_records"] = deps.records.recover(now, PARKED_RECORD_GRACE_S)
     if any(fixed.values()):
         log.info("reconciled: %s", fixed)
         manager.trigger()
     return fixed
 
 
-def _agent_states(store) -> dict[str, str]:
-    states = getattr(store, "agent_states", None)
-    return states() if states else {a.id: a.state.value for a in store.agents()}
-
-
 def _agents_in(store, wanted: set[str]) -> list:
     """The agents in those states, whole: every agent's state first, then only those (reading all
     of them whole every sweep cost more than the calls at a few thousand agents)."""
-    ids = sorted(i for i, state in _agent_states(store).items() if state in wanted)
-    by_id = getattr(store, "agents_by_id", None)
-    return by_id(ids) if by_id else [a for a in store.agents() if a.id in set(ids)]
+    return store.agents_by_id(sorted(i for i, state in store.agent_states().items() if state in wanted))
 
 
 def _callback_legs_up(deps, call_id: str, live: set[str]) -> bool:

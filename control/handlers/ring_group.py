@@ -159,7 +159,7 @@ class RingGroup:
         while self.to_join:
             agent_id = self.to_join.pop(0)
             if deps.store.reserve_group(self.call.id, [agent_id], deps.controller_id, lease, deps.now(), join=True):
-                self.manager.note_state(agent_id, AgentState.RESERVED)
+                self.manager.agents.note(agent_id, AgentState.RESERVED)
                 deps.call_log.append(self.call.id, "explanations", {
                     "kind": "ring", "strategy": self.strategy, "agent": agent_id, "at": deps.now(),
                     "after_s": round(deps.now() - self.started, 3)})
@@ -193,7 +193,7 @@ class RingGroup:
             ring_out = self.strategy == "ring-all" and cause in RING_OUT
             state = AgentState.AVAILABLE if ring_out else AgentState.NOT_READY
             deps.store.release_group(self.call.id, [agent_id], state, deps.now(), requeue_call=True)
-            self.manager.note_state(agent_id, state, None if ring_out else f"missed: {cause}")
+            self.manager.agents.note(agent_id, state, None if ring_out else f"missed: {cause}")
             deps.publisher.publish(f"agent:{agent_id}", {"type": "missed", "call_id": self.call.id,
                                                          "cause": cause, "state": state.value})
             deps.publisher.publish("wallboard", {"type": "missed", "call_id": self.call.id,
@@ -212,9 +212,7 @@ class RingGroup:
     def _connection_lost(self, leg: str) -> None:
         """As offers._connection_lost, for every leg: once reconnected, drop them and requeue."""
         deps = self.deps
-        wait_ready = getattr(deps.switch, "wait_ready", None)
-        if wait_ready is not None:
-            wait_ready(deps.config.reservation_lease_s / 2)
+        deps.switch.wait_ready(deps.config.reservation_lease_s / 2)
         for other in [leg, *(lg for lg, _ in self.legs.values())]:
             actions.kill(deps.switch, other)
         self.legs.clear()
@@ -231,7 +229,7 @@ class RingGroup:
         deps.store.release_group(self.call.id, agent_ids, state, deps.now(), requeue_call=requeue)
         for agent_id in agent_ids:
             self._note(agent_id, note)
-            self.manager.note_state(agent_id, state)
+            self.manager.agents.note(agent_id, state)
             if reason:
                 deps.publisher.publish(f"agent:{agent_id}", {"type": "ended", "call_id": self.call.id,
                                                              "reason": reason})

@@ -8,6 +8,7 @@ from its own pool thread, were a third of the controller's CPU at 40 calls/s and
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Callable
 
 import gevent
@@ -95,7 +96,7 @@ class QueuedRecords:
     (or spooled, while the database is down) the call's wrap-up job is enqueued, so the job never
     runs before its record exists. ``write``/``pending``/``flush`` are the writer's, for threads."""
 
-    def __init__(self, writer, jobs, offload, outbox=None, clock: Callable[[], float] | None = None,
+    def __init__(self, writer, jobs, offload, outbox=None, clock: Callable[[], float] = time.time,
                  **batch_options):
         self.writer, self.jobs, self.outbox, self.clock = writer, jobs, outbox, clock
         self.batcher = Batcher(writer.write_many, offload, after=self._written, name="call records",
@@ -173,11 +174,5 @@ class QueuedStateLog:
 
 def hand_over(deps, record: dict) -> None:
     """A finished call's record to the database, then its wrap-up job (idempotent: the job id is
-    derived from the call id). Batched when ``deps.records`` queues (QueuedRecords); otherwise
-    written at once in the thread pool (tests, the scenario runner's tap)."""
-    submit = getattr(deps.records, "submit", None)
-    if submit is not None:
-        submit(record)
-        return
-    deps.offload(deps.records.write, record)
-    deps.jobs.enqueue(WRAPUP_JOB, record["call_id"], job_id=wrapup_job_id(record["call_id"]))
+    derived from the call id, control/domain/job_ids.py)."""
+    deps.records.submit(record)

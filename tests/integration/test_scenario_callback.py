@@ -61,7 +61,7 @@ class Rig:
     def available(self) -> None:
         from control.domain.models import AgentState
 
-        self.controller.manager.set_agent_state("alice", AgentState.AVAILABLE)
+        self.controller.manager.agents.change("alice", AgentState.AVAILABLE)
 
     def call_and_ask_for_callback(self):
         """Waits, presses 1 (callback), hangs up."""

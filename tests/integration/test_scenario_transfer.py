@@ -63,7 +63,7 @@ class Rig:
         self.controller.start()
         self.controller.switch.wait_ready(10)
         self.manager = self.controller.manager
-        self.manager.set_agent_state("alice", AgentState.AVAILABLE)
+        self.manager.agents.change("alice", AgentState.AVAILABLE)
 
     def close(self) -> None:
         self.controller.stop()
@@ -76,7 +76,7 @@ class Rig:
     def call_answered_by_alice(self):
         handle = self.switch.place_call(caller="+14155550100", did="+18005550100")
         wait_for(lambda: handle.answered_by_agent == "1001", 15, what="alice answering")
-        self.manager.set_agent_state("bob", AgentState.AVAILABLE)   # only now: alice got the call
+        self.manager.agents.change("bob", AgentState.AVAILABLE)   # only now: alice got the call
         return handle
 
     def console(self, action: str, call_id: str, **extra) -> None:

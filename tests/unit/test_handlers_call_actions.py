@@ -36,7 +36,7 @@ def deps():
      "uuid_transfer c1 +14155550199 XML public-outbound"),
 ])
 def test_actions_map_to_switch_commands(deps, message, command):
-    carry_out(deps, {"call_id": "c1", **message})
+    carry_out(deps, {"call_id": "c1", **message}, manager=Manager(deps))
     if message["action"] == "transfer":
         assert deps.switch.commands[:2] == ["uuid_setvar c1 hotline_did +2", "uuid_setvar c1 hotline_segment 1"]
         assert deps.switch.commands[2] == command
@@ -76,7 +76,7 @@ def test_transfer_frees_the_agent_into_wrap_up_and_ends_the_local_segment(deps):
     assert session.ended
     assert deps.store.get_agent("alice").state == AgentState.WRAP_UP
     assert deps.store.get_call("c1") is None  # the next segment enters the queue afresh
-    assert "alice" in manager._wrapups
+    assert manager.agents.timing("alice")
     manager.stop()
 
 
@@ -165,7 +165,7 @@ def test_complete_bridges_the_caller_with_the_target_and_hands_the_call_over(con
                                     f"uuid_setvar {BOB_LEG} park_after_bridge"]
     assert states(deps) == {"alice": AgentState.WRAP_UP, "bob": AgentState.ON_CALL}
     assert deps.store.get_agent("bob").call_id == "c1" and deps.store.get_call("c1").agent_id == "bob"
-    assert "alice" in manager._wrapups and manager.sessions["c1"].agent_id == "bob"
+    assert manager.agents.timing("alice") and manager.sessions["c1"].agent_id == "bob"
     assert offers.current_leg(deps.call_log, "c1") == (BOB_LEG, "bob")   # later hang-ups find bob's leg
     transfer = [e for e in deps.call_log.read("c1", "explanations") if e.get("kind") == "transfer"]
     assert transfer and transfer[0]["mode"] == "attended" and transfer[0]["agent"] == "bob"
@@ -286,7 +286,7 @@ def test_the_manager_leaves_an_attended_transfer_to_the_consult(consulting):
     manager.on_control({"type": "call_action", "action": "transfer", "call_id": "c1", "to": "agent",
                         "target": "bob", "kind": "attended", "by": "alice"})
     assert deps.publisher.of("wallboard", "call_action")[0]["ok"]
-    assert not manager.sessions["c1"].ended and "alice" not in manager._wrapups
+    assert not manager.sessions["c1"].ended and not manager.agents.timing("alice")
     assert deps.store.get_agent("alice").state == AgentState.ON_CALL
 
 
