@@ -25,7 +25,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _CAUSE = re.compile(r"[A-Z_]{1,64}")
 _EXTENSION = re.compile(r"[A-Za-z0-9_.+*#-]{1,64}")
 _DOMAIN = re.compile(r"[A-Za-z0-9_.:-]{0,253}")
-_NUMBER = re.compile(r"\+?[0-9*#]{1,32}")
+_NUMBER = re.compile(r"[A-Za-z0-9+*#_.-]{1,64}")   # a number, or an extension the dialplan routes
 _APP_ARG = re.compile(r"[A-Za-z0-9_.:@/-]{0,256}")
 _EXPANSION = re.compile(r"\$\\*\{")     # switch_string_var_check_const: '$', backslashes, '{'
 
@@ -99,7 +99,7 @@ def user_dial(template: str, extension: str, domain: str) -> str:
 
 def number_dial(template: str, number: str) -> str:
     """An outside number from ``callback_dial_string`` (e.g. ``loopback/{number}/public-outbound``)."""
-    return template.format(number=_check(_NUMBER, "phone number", number))
+    return template.format(number=_check(_NUMBER, "number", number))
 
 
 # -- commands --------------------------------------------------------------------------------

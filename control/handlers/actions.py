@@ -5,6 +5,7 @@ import logging
 import uuid
 from datetime import datetime, timezone
 
+from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
 
 log = logging.getLogger(__name__)
@@ -18,32 +19,30 @@ def agent_leg_uuid(call_id: str, agent_id: str, attempt: int) -> str:
 
 
 def dial_string(template: str, extension: str, domain: str) -> str:
-    return template.format(extension=extension, domain=domain)
+    return commands.user_dial(template, extension, domain)
 
 
 def originate_agent(switch, leg: str, call, agent, dial: str, ring_timeout_s: int):
     """Ring the agent's phone; the AsyncResult gets '+OK <uuid>' on answer or '-ERR CAUSE'."""
-    name = _clean(call.vars.get("customer_name") or call.caller)
-    variables = ",".join([
-        f"origination_uuid={leg}",
-        f"hotline_call={call.id}",
-        f"hotline_agent={agent.id}",
-        f"originate_timeout={int(ring_timeout_s)}",
-        "ignore_early_media=true",
-        f"origination_caller_id_number={_clean(call.caller)}",
-        f"origination_caller_id_name='{name}'",
-    ])
-    return switch.bgapi(f"originate {{{variables}}}{dial} &park()")
+    return switch.bgapi(commands.originate({
+        "origination_uuid": leg,
+        "hotline_call": call.id,
+        "hotline_agent": agent.id,
+        "originate_timeout": int(ring_timeout_s),
+        "ignore_early_media": True,
+        "origination_caller_id_number": call.caller,
+        "origination_caller_id_name": call.vars.get("customer_name") or call.caller,
+    }, dial))
 
 
 def connect(switch, caller_uuid: str, leg: str, recording_path: str | None) -> bool:
     """Stop hold music, start recording, bridge. False when either leg is gone."""
     try:
-        switch.api(f"uuid_break {caller_uuid} all")
+        switch.api(commands.uuid_break(caller_uuid))
         if recording_path:
-            switch.api(f"uuid_setvar {caller_uuid} RECORD_STEREO true")
-            switch.api(f"uuid_record {caller_uuid} start {recording_path}")
-        reply = switch.api(f"uuid_bridge {caller_uuid} {leg}")
+            switch.api(commands.uuid_setvar(caller_uuid, "RECORD_STEREO", "true"))
+            switch.api(commands.uuid_record(caller_uuid, "start", recording_path))
+        reply = switch.api(commands.uuid_bridge(caller_uuid, leg))
     except SwitchUnavailable:
         return False
     return reply.startswith("+OK")
@@ -51,7 +50,7 @@ def connect(switch, caller_uuid: str, leg: str, recording_path: str | None) -> b
 
 def kill(switch, leg: str, cause: str = "ORIGINATOR_CANCEL") -> None:
     try:
-        switch.api(f"uuid_kill {leg} {cause}")
+        switch.api(commands.uuid_kill(leg, cause))
     except SwitchUnavailable:
         log.warning("could not kill %s: no Event Socket connection", leg)
 
@@ -59,8 +58,3 @@ def kill(switch, leg: str, cause: str = "ORIGINATOR_CANCEL") -> None:
 def recording_path(template: str, recordings_dir: str, call_id: str, now: float) -> str:
     return template.format(recordings_dir=recordings_dir, call_id=call_id,
                            date=datetime.fromtimestamp(now, timezone.utc))
-
-
-def _clean(text: str) -> str:
-    """Values inside originate's {...} must not carry separators or quotes."""
-    return "".join(ch for ch in str(text) if ch not in ",{}'\"\n\r")[:60]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import gevent
 
+from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions, offers
 
@@ -43,7 +44,7 @@ def carry_out(deps, message: dict, manager=None) -> str:
         if action in ("hold", "unhold"):
             return _hold(deps, call, action == "hold")
         if action == "hangup":
-            return deps.switch.api(f"uuid_kill {_caller_leg(call)} NORMAL_CLEARING")
+            return deps.switch.api(commands.uuid_kill(_caller_leg(call)))
         if call.kind == "callback":
             raise ActionRefused("a callback call cannot be transferred")
         if action == "transfer" and message.get("kind") != "attended":
@@ -99,7 +100,7 @@ def _hold(deps, call, on: bool) -> str:
     settle = (call.answered_at or 0.0) + BRIDGE_SETTLE_S - deps.now()
     if on and settle > 0:
         gevent.sleep(settle)
-    return deps.switch.api(f"uuid_hold {leg[0]}" if on else f"uuid_hold off {leg[0]}")
+    return deps.switch.api(commands.uuid_hold(leg[0], on))
 
 
 def _transfer(deps, call, message: dict, agents: AgentStates) -> str:
@@ -122,9 +123,9 @@ def _transfer(deps, call, message: dict, agents: AgentStates) -> str:
     if call.agent_id:
         agents.end_conversation(call.agent_id, call.id, call.queue, call.answered_at, reason="transferred")
     # The transferred caller reconnects as a new segment of the same call (same channel uuid).
-    deps.switch.api(f"uuid_setvar {call.id} hotline_did {call.did}")
-    deps.switch.api(f"uuid_setvar {call.id} hotline_segment {int(call.vars.get('segment', 0)) + 1}")
-    reply = deps.switch.api(f"uuid_transfer {call.id} {destination} XML {context}")
+    deps.switch.api(commands.uuid_setvar(call.id, "hotline_did", call.did))
+    deps.switch.api(commands.uuid_setvar(call.id, "hotline_segment", int(call.vars.get("segment", 0)) + 1))
+    reply = deps.switch.api(commands.uuid_transfer(call.id, destination, "XML", context))
     leg = offers.current_leg(deps.call_log, call.id)
     if leg is not None and reply.startswith("+OK"):
         actions.kill(deps.switch, leg[0], "NORMAL_CLEARING")  # the agent's leg is done

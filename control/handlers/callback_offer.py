@@ -11,6 +11,7 @@ import uuid
 import gevent
 
 from control.domain.models import AgentState, Outcome
+from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions, offers
 from control.store.batch import hand_over
@@ -79,12 +80,16 @@ class Dialer:
         deps, cfg, call = self.deps, self.deps.config, self.call
         number = self.info.get("number") or call.caller
         self._publish({"type": "callback_dialing", "call_id": call.id, "number": number, "attempt": self.attempt})
-        variables = ",".join([f"origination_uuid={self.customer}", f"hotline_call={call.id}",
-                              f"originate_timeout={int(cfg.callback_ring_timeout_s)}", "ignore_early_media=true",
-                              f"origination_caller_id_number={actions._clean(call.did)}"])
-        dial = cfg.callback_dial_string.format(number=actions._clean(number))
+        variables = {"origination_uuid": self.customer, "hotline_call": call.id,
+                     "originate_timeout": int(cfg.callback_ring_timeout_s), "ignore_early_media": True,
+                     "origination_caller_id_number": call.did}
         try:
-            job = deps.switch.bgapi(f"originate {{{variables}}}{dial} &park()")
+            command = commands.originate(variables, commands.number_dial(cfg.callback_dial_string, number))
+        except ValueError as exc:
+            log.warning("callback %s not dialled: %s", call.id, exc)
+            return "INVALID_NUMBER_FORMAT"
+        try:
+            job = deps.switch.bgapi(command)
         except SwitchUnavailable:
             return "CONNECTION_LOST"
         gevent.wait([job, agent_gone], count=1)
@@ -130,7 +135,7 @@ class Dialer:
 
     def _both_alive(self) -> bool:
         try:
-            return all(self.deps.switch.api(f"uuid_exists {leg}").strip() == "true" for leg in (self.leg, self.customer))
+            return all(self.deps.switch.api(commands.uuid_exists(leg)).strip() == "true" for leg in (self.leg, self.customer))
         except SwitchUnavailable:
             return True   # cannot tell now; the reconciler settles it after the reconnect
 

@@ -16,6 +16,7 @@ import gevent
 
 from control.domain.agent_state import InvalidTransition
 from control.domain.models import AgentState, CallState
+from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions, offers
 from control.handlers.call_actions import ActionRefused
@@ -51,10 +52,10 @@ def start(manager, call, to: str, target: str, by: str | None = None) -> str:
                 actions.agent_leg_uuid(call.id, target_agent or f"external:{target}", attempt), call.queue, by)
     agent = deps.store.get_agent(target_agent) if target_agent else None
     try:
-        deps.switch.api(f"uuid_setvar {c.agent_leg} park_after_bridge true")
-        reply = deps.switch.api(f"uuid_transfer {call.id} endless_playback:{deps.config.moh} inline")
+        deps.switch.api(commands.uuid_setvar(c.agent_leg, "park_after_bridge", "true"))
+        reply = deps.switch.api(commands.uuid_transfer_inline(call.id, "endless_playback", deps.config.moh))
         if not reply.startswith("+OK"):
-            try_api(deps, f"uuid_setvar {c.agent_leg} park_after_bridge")
+            try_api(deps, commands.uuid_setvar(c.agent_leg, "park_after_bridge"))
             raise ActionRefused(f"could not put the caller on hold: {reply.strip()[:120]}")
         job = originate(deps, c, call, agent)
     except (SwitchUnavailable, ActionRefused) as exc:
@@ -90,7 +91,7 @@ def cancel(manager, call_id: str, by: str | None = None) -> str:
     with c.lock:
         if c.state == "ringing":
             c.state = "cancelling"      # the ringing greenlet sees the originate fail and takes it back
-            try_api(manager.deps, f"uuid_kill {c.leg} ORIGINATOR_CANCEL")
+            try_api(manager.deps, commands.uuid_kill(c.leg, "ORIGINATOR_CANCEL"))
             return "+OK cancelling\n"
         if c.state == "talking":
             _fail(manager, c, "cancelled")
@@ -156,7 +157,7 @@ def _ring(manager, c: Consult, job) -> None:
             cause = "cancelled" if c.state == "cancelling" else body.strip().removeprefix("-ERR").strip()
             _fail(manager, c, cause or "UNKNOWN")
             return
-        if not c.agent_gone and try_api(deps, f"uuid_bridge {c.agent_leg} {c.leg}").startswith("+OK"):
+        if not c.agent_gone and try_api(deps, commands.uuid_bridge(c.agent_leg, c.leg)).startswith("+OK"):
             c.state = "talking"
             tell(deps, c, "talking")
             return
@@ -166,12 +167,12 @@ def _ring(manager, c: Consult, job) -> None:
 # -- outcomes ----------------------------------------------------------------------------
 def _complete(manager, c: Consult, by: str | None) -> str:
     deps, now = manager.deps, manager.deps.now()
-    if not try_api(deps, f"uuid_bridge {c.call_id} {c.leg}").startswith("+OK"):
+    if not try_api(deps, commands.uuid_bridge(c.call_id, c.leg)).startswith("+OK"):
         _fail(manager, c, "target_gone")
         return "-ERR the consulted party is gone\n"
     _done(manager, c)
     actions.kill(deps.switch, c.agent_leg, "NORMAL_CLEARING")
-    try_api(deps, f"uuid_setvar {c.leg} park_after_bridge")
+    try_api(deps, commands.uuid_setvar(c.leg, "park_after_bridge"))
     session = manager.sessions.get(c.call_id)
     if c.target_agent:
         if not deps.store.hand_over_call(c.call_id, c.agent_id, c.target_agent):
@@ -201,10 +202,10 @@ def _fail(manager, c: Consult, cause: str) -> None:
     """No transfer: the caller goes back to the agent; the consult leg and the target are let go."""
     deps = manager.deps
     _done(manager, c)
-    back = "-ERR agent gone" if c.agent_gone else try_api(deps, f"uuid_bridge {c.call_id} {c.agent_leg}")
+    back = "-ERR agent gone" if c.agent_gone else try_api(deps, commands.uuid_bridge(c.call_id, c.agent_leg))
     actions.kill(deps.switch, c.leg, "NORMAL_CLEARING")
     if back.startswith("+OK"):
-        try_api(deps, f"uuid_setvar {c.agent_leg} park_after_bridge")
+        try_api(deps, commands.uuid_setvar(c.agent_leg, "park_after_bridge"))
     else:
         requeue_or_end(manager, c)
     _release_target(manager, c)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import gevent.lock
 
 from control.domain.models import AgentState
+from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions
 from control.handlers.call_actions import ActionRefused, _transfer
@@ -57,13 +58,12 @@ def hold_target(deps, call, to: str, target: str, now: float) -> str | None:
 
 def originate(deps, c: Consult, call, agent):
     dial = (actions.dial_string(deps.config.agent_dial_string, agent.extension, deps.config.sip_domain)
-            if agent is not None else EXTERNAL_DIAL.format(number=c.target))
-    variables = [f"origination_uuid={c.leg}", f"hotline_call={call.id}", f"hotline_consult={c.agent_id}",
-                 f"originate_timeout={int(ring_timeout_s(deps, c.queue))}", "ignore_early_media=true",
-                 "park_after_bridge=true", f"origination_caller_id_number={actions._clean(call.caller)}"]
-    if agent is not None:
-        variables.append(f"hotline_agent={agent.id}")
-    return deps.switch.bgapi(f"originate {{{','.join(variables)}}}{dial} &park()")
+            if agent is not None else commands.number_dial(EXTERNAL_DIAL, c.target))
+    variables = {"origination_uuid": c.leg, "hotline_call": call.id, "hotline_consult": c.agent_id,
+                 "originate_timeout": int(ring_timeout_s(deps, c.queue)), "ignore_early_media": True,
+                 "park_after_bridge": True, "origination_caller_id_number": call.caller,
+                 "hotline_agent": agent.id if agent is not None else None}
+    return deps.switch.bgapi(commands.originate(variables, dial))
 
 
 def ring_timeout_s(deps, queue_name: str | None) -> float:

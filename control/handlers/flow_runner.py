@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from control.domain.models import CallState, Outcome
+from control.esl import commands
 from control.esl.outbound import ChannelGone
 
 log = logging.getLogger(__name__)
@@ -92,12 +93,12 @@ class FlowRunner:
         if kind == "Collect":
             recording = self.deps.call_log.read(self.call.id, "recording") if command.sensitive else []
             if recording:  # a card number must not end up in the conversation's recording
-                self.session.channel.api(f"uuid_record {self.call.id} mask {recording[-1]}")
+                self.session.channel.api(commands.uuid_record(self.call.id, "mask", recording[-1]))
             try:
                 return media.collect(command)[:MAX_DIGITS]
             finally:
                 if recording:
-                    self.session.channel.api(f"uuid_record {self.call.id} unmask {recording[-1]}")
+                    self.session.channel.api(commands.uuid_record(self.call.id, "unmask", recording[-1]))
         if kind == "Lookup":
             return self._lookup(command)
         if kind == "QueryQueue":

@@ -18,6 +18,7 @@ import gevent
 from redis.exceptions import RedisError
 
 from control.domain.models import CallState
+from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
 from control.store.keys import Keys
 
@@ -87,7 +88,7 @@ def break_orphans(manager, live: set[str]) -> int:
         if owners[owner]:
             continue
         try:
-            reply = deps.switch.api(f"uuid_break {call.id} all")
+            reply = deps.switch.api(commands.uuid_break(call.id))
         except SwitchUnavailable:
             return count
         broken[call.id] = now

@@ -10,6 +10,7 @@ import json
 import logging
 
 from control.domain.models import AgentState, CallState
+from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions, offers
 from control.handlers.last_seen import for_manager as last_seen
@@ -180,7 +181,7 @@ def _sweep_group(deps, call_id: str, now: float) -> None:
 def _gone(deps, uuid: str) -> bool:
     """The channel list said so; ask once more for this one channel before acting on it."""
     try:
-        return deps.switch.api(f"uuid_exists {uuid}").strip() != "true"
+        return deps.switch.api(commands.uuid_exists(uuid)).strip() != "true"
     except SwitchUnavailable:
         return False
 

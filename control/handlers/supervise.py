@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 
+from control.esl import commands
 from control.handlers import actions, offers
 
 MODES = ("listen", "whisper", "barge")
@@ -45,12 +46,12 @@ def supervise(deps, supervisor_extension: str, agent_id: str, mode: str, supervi
     if leg is None:
         raise SuperviseError(f"no agent leg known for call {agent.call_id}")
     sup_leg = str(uuid.uuid4())
-    variables = [f"origination_uuid={sup_leg}", f"hotline_supervise={mode}", f"hotline_call={agent.call_id}"]
+    variables: dict[str, object] = {"origination_uuid": sup_leg, "hotline_supervise": mode, "hotline_call": agent.call_id}
     if mode == "whisper":
-        variables.append("eavesdrop_whisper_bleg=true")
+        variables["eavesdrop_whisper_bleg"] = True
     app = "three_way" if mode == "barge" else "eavesdrop"
     dial = actions.dial_string(deps.config.agent_dial_string, supervisor_extension, deps.config.sip_domain)
-    job = deps.switch.bgapi(f"originate {{{','.join(variables)}}}{dial} &{app}({leg[0]})")
+    job = deps.switch.bgapi(commands.originate(variables, dial, app, leg[0]))
     event = {"type": "supervise", "mode": mode, "agent_id": agent_id, "call_id": agent.call_id,
              "supervisor": supervisor, "supervisor_leg": sup_leg}
     deps.publisher.publish("wallboard", event)

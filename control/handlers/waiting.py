@@ -10,6 +10,7 @@ import logging
 import gevent.queue
 
 from control.domain.models import CallState, Outcome, Requirement
+from control.esl import commands
 from control.esl.outbound import ChannelGone
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,7 @@ class QueueWait:
             return False
         self.deps.store.remove_call(self.call.id)
         self.call.state = CallState.IVR
-        self.session.channel.api(f"uuid_break {self.call.id} all")
+        self.session.channel.api(commands.uuid_break(self.call.id))
         return True
 
     def _announce(self, queue) -> None:
@@ -205,7 +206,7 @@ class QueueWait:
         if wait_s == float("inf"):
             return  # nobody staffed: overflow rules decide, not a promise we cannot keep
         minutes = max(1, round(wait_s / 60))
-        self.session.channel.api(f"uuid_break {self.call.id} all")
+        self.session.channel.api(commands.uuid_break(self.call.id))
         media = self.session.media()
         from control.ivr.announce import announcement
 

@@ -131,6 +131,7 @@ def test_simple_commands_are_what_freeswitch_documents():
     lambda: commands.originate({}, "user/1001", "eavesdrop", "x)y"),
     lambda: commands.user_dial("user/{extension}", "10,01", ""),
     lambda: commands.number_dial("loopback/{number}/public-outbound", "+1 555 0100"),
+    lambda: commands.number_dial("loopback/{number}/public-outbound", "1001|sofia/gateway/x/1"),
     lambda: commands.uuid_record("a", "erase", "/r.wav"),
 ])
 def test_identifiers_are_checked_with_an_error_naming_the_value(call):
