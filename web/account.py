@@ -30,14 +30,15 @@ class PasswordForm(FlaskForm):
 
 def _change(current: str, new: str) -> str | None:
     """Change the signed-in user's password; the error message, or None when done."""
-    if not verify(current_user.password_hash, current):
+    user = current_user._get_current_object()   # the User itself: login_user must not store the proxy
+    if not verify(user.password_hash, current):
         return _("The current password is wrong.")
     try:
-        accounts.change_own_password(current_user, current, new, hasher=hash_password)
+        accounts.change_own_password(user, current, new, hasher=hash_password)
     except accounts.AccountError as exc:
         return str(exc)
-    audit("password_changed", f"user:{current_user.username}")
-    start_session(current_user)   # the new token: this browser stays signed in, every other session ends
+    audit("password_changed", f"user:{user.username}")
+    start_session(user)   # the new token: this browser stays signed in, every other session ends
     db.session.commit()
     return None
 
