@@ -12,6 +12,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("worker.cli:main", "only the RQ wrap-up worker"),
     "simulate": ("simulator.cli:main", "the switch simulator (Event Socket over TCP), or a scenario report"),
     "demo": ("control.demo:main", "everything with the simulator and live demo traffic (make demo)"),
+    "init": ("control.init:main", "write a deployable configuration folder (flows, queues, FreeSWITCH, secrets)"),
     "check": ("control.checks:main", "validate every flow, queue and config file"),
     "db": ("records.cli:main", "database: upgrade, seed, rollup --rebuild"),
     "user": ("records.user_cli:main", "accounts: add, passwd, reset, disable, enable, list"),

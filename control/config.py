@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from control.paths import SOURCE_ROOT, shipped, var_dir
+
+ROOT = SOURCE_ROOT   # the source checkout; shipped files and var/ are found through control/paths.py
 NANP_NOT_PREMIUM = r"^\+1(?!900|976)[2-9][0-9]{2}[2-9][0-9]{6}$"
 
 DEFAULTS: dict[str, Any] = {
     # Relational store for users, customers and call records. SQLite is the zero-setup default.
-    "database_url": f"sqlite:///{ROOT / 'var' / 'hotline.db'}",
+    "database_url": f"sqlite:///{var_dir() / 'hotline.db'}",
     # Redis for live state (agents, queues, reservations), pub/sub and RQ.
     "redis_url": "redis://127.0.0.1:6379/0",
     # Prefix of every Redis key, so several deployments (or test runs) can share one Redis.
@@ -86,9 +87,12 @@ DEFAULTS: dict[str, Any] = {
     "recordings_dir": "/var/lib/freeswitch/recordings",
     "recording_template": "{recordings_dir}/{date:%Y/%m/%d}/{call_id}.wav",
     # Declarative configuration.
-    "flows_dir": str(ROOT / "ivr_flows"),
-    "queues_dir": str(ROOT / "queues"),
-    "prompts_dir": str(ROOT / "var" / "prompts"),
+    "flows_dir": str(shipped("ivr_flows")),
+    "queues_dir": str(shipped("queues")),
+    # FreeSWITCH's configuration folder that `hotline render-fs` writes agents into (`hotline init`
+    # sets it to the deployment's own copy; the default is the shipped one).
+    "freeswitch_conf_dir": str(shipped("freeswitch-conf")),
+    "prompts_dir": str(var_dir() / "prompts"),
     # DID -> flow mapping file (inside flows_dir unless absolute).
     "dids_file": "dids.yaml",
     # External CRM (REST); empty means the built-in customer store only.
@@ -120,7 +124,7 @@ DEFAULTS: dict[str, Any] = {
     "sensitive_fields": "",
     # Archived recordings (the worker moves them here; same variable as the worker, HOTLINE_ARCHIVE_DIR).
     # The console plays only files inside recordings_dir or archive_dir.
-    "archive_dir": str(ROOT / "var" / "archive"),
+    "archive_dir": str(var_dir() / "archive"),
 }
 
 

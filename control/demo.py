@@ -6,9 +6,10 @@ import os
 import socket
 import sys
 
-from control.config import ROOT, load_config
+from control.config import load_config
+from control.paths import shipped, var_dir
 
-DEMO_SCENARIO = ROOT / "scenarios" / "demo.yaml"
+DEMO_SCENARIO = shipped("scenarios") / "demo.yaml"
 
 
 def redis_answers(url: str) -> bool:
@@ -51,7 +52,7 @@ def main(argv: list[str]) -> int:
                   file=sys.stderr)
             return 1
 
-    os.makedirs(ROOT / "var", exist_ok=True)
+    os.makedirs(var_dir(), exist_ok=True)
     from records.cli import main as db_main
 
     if db_main(["upgrade"]) or db_main(["seed"]):
@@ -61,7 +62,7 @@ def main(argv: list[str]) -> int:
 
     extra = ["--config", args.config] if args.config else []
     # the simulator writes each call's recording, as FreeSWITCH would, where the demo can keep it
-    env = {"HOTLINE_RECORDINGS_DIR": os.environ.get("HOTLINE_RECORDINGS_DIR", str(ROOT / "var" / "recordings")),
+    env = {"HOTLINE_RECORDINGS_DIR": os.environ.get("HOTLINE_RECORDINGS_DIR", str(var_dir() / "recordings")),
            "HOTLINE_DEMO_MODE": "1"}   # demo secrets and seeded passwords allowed (control/production.py)
     group = ProcessGroup(env=env)
     group.start("simulator", "simulate", "--esl", f"{config.esl_host}:{config.esl_port}",

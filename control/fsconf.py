@@ -22,9 +22,8 @@ from typing import Iterable, Mapping
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from control.config import ROOT, load_config
+from control.config import load_config
 
-CONF_DIR = ROOT / "freeswitch-conf"
 AGENTS_SUBDIR = Path("directory") / "agents"
 TEMPLATES = Path(__file__).resolve().parent / "fsconf_templates"
 
@@ -255,11 +254,11 @@ def esl_api(host: str, port: int, password: str, command: str, timeout: float = 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="hotline render-fs", description=__doc__.splitlines()[0])
     ap.add_argument("--config", help="Hotline config file (YAML)")
-    ap.add_argument("--conf-dir", default=str(CONF_DIR), help="FreeSWITCH configuration directory")
+    ap.add_argument("--conf-dir", help="FreeSWITCH configuration directory (default: freeswitch_conf_dir)")
     ap.add_argument("--no-reload", action="store_true", help="only write the files")
     args = ap.parse_args(argv)
     cfg = load_config(args.config)
-    conf_dir = Path(args.conf_dir)
+    conf_dir = Path(args.conf_dir or cfg.freeswitch_conf_dir)
 
     try:
         agents = load_agents(cfg.database_url)

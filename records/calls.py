@@ -20,13 +20,13 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAlchemyError
 
+from control.paths import var_dir
 from records.locks import native_rlock
 from records.models import Call
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPOOL = ROOT / "var" / "spool" / "call-records.jsonl"
+DEFAULT_SPOOL = var_dir() / "spool" / "call-records.jsonl"
 TIME_KEYS = ("entered_at", "offered_at", "answered_at", "ended_at")
 PLAIN_KEYS = ("caller", "did", "customer_id", "queue", "agent_id", "wait_s", "talk_s", "outcome",
               "hangup_cause", "recording_path", "language", "priority", "tier")

@@ -9,9 +9,10 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 
+from control.paths import shipped
 from records.db import normalize_url
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = shipped("migrations")
 
 
 def alembic_config(url: str) -> AlembicConfig:

@@ -11,10 +11,12 @@ from babel.messages.pofile import read_po
 from flask import request
 from flask_login import current_user
 
+from control.paths import var_dir
+
 log = logging.getLogger(__name__)
 SOURCE = Path(__file__).resolve().parent / "translations"
 LOCALES = ("en", "zh")
-COMPILED = Path(__file__).resolve().parent.parent / "var" / "translations"
+COMPILED = var_dir() / "translations"
 
 
 def normalize_locale(value: str | None) -> str | None:

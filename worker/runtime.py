@@ -1,6 +1,9 @@
 """What every wrap-up job needs: sessions, settings, the call row, and whether this is the last try."""
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from sqlalchemy import select
 
 from control.config import load_config
@@ -18,7 +21,9 @@ def sessions_from_config():
 
 
 def settings_from_env() -> Settings:
-    return Settings.from_env()
+    """The worker's settings; the archive folder is the configuration's (file, then environment),
+    the one the console serves recordings from."""
+    return replace(Settings.from_env(), archive_dir=Path(load_config().archive_dir))
 
 
 def load_call(session, call_id: str):

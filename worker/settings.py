@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-ROOT = Path(__file__).resolve().parent.parent
+from control.paths import var_dir
+
 DEFAULT_SURVEY = "Thanks for calling. How did we do? Reply 1 (poor) to 5 (great). Ref {call_id}"
 
 
 @dataclass(frozen=True)
 class Settings:
-    archive_dir: Path = ROOT / "var" / "archive"
+    archive_dir: Path = var_dir() / "archive"
     sms_provider: str = "log"
     sms_url: str = ""
     sms_token: str = ""
