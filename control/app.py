@@ -22,6 +22,7 @@ import gevent  # noqa: E402
 
 from control.config import Config, load_config  # noqa: E402
 from control.handlers.deps import Deps  # noqa: E402
+from control.ports import JobQueue  # noqa: E402
 
 log = logging.getLogger("hotline.controller")
 REDIS_CONNECTIONS = 1000
@@ -64,7 +65,9 @@ def offload(func, *args, **kwargs):
     return gevent.get_hub().threadpool.apply(func, args, kwargs)
 
 
-def build(config: Config, *, flows=None, queues=None, controller_id: str | None = None) -> Controller:
+def build(config: Config, *, flows=None, queues=None, controller_id: str | None = None,
+          jobs: JobQueue | None = None) -> Controller:
+    """``jobs``: a ports.JobQueue instead of RQ on ``config.rq_queue`` (report runs keep theirs in memory)."""
     import redis
 
     from control.esl.inbound import SwitchClient
@@ -100,7 +103,7 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
     client = redis.Redis(connection_pool=pool)
     sessions = session_factory(config.database_url)
     switch = SwitchClient(config.esl_host, config.esl_port, config.esl_password, config.esl_reconnect_s)
-    jobs = RQJobs(client, config.rq_queue)
+    jobs = jobs if jobs is not None else RQJobs(client, config.rq_queue)
     deps = Deps(
         config=config,
         controller_id=controller_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",

@@ -3,7 +3,9 @@
 Starts the switch simulator and a controller in this process (gevent), with the
 real Redis (under a throw-away key prefix) and the configured database, loads
 the scenario's customers, agents, queues and flows, places the calls at their
-times, waits for every call record, and reports outcomes and KPIs.
+times, waits for every call record, and reports outcomes and KPIs. After-call
+jobs stay in memory (``MemoryJobs``): nothing of the run outlives its prefix, and
+no worker runs wrap-ups for simulated calls.
 """
 from __future__ import annotations
 
@@ -11,8 +13,15 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import gevent
+
+from control.ports import CallRecords
+
+# Scenario times are compressed (a caller's patience is seconds), so every queue abandon counts as
+# abandoned: with the console's 5 s threshold most simulated abandons would be "short".
+SHORT_ABANDON_S = 0.0
 
 
 @dataclass
@@ -25,6 +34,29 @@ class Static:
 
     def reload(self) -> bool:
         return False
+
+
+class RecordTap:
+    """ports.CallRecords: keeps each finished call's record for the report, then hands it on."""
+
+    def __init__(self, inner: CallRecords, captured: dict[str, dict]):
+        self.inner, self.captured = inner, captured
+
+    def submit(self, record: dict) -> None:
+        self.captured[record["call_id"]] = record
+        self.inner.submit(record)
+
+    def pending(self) -> int:
+        return self.inner.pending()
+
+    def flush(self) -> bool:
+        return self.inner.flush()
+
+    def recover(self, now: float, older_than_s: float) -> int:
+        return self.inner.recover(now, older_than_s)
+
+    def drain(self, timeout: float) -> bool:
+        return self.inner.drain(timeout)
 
 
 def _free_port() -> int:
@@ -64,9 +96,11 @@ def _agents(scenario, queues: dict) -> list:
     return agents
 
 
-def run(scenario_path: str, config, *, timeout_s: float = 600.0) -> dict:
+def run(scenario_path: str, config, *, timeout_s: float = 600.0, media_s: float = 0.2) -> dict:
+    """``media_s``: how long a prompt file plays (``hotline simulate --media-s``)."""
     from control.app import build
     from control.domain.models import AgentState
+    from control.store.jobs import MemoryJobs
     from records.customers import upsert_customers
     from records.db import session_factory
     from records.migrate import ensure_schema
@@ -83,17 +117,11 @@ def run(scenario_path: str, config, *, timeout_s: float = 600.0) -> dict:
 
     queues = _queues(scenario, config)
     switch = Switch(controller=("127.0.0.1", config.outbound_port), esl_listen=("127.0.0.1", config.esl_port),
-                    password=config.esl_password)
+                    password=config.esl_password, media_s=media_s)
     switch.start()
-    controller = build(config, flows=_flows(scenario, config), queues=queues)
+    controller = build(config, flows=_flows(scenario, config), queues=queues, jobs=MemoryJobs())
     captured: dict[str, dict] = {}
-    write = controller.deps.records.write
-
-    def record(rec: dict) -> None:
-        captured[rec["call_id"]] = rec
-        write(rec)
-
-    controller.deps.records = type("Tap", (), {"write": staticmethod(record)})()
+    controller.deps.records = RecordTap(controller.deps.records, captured)
     store = controller.deps.store
     for agent in _agents(scenario, queues.current()):
         store.put_agent(agent)
@@ -113,7 +141,7 @@ def run(scenario_path: str, config, *, timeout_s: float = 600.0) -> dict:
         deadline = time.monotonic() + 10
         while len([h for h in handles if h.uuid in captured]) < len(handles) and time.monotonic() < deadline:
             gevent.sleep(0.05)
-        return report(scenario, handles, captured, switch, controller.deps.call_log)
+        return report(scenario, handles, captured, switch, controller.deps.call_log, queues.current())
     finally:
         controller.stop()
         switch.stop()
@@ -136,7 +164,8 @@ def _place_calls(scenario, switch) -> list:
         if delay > 0:
             gevent.sleep(delay)
         handles.append(switch.place_call(caller=call.caller, did=call.did, inputs=list(call.dtmf),
-                                         patience=call.patience))
+                                         patience=call.patience, caller_name=call.name,
+                                         message_s=call.message_s))
     return handles
 
 
@@ -146,13 +175,14 @@ def _drop_prefix(client, prefix: str) -> None:
         client.delete(*keys)
 
 
-def report(scenario, handles, captured: dict, switch=None, call_log=None) -> dict:
+def report(scenario, handles, captured: dict, switch=None, call_log=None, queues: dict | None = None) -> dict:
     calls = []
     rings = [r for phone in (switch.phones.values() if switch else ()) for r in phone.ring_log]
     for spec, handle in zip(sorted(scenario.calls, key=lambda c: c.at), handles):
         rec = captured.get(handle.uuid)
+        ch = handle.channel
         calls.append({
-            "caller": spec.caller, "did": spec.did, "call_id": handle.uuid,
+            "caller": spec.caller, "name": ch.caller_name, "did": spec.did, "call_id": handle.uuid,
             "outcome": rec["outcome"] if rec else "failed",
             "queue": rec["queue"] if rec else None, "agent": rec["agent_id"] if rec else None,
             "wait_s": rec["wait_s"] if rec else None, "talk_s": rec["talk_s"] if rec else None,
@@ -160,24 +190,42 @@ def report(scenario, handles, captured: dict, switch=None, call_log=None) -> dic
             "hangup_cause": rec["hangup_cause"] if rec else None,
             "explanations": rec["explanations"] if rec else [],
             "entered_at": rec["entered_at"] if rec else None,
+            "answered_at": rec["answered_at"] if rec else None,
+            # the caller's leg, from its arrival at the switch to its hangup
+            "duration_s": round((ch.hangup_us - ch.created_us) / 1e6, 3) if ch.hangup_us else None,
             "callback": call_log.read(handle.uuid, "callback") if call_log is not None else [],
-            "played": list(handle.channel.played),   # media the caller heard (files, say:, tones), in order
+            "played": list(ch.played),   # media the caller heard (files, say:, tones), in order
             # the agent phones that rang for the call: agent, start, end (unix s), answered
             "rang": sorted(({k: r[k] for k in ("agent", "start", "end", "answered")}
                             for r in rings if r["call"] == handle.uuid), key=lambda r: r["start"]),
         })
-    return {"scenario": scenario.name, "calls": calls, "kpis": kpis(calls)}
+    thresholds = {name: q.service_level_s for name, q in (queues or {}).items()}
+    return {"scenario": scenario.name, "calls": calls, "kpis": kpis(calls, thresholds)}
 
 
-def kpis(calls: list[dict], service_level_s: float = 20.0) -> dict:
-    queued = [c for c in calls if c["queue"]]
-    answered = [c for c in calls if c["outcome"] == "answered"]
-    abandoned = [c for c in calls if c["outcome"] == "abandoned"]
-    asa = sum(c["wait_s"] for c in answered) / len(answered) if answered else 0.0
-    aht = sum(c["talk_s"] for c in answered) / len(answered) if answered else 0.0
-    within = sum(1 for c in answered if c["wait_s"] <= service_level_s)
-    return {
-        "offered": len(queued), "answered": len(answered), "abandoned": len(abandoned),
-        "asa_s": round(asa, 2), "aht_s": round(aht, 2),
-        "service_level": round(within / len(queued), 3) if queued else None,
-    }
+def kpis(calls: list[dict], sl_thresholds: dict[str, float] | None = None, default_sl_s: float = 20.0,
+         short_abandon_s: float = SHORT_ABANDON_S) -> dict:
+    """The call figures of docs/kpis.md (reports.kpis.summarize) over the calls that reached a queue,
+    plus how many calls there were and how many never reached a queue (ended in the IVR), so that
+    calls = offered + not_queued and offered = answered + abandoned + short_abandoned + other."""
+    from reports.kpis import summarize
+
+    rows = [_row(c) for c in calls]
+    offered = [r for r in rows if r.queue is not None]
+    thresholds = sl_thresholds or {}
+    figures = summarize(offered, set(), short_abandon_s, lambda r: thresholds.get(r.queue, default_sl_s))
+    for column in ("repeat_rate", "csat_avg", "csat_count"):   # not simulated
+        figures.pop(column)
+    return {"calls": len(rows), "not_queued": len(rows) - len(offered), **figures}
+
+
+def _row(call: dict):
+    from reports.kpis import CallRow
+
+    entered = datetime.fromtimestamp(call["entered_at"] or 0, tz=timezone.utc)
+    answered = datetime.fromtimestamp(call["answered_at"], tz=timezone.utc) if call["answered_at"] else None
+    if answered is None and call["outcome"] == "answered":
+        answered = entered
+    return CallRow(call["call_id"], entered, call["queue"], call["agent"], call["did"], call["caller"], answered,
+                   call["outcome"], call["wait_s"] or 0.0, call["talk_s"] or 0.0,
+                   transferred=call["outcome"] == "transferred")

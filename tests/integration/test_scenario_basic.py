@@ -45,7 +45,9 @@ def test_paths_and_times_are_reported(report):
 
 def test_kpis_follow_from_the_calls(report):
     kpis = report["kpis"]
-    assert (kpis["offered"], kpis["answered"], kpis["abandoned"]) == (3, 2, 2)
+    # the caller who hung up in the menu never reached a queue: not offered, not abandoned
+    assert (kpis["calls"], kpis["not_queued"]) == (5, 2)
+    assert (kpis["offered"], kpis["answered"], kpis["abandoned"], kpis["other"]) == (3, 2, 1, 0)
     answered = [c for c in report["calls"] if c["outcome"] == "answered"]
     assert kpis["asa_s"] == pytest.approx(sum(c["wait_s"] for c in answered) / 2, abs=0.01)
 
