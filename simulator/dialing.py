@@ -53,9 +53,11 @@ class Dialer:
             return None, "USER_BUSY"
         user = phone.extension if phone in self.outside.values() else target.split("/")[-1].split("@")[0]
         name = target if target.startswith(("sofia/", "loopback/")) else f"sofia/internal/{user}@127.0.0.1:5090"
+        # as switch_ivr_originate: the new leg's caller ID comes from origination_caller_id_*
         leg = Channel(self.switch, variables.get("origination_uuid") or str(uuidlib.uuid4()), "outbound", name,
-                      caller="0000000000", caller_name="Outbound Call", destination=user, user=user,
-                      extra_vars=variables)
+                      caller=variables.get("origination_caller_id_number", "0000000000"),
+                      caller_name=variables.get("origination_caller_id_name", "Outbound Call"),
+                      destination=user, user=user, extra_vars=variables)
         leg.phone = phone
         self.switch.registry.register(leg)
         leg.start()

@@ -61,12 +61,12 @@ class Phone:
         self.extension, self.answer_after, self.talk_time = extension, answer_after, talk_time
         self.busy = busy
         self.rings = 0   # times it was dialled
-        self.ring_log: list[dict] = []   # each ring: call, agent (the leg's hotline_* variables), start, end, answered
+        self.ring_log: list[dict] = []   # each ring: call, agent (the leg's hotline_* variables), caller_id_name, start, end, answered
 
     def ring(self, leg, timeout: float, cancel: Event | None = None) -> bool:
         """Block while ringing; True if answered within ``timeout`` and not cancelled."""
         entry = {"call": leg.vars.get("hotline_call"), "agent": leg.vars.get("hotline_agent"),
-                 "start": time.time(), "end": None, "answered": False}
+                 "caller_id_name": leg.caller_name, "start": time.time(), "end": None, "answered": False}
         self.ring_log.append(entry)
         wait = timeout if self.answer_after is None else min(self.answer_after, timeout)
         # wake early when the originate is cancelled or the ringing leg is killed (uuid_kill)
