@@ -1,12 +1,17 @@
 """Dialplan applications run on a channel (sendmsg execute, or originate's &app())."""
 from __future__ import annotations
 
+import logging
 import re
+
+import gevent
 from gevent.queue import Empty
 
 from simulator import people
+from simulator.fs_strings import api_args
 
 VAR = re.compile(r"\$\{([^}]+)\}")
+log = logging.getLogger(__name__)
 
 
 def expand(text: str, variables: dict) -> str:
@@ -68,6 +73,24 @@ def _playback(ch, path):
     return "FILE PLAYED"
 
 
+def _say(ch, text):
+    """``say <language> <type> <method> <text>``: nothing is said in a language the configuration
+    does not declare (FreeSWITCH logs "Can't find language xx.")."""
+    language = text.split(" ", 1)[0]
+    if not _can_say(ch, language):
+        return None
+    return _playback(ch, f"say:{text}")
+
+
+def _can_say(ch, language: str) -> bool:
+    if language in ch.switch.say_languages:
+        return True
+    message = f"Can't find language {language}."
+    ch.switch.errors.append(message)
+    log.error("%s %s", ch.uuid, message)
+    return False
+
+
 def _hold(ch, _):
     ch.wait_media(None)
 
@@ -121,7 +144,7 @@ def _collect(ch, answer, first_timeout: float, digit_timeout: float, max_digits:
 
 
 def _play_and_get_digits(ch, text):
-    a = text.split(" ")
+    a = api_args(text)   # mod_dptools splits its data with switch_separate_string, as an api command
     mn, mx, tries, timeout = int(a[0]), int(a[1]), int(a[2]), int(a[3]) / 1000
     terminators = a[4] if len(a) > 4 else "#"
     prompt = a[5] if len(a) > 5 else ""
@@ -134,13 +157,58 @@ def _play_and_get_digits(ch, text):
 
 def _read(ch, text):
     # read <min> <max> <sound file> <variable name> <timeout> <terminators>
-    a = text.split(" ")
+    a = api_args(text)
     return _read_loop(ch, int(a[0]), int(a[1]), 1, int(a[4]) / 1000, int(a[4]) / 1000,
                       a[5] if len(a) > 5 else "#", a[2], "", a[3], r".*")
 
 
+def prompt_parts(ch, prompt: str) -> list[str]:
+    """What a collecting application plays for its prompt argument, in order: the channel's
+    ``playback_delimiter`` splits it (switch_ivr_play_file), and ``file_string://a!b`` lists files
+    (mod_dptools' file_string format)."""
+    delimiter = ch.vars.get("playback_delimiter", "")[:1]
+    parts = []
+    for part in prompt.split(delimiter) if delimiter else [prompt]:
+        if part.startswith("file_string://"):
+            parts.extend(part[len("file_string://"):].split("!"))
+        else:
+            parts.append(part)
+    return [p for p in parts if p]
+
+
+def _spoken(ch, part: str) -> str | None:
+    """A prompt part as it is heard; ``phrase:hotline_say:TYPE:method:text`` (the say macro of
+    freeswitch-conf/lang/*.xml) is said in the channel's ``language``, None if it cannot be."""
+    if not part.startswith("phrase:hotline_say:"):
+        return part
+    say_type, method, text = part[len("phrase:hotline_say:"):].split(":", 2)
+    language = ch.vars.get("language") or ch.vars.get("default_language") or "en"
+    return f"say:{language} {say_type} {method} {text}" if _can_say(ch, language) else None
+
+
+def _hear_prompt(ch, prompt: str) -> bool:
+    """Play a collecting application's prompt part after part. A key pressed during any part ends
+    the prompt and is kept for the read (FreeSWITCH's play_file puts it in the digit buffer).
+    False if the channel was interrupted or hung up."""
+    for part in prompt_parts(ch, prompt):
+        spoken = _spoken(ch, part)
+        if spoken is None:
+            continue
+        ch.key_pressed.clear()
+        if not ch.dtmf.empty():
+            return True
+        ch.played.append(spoken)
+        gevent.wait([ch.interrupt, ch.key_pressed], timeout=media_seconds(ch, spoken), count=1)
+        if ch.interrupt.is_set() or not ch.alive:
+            return False
+        if ch.key_pressed.is_set():
+            return True
+    return True
+
+
 def _read_loop(ch, mn, mx, tries, timeout, digit_timeout, terminators, prompt, invalid, var, regex):
     ch.vars.pop(var, None)
+    ch.vars.pop(f"{var}_invalid", None)
     while not ch.dtmf.empty():
         ch.dtmf.get()
     ch.collecting = True
@@ -150,9 +218,7 @@ def _read_loop(ch, mn, mx, tries, timeout, digit_timeout, terminators, prompt, i
         for _ in range(tries):
             if answer is not None:
                 answer = script.take() if script else people.WAIT
-            if prompt:
-                ch.played.append(prompt)
-            if prompt and not ch.wait_media(media_seconds(ch, prompt)):
+            if prompt and not _hear_prompt(ch, prompt):
                 break
             if answer is None:
                 if not ch.wait_media(timeout):
@@ -162,10 +228,12 @@ def _read_loop(ch, mn, mx, tries, timeout, digit_timeout, terminators, prompt, i
                 digits = _collect(ch, answer, timeout, digit_timeout, mx, terminators)
             if not ch.alive:
                 break
-            if digits and mn <= len(digits) <= mx and re.fullmatch(regex, digits):
-                ch.vars[var] = digits
-                ch.vars["read_result"] = "success"
-                return "_none_"
+            if digits and mn <= len(digits) <= mx:
+                if re.search(regex, digits):      # switch_regex_match: a search, not a full match
+                    ch.vars[var] = digits
+                    ch.vars["read_result"] = "success"
+                    return "_none_"
+                ch.vars[f"{var}_invalid"] = digits
             if invalid:
                 ch.played.append(invalid)
             if invalid and not ch.wait_media(media_seconds(ch, invalid)):
@@ -198,7 +266,7 @@ def _bridge(ch, text):
 
 APPS = {
     "answer": _answer, "pre_answer": _unknown, "ring_ready": _unknown,
-    "playback": _playback, "say": lambda ch, text: _playback(ch, f"say:{text}"), "speak": lambda ch, text: _playback(ch, f"speak:{text}"),
+    "playback": _playback, "say": _say, "speak": lambda ch, text: _playback(ch, f"speak:{text}"),
     "endless_playback": _hold, "park": _hold, "eavesdrop": _hold, "three_way": _hold,
     "sleep": _sleep, "set": _set, "export": _set, "unset": _unset, "hangup": _hangup,
     "flush_dtmf": _flush_dtmf, "play_and_get_digits": _play_and_get_digits, "read": _read, "record": _record,

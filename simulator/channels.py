@@ -76,6 +76,7 @@ class Channel:
         self.gone = Event()
         self.dtmf: Queue = Queue()               # digits for a collecting application
         self.collecting = False
+        self.key_pressed = Event()               # set when a digit reaches a collecting application
         self.app_done = Event()                  # clear while an application runs
         self.app_done.set()
         self.on_bridge = Event()                 # set while bridged, for phones/callers waiting on it
@@ -196,14 +197,17 @@ class Channel:
         return not self.interrupt.wait(seconds) and self.alive
 
     def press(self, digits: str, source: str = "RTP", duration: str = "2240") -> None:
-        """The far end sends DTMF: a DTMF event per digit, and the digit to a collecting app."""
-        for digit in digits:
+        """The far end sends DTMF: a DTMF event per digit, and the digit to a collecting app.
+        Digits arrive as FreeSWITCH decodes RFC 2833 events ("0123456789*#ABCD"): A-D upper-case.
+        An application that does not collect (playback, say) drops them, as FreeSWITCH's does."""
+        for digit in digits.upper():
             if not self.alive:
                 return
             self.emit("DTMF", extra=[("DTMF-Digit", digit), ("DTMF-Duration", duration), ("DTMF-Source", source)],
                       variables=False)
             if self.collecting:
                 self.dtmf.put(digit)
+                self.key_pressed.set()
 
     def answer(self) -> None:
         if self.answered_us or not self.alive:

@@ -24,8 +24,13 @@ __all__ = ["CORE_UUID", "SOCKET_DATA", "CallHandle", "Switch"]
 class Switch:
     def __init__(self, controller=("127.0.0.1", 8084), esl_listen=("127.0.0.1", 0), password: str = "ClueCon",
                  media_s: float = 0.2, reconnect: bool = True, reconnect_attempts: int = 4,
-                 reconnect_delay_s: float = 1.0):
+                 reconnect_delay_s: float = 1.0, say_languages: set[str] | None = None):
+        from simulator.languages import say_languages as configured
+
         self.controller, self.esl_listen, self.password, self.media_s = tuple(controller), esl_listen, password, media_s
+        # `say` works in these languages only (freeswitch-conf/lang/*.xml with their say modules loaded)
+        self.say_languages = configured() if say_languages is None else set(say_languages)
+        self.errors: list[str] = []      # what FreeSWITCH would log at ERR level (a say in an unknown language)
         # dialplan/hotline.xml: while the caller is up and unbridged, `socket` runs again (5 connections in all)
         self.reconnect, self.reconnect_attempts = reconnect, reconnect_attempts
         self.reconnect_delay_s = reconnect_delay_s

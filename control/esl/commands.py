@@ -162,3 +162,13 @@ def uuid_broadcast(uuid: str, path: str, leg: str = "aleg") -> str:
     if leg not in ("aleg", "bleg", "both"):
         raise ValueError(f"uuid_broadcast leg {leg!r}: use aleg, bleg or both")
     return f"uuid_broadcast {_check(_UUID, 'uuid', uuid)} {arg(path)} {leg}"
+
+
+# -- application arguments ----------------------------------------------------------------------
+def play_and_get_digits(min_digits: int, max_digits: int, timeout_ms: int, terminators: str, prompt: str,
+                        invalid_prompt: str, var: str, regex: str, digit_timeout_ms: int) -> str:
+    """One try of ``play_and_get_digits`` (mod_dptools splits its data on spaces, as an api command).
+    ``prompt`` may be a file list (``file_string://a!b``); ``terminators`` "none" for none."""
+    numbers = [int(min_digits), int(max_digits), 1, int(timeout_ms)]
+    return " ".join([*map(str, numbers), arg(terminators or "none"), arg(prompt), arg(invalid_prompt),
+                     _check(_NAME, "variable name", var), arg(regex), str(int(digit_timeout_ms))])

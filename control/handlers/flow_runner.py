@@ -9,9 +9,6 @@ from control.esl.outbound import ChannelGone
 
 log = logging.getLogger(__name__)
 
-MAX_DIGITS = 32  # a caller pressing 50 digits at once is cut here as well as by the flow
-
-
 class FlowRunner:
     def __init__(self, session):
         self.session = session
@@ -69,7 +66,7 @@ class FlowRunner:
         if self.call.state == CallState.CONNECTED or self.call.outcome == Outcome.TRANSFERRED:
             return
         run = self.run_
-        flow = run.flows.flows.get(getattr(run.state, "flow", None)) or run.flow
+        flow = run.flows.flows.get(run.state.flow) or run.flow
         if not self.said_goodbye and "goodbye" in flow.prompts:
             self.session.media().play(run.prompts(flow, "goodbye"))
         self.session.media().hangup("NORMAL_CLEARING")
@@ -95,7 +92,7 @@ class FlowRunner:
             if recording:  # a card number must not end up in the conversation's recording
                 self.session.channel.api(commands.uuid_record(self.call.id, "mask", recording[-1]))
             try:
-                return media.collect(command)[:MAX_DIGITS]
+                return media.collect(command)[:command.max_digits]   # never more than was asked for
             finally:
                 if recording:
                     self.session.channel.api(commands.uuid_record(self.call.id, "unmask", recording[-1]))
@@ -108,6 +105,8 @@ class FlowRunner:
             return None
         if kind == "EnterQueue":
             result = self.session.wait_in_queue(command)
+            # an overflow move joins the flow's path, which the call's path is copied from from now on
+            self.run_.path.extend(result.get("notes", ()))
             if result.get("left") in ("exit_key", "overflow") and not result.get("goto"):
                 self._builtin_exit(result.get("action"))
             return result

@@ -24,9 +24,14 @@ class QueueWait:
         self.deps = session.deps
         self.call = session.call
         self.command = command
+        self.notes: list[str] = []   # path notes the flow does not make itself (overflow moves)
 
     # -- enter ------------------------------------------------------------------
     def run(self) -> dict:
+        """How the caller left the queue (commands.EnterQueue), with ``notes`` for the IVR path."""
+        return {**self._wait(), "notes": list(self.notes)}
+
+    def _wait(self) -> dict:
         queues = self.deps.queues.current()
         queue = queues.get(self.command.queue)
         if queue is None:
@@ -161,9 +166,11 @@ class QueueWait:
         if action.kind == "move":
             self._log(action)
             live.queue = self.call.queue = action.target
+            self.notes.append(f"overflow → queue {action.target}")
+            self.call.ivr_path.append(self.notes[-1])
+            live.ivr_path = list(self.call.ivr_path)   # the agent's pop is made from the stored call
             self.deps.store.put_call(live)
             self.deps.store.record_arrival(action.target, self.deps.now())
-            self.call.ivr_path.append(f"overflow → queue {action.target}")
             self.session.manager.trigger(broadcast=True)
             return None
         return self._act(action, f"overflow → {action.kind} {action.target or ''}".strip())

@@ -48,10 +48,12 @@ class Play:
 class Collect:
     """One attempt at reading DTMF. Result: the digits (terminator stripped) or "" for no input.
 
-    The interpreter asks for 1..max_digits with a permissive regex and judges the
-    entry itself, so an invalid entry and a timeout can be told apart.
+    ``prompts`` is the whole prompt, played as one list by the same application that reads the
+    digits, so a key pressed during its first word is kept. The interpreter asks for
+    1..max_digits with a permissive regex and judges the entry itself, so an invalid entry and a
+    timeout can be told apart.
     """
-    prompt: Prompt | None
+    prompts: tuple[Prompt, ...]
     invalid_prompt: Prompt | None
     min_digits: int
     max_digits: int

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 DTMF = re.compile(r"^[0-9*#A-Da-d]+$")
 DIALABLE = re.compile(r"^\+?[0-9]{3,15}$")
-ANY_DIGITS = "[0-9*#]+"   # ask FreeSWITCH for anything; the entry is judged here
+# Ask FreeSWITCH for any DTMF (RFC 2833 A-D arrive upper-case); the entry is judged here. Its
+# play_and_get_digits unsets the variable when this regex does not match, which would look like no input.
+ANY_DIGITS = "^[0-9*#A-D]+$"
 
 
 def show(digits: str) -> str:
@@ -22,10 +24,15 @@ def show(digits: str) -> str:
 
 
 def read(run: FlowRun, flow: Flow, spec: Any, max_digits: int, timeout_s: float, var: str,
-         terminator: str = "", digit_timeout_s: float = 3.0, sensitive: bool = False) -> Steps:
-    """One Collect attempt; returns (status, digits), status ok | none | invalid."""
-    prompt = yield from play_then(run, flow, spec)
-    raw = yield Collect(prompt=prompt, invalid_prompt=None, min_digits=1, max_digits=max_digits,
+         terminator: str = "", digit_timeout_s: float = 3.0, sensitive: bool = False,
+         entry: bool = False) -> Steps:
+    """One Collect attempt; returns (status, digits), status ok | none | invalid.
+
+    The whole prompt goes with the Collect: a key pressed during any of it counts. A single key
+    (menu, confirmation) is read as soon as it is pressed; an ``entry`` (collect, phone number)
+    listens for one digit more than ``max_digits``, so a longer entry is seen and refused."""
+    asked = max_digits + 1 if entry else max_digits
+    raw = yield Collect(prompts=run.prompts(flow, spec), invalid_prompt=None, min_digits=1, max_digits=asked,
                         timeout_ms=int(timeout_s * 1000), terminators=terminator, regex=ANY_DIGITS,
                         digit_timeout_ms=int(digit_timeout_s * 1000), var=var, sensitive=sensitive)
     digits = raw.strip() if isinstance(raw, str) else ""
@@ -77,7 +84,8 @@ def collect(run: FlowRun, flow: Flow, name: str, node: dict) -> Steps:
     for attempt in range(tries):
         sensitive = node.get("sensitive", False)
         status, digits = yield from read(run, flow, node["prompt"], hi, node.get("timeout_s", 8.0), var,
-                                         node.get("terminator", "#"), node.get("digit_timeout_s", 3.0), sensitive)
+                                         node.get("terminator", "#"), node.get("digit_timeout_s", 3.0), sensitive,
+                                         entry=True)
         shown = "(hidden)" if sensitive else digits
         if status == "ok" and (not lo <= len(digits) <= hi or (pattern and not re.fullmatch(pattern, digits))):
             status = "invalid"
@@ -113,7 +121,7 @@ def _other_number(run: FlowRun, flow: Flow, node: dict, tries: int) -> Steps:
     lo, hi = node.get("min_digits", 7), node.get("max_digits", 15)
     for attempt in range(tries):
         status, digits = yield from read(run, flow, node.get("number_prompt"), hi, node.get("timeout_s", 10.0),
-                                         "callback_number", "#")
+                                         "callback_number", "#", entry=True)
         if status == "ok" and digits.isdigit() and lo <= len(digits) <= hi:
             run.path.append(f"callback: entered number {digits}")
             return digits

@@ -164,12 +164,14 @@ def test_no_input_ends_in_the_on_fail_branch(run):
     assert heard(run, "no_input") == ["enter_account", "no_input", "enter_account", "sorry"]
 
 
-def test_fifty_digits_at_once_are_cut_at_the_maximum_length(run):
+def test_fifty_digits_at_once_are_refused(run):
     [fifty] = [c["dtmf"][0] for c in run[2]["calls"] if c["name"] == "fifty_digits"]
     assert len(fifty) == 50
-    # like FreeSWITCH, play_and_get_digits stops reading at max_digits (10): the rest is never read
-    ended(run, "fifty_digits", "self_service", [f"entered account {fifty[:10]}", "account taken", "hangup"])
-    assert heard(run, "fifty_digits") == ["enter_account", "thanks", "goodbye"]
+    # the switch is asked for max_digits + 1 (11): the eleventh digit shows the entry is too long
+    ended(run, "fifty_digits", "self_service",
+          [f"account: invalid entry {fifty[:11]!r} (want 4-10 digits)", "account: no input",
+           "account: gave up after 2 tries", "to fallback", "hangup"])
+    assert heard(run, "fifty_digits") == ["enter_account", "invalid", "enter_account", "sorry"]
 
 
 def test_a_caller_who_hangs_up_mid_prompt_is_abandoned_at_that_node(run):

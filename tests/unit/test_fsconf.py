@@ -17,7 +17,7 @@ DIALPLAN = ROOT / "dialplan"
 # The modules Hotline may load; every other one is a decision to document first.
 ALLOWED_MODULES = {
     "mod_sofia", "mod_event_socket", "mod_commands", "mod_dptools", "mod_dialplan_xml", "mod_sndfile",
-    "mod_native_file", "mod_tone_stream", "mod_local_stream", "mod_loopback", "mod_say_en", "mod_db",
+    "mod_native_file", "mod_tone_stream", "mod_local_stream", "mod_loopback", "mod_say_en", "mod_say_zh", "mod_db",
     "mod_hash", "mod_logfile", "mod_console",
 }
 # Module -> the configuration it reads (from each module's source); None: reads none.

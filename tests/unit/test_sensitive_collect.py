@@ -40,7 +40,7 @@ def test_recording_is_masked_while_a_sensitive_collect_runs():
                                   channel, "/p", "en"))
     runner = FlowRunner.__new__(FlowRunner)
     runner.session, runner.deps, runner.call, runner.run_ = session, deps, session.call, None
-    command = Collect(prompt=None, invalid_prompt=None, min_digits=1, max_digits=19, timeout_ms=5000,
+    command = Collect(prompts=(), invalid_prompt=None, min_digits=1, max_digits=19, timeout_ms=5000,
                       terminators="#", regex=r"\d+", digit_timeout_ms=3000, var="card", sensitive=True)
     assert runner.execute("Collect", command) == "4111111111111111"
     assert apps[0][0] == "play_and_get_digits" and apps[0][2] == ["uuid_record c1 mask /rec/c1.wav"]
