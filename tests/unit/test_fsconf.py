@@ -149,6 +149,9 @@ def test_say_finds_its_language(resolved):
     assert f"mod_say_{en.get('say-module')}" in loaded
     assert en.get("sound-prefix") == pre.variables["sound_prefix"]
     assert en.find("phrases/macros") is not None
+    zh = languages["zh"]   # the Mandarin announcements (issue 15): mod_say_zh and its sound package
+    assert f"mod_say_{zh.get('say-module')}" in loaded
+    assert zh.get("sound-prefix") == pre.variables["sound_prefix_zh"] == "/usr/share/freeswitch/sounds/zh/cn/sinmei"
 
 
 def test_min_idle_cpu_is_a_variable_and_off_by_default(resolved):
