@@ -50,9 +50,7 @@ class Controller:
             self.callbacks.stop()
         self.manager.stop()
         self.deps.publisher.close()   # sends the live events still queued, ends its writer
-        drain = getattr(self.deps.records, "drain", None)
-        if drain is not None:
-            drain(5.0)
+        self.deps.records.drain(5.0)
         self.switch.stop()
 
     @property
@@ -164,7 +162,7 @@ def login_all(controller: Controller) -> None:
 
     for agent in controller.deps.store.agents():
         if agent.state in (AgentState.LOGGED_OUT, AgentState.NOT_READY):
-            controller.manager.set_agent_state(agent.id, AgentState.AVAILABLE)
+            controller.manager.agents.change(agent.id, AgentState.AVAILABLE)
 
 
 def _resync(config: Config, controller: Controller, busy: dict[str, str], log_in: bool) -> int:
@@ -181,6 +179,13 @@ def _setup_logging(level: str) -> None:
     from control import log_privacy
 
     log_privacy.install()   # callers' numbers masked in the log unless the level is DEBUG
+
+
+def serve_metrics(config: Config, store) -> None:
+    from control.metrics import serve, watch_live_state
+
+    watch_live_state(store.waiting_calls, store.agents)
+    serve(int(config.metrics_port), config.metrics_host)
 
 
 def tune_gc() -> None:
@@ -209,6 +214,7 @@ def main_controller(argv: list[str]) -> int:
     # a socket per call, the Redis pool, the Event Socket, SQL and log files
     raise_open_files(config.outbound_max_connections + REDIS_CONNECTIONS + 64, name="hotline controller")
     controller = build(config)
+    serve_metrics(config, controller.deps.store)
     sync_agents(config, controller.deps.store)
     controller.manager.resync_agents = lambda busy: _resync(config, controller, busy, args.login_all)
     tune_gc()

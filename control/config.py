@@ -36,6 +36,13 @@ DEFAULTS: dict[str, Any] = {
     "esl_password": "ClueCon",
     # Seconds between reconnect attempts of the inbound Event Socket.
     "esl_reconnect_s": 1.0,
+    # Prometheus metrics (control/metrics.py, docs/operations.md): the controller and the worker serve
+    # /metrics on these ports (0 = off; give each process on a host its own); the console serves
+    # /metrics itself, to loopback clients or with "Authorization: Bearer <metrics_token>".
+    "metrics_host": "127.0.0.1",
+    "metrics_port": 9184,
+    "worker_metrics_port": 9185,
+    "metrics_token": "",
     # Web console.
     "web_host": "127.0.0.1",
     "web_port": 8080,

@@ -63,6 +63,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     login_limits.install(app, config)
     app.register_blueprint(supervisor.api_bp)   # /api/supervisor (web/api_supervisor.py)
     csrf.exempt(health.bp)
+    from web import metrics
+
+    app.register_blueprint(metrics.bp)
 
     @app.get("/")
     def index():

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any, Callable, Iterator
 
+from control.events import ready as ready_event
+from control.metrics import POP_DELIVERY_SECONDS
+
 STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+REPLAY_AGE_S = 60.0
 Transform = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -35,6 +40,15 @@ def frame(data: dict[str, Any], event_id: str | None = None, event: str | None =
     return "\n".join(lines) + "\n\n"
 
 
+def _observe_delivery(message: dict[str, Any]) -> None:
+    """A pop's age as it leaves for the console; replays of old pops are not deliveries."""
+    sent = message.get("ts")
+    if message.get("type") == "offer" and isinstance(sent, (int, float)):
+        age = time.time() - sent
+        if 0 <= age < REPLAY_AGE_S:
+            POP_DELIVERY_SECONDS.observe(age)
+
+
 def events(client, stream_key: str, last_id: str | None, heartbeat_s: float,
            transform: Transform = lambda m: m, batch: int = 100) -> Iterator[str]:
     yield "retry: 2000\n\n"
@@ -42,9 +56,9 @@ def events(client, stream_key: str, last_id: str | None, heartbeat_s: float,
         newest = client.xrevrange(stream_key, count=1)
         last_id = _text(newest[0][0]) if newest else "0-0"
         # The ready event carries the position, so a reconnect before the first pop still resumes here.
-        yield frame({"type": "ready"}, event_id=last_id, event="ready")
+        yield frame(ready_event(), event_id=last_id, event="ready")
     else:
-        yield frame({"type": "ready", "resumed_from": last_id}, event="ready")
+        yield frame(ready_event(resumed_from=last_id), event="ready")
     block_ms = max(1, int(heartbeat_s * 1000))
     while True:
         reply = client.xread({stream_key: last_id}, count=batch, block=block_ms)
@@ -59,4 +73,5 @@ def events(client, stream_key: str, last_id: str | None, heartbeat_s: float,
                     message = json.loads(raw)
                 except (TypeError, ValueError):
                     continue
+                _observe_delivery(message)
                 yield frame({**transform(message), "stream_id": last_id}, event_id=last_id)

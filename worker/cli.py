@@ -6,11 +6,14 @@ import logging
 
 from control import log_privacy
 from control.config import load_config
+from control.metrics import count_job_failure, serve
 
 
 def main(argv: list[str]) -> int:
     import redis
-    from rq import Queue, Worker
+    from rq import Worker
+
+    from worker.queues import SERIALIZER, job_queue
 
     parser = argparse.ArgumentParser(prog="hotline worker", description=__doc__)
     parser.add_argument("--config")
@@ -24,7 +27,9 @@ def main(argv: list[str]) -> int:
     if refuse_if_unsafe(config, "worker"):
         return 2
     client = redis.Redis.from_url(config.redis_url)
-    worker = Worker([Queue(config.rq_queue, connection=client)], connection=client,
-                    maintenance_interval=int(config.rq_maintenance_interval_s))
+    worker = Worker([job_queue(config.rq_queue, client)], connection=client, serializer=SERIALIZER,
+                    maintenance_interval=int(config.rq_maintenance_interval_s),
+                    exception_handlers=[count_job_failure])
+    serve(int(config.worker_metrics_port), config.metrics_host)
     worker.work(burst=args.burst, with_scheduler=True)
     return 0

@@ -16,6 +16,7 @@ import gevent
 import gevent.event
 import gevent.queue
 
+from control import events
 from control.domain.models import Call, CallState, Outcome
 from control.domain.numbers import normalize
 from control.esl.outbound import AppTimeout, ChannelGone, OutboundChannel
@@ -23,6 +24,7 @@ from control.handlers import offers
 from control.handlers.flow_runner import FlowRunner
 from control.handlers.media import Media
 from control.handlers.waiting import QueueWait
+from control.metrics import backend_error
 from control.store.batch import hand_over
 from records.crm import CrmError
 
@@ -119,8 +121,7 @@ class CallSession:
 
     def _announce(self) -> None:
         """After the answer: the wallboard can wait, the caller's set-up cannot."""
-        self.deps.publisher.publish("wallboard", {"type": "call_started", "call_id": self.call.id,
-                                                  "caller": self.call.caller, "did": self.call.did})
+        self.deps.publisher.publish("wallboard", events.call_started(self.call.id, self.call.caller, self.call.did))
 
     def _resume(self):
         """A call already waiting in Redis reconnects after its controller died (the dialplan runs
@@ -157,6 +158,8 @@ class CallSession:
             except Exception:  # the CRM is an outside system; its failures are expected
                 log.warning("customer lookup failed for %s", call.caller, exc_info=True)
                 partial = True
+        if partial:
+            backend_error("crm")
         call.vars["customer"] = card
         call.vars["customer_partial"] = partial or bool(card and card.get("partial"))
         if card:
@@ -192,8 +195,7 @@ class CallSession:
             hand_over(deps, record)   # batched write, then the wrap-up job
             if not self.segment and call.outcome != Outcome.TRANSFERRED:
                 deps.call_log.drop(call.id)   # the record has it all; a transferred call's next segment goes on
-            deps.publisher.publish("wallboard", {"type": "call_ended", "call_id": call.id,
-                                                 "outcome": record["outcome"], "agent_id": self.agent_id})
+            deps.publisher.publish("wallboard", events.call_ended(call.id, record["outcome"], self.agent_id))
 
     def _release_agent(self, now: float) -> None:
         deps, call = self.deps, self.call

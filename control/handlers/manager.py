@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from control.domain.models import Agent, AgentState, CallState
 from control.handlers import offers, ring_group
+from control.metrics import DISPATCH_SECONDS
 from control.handlers.agent_cache import AvailableAgents
 from control.handlers.agent_states import AgentStates
 from control.handlers.deps import Deps
@@ -128,7 +129,8 @@ class Manager:
         started, done = time.monotonic(), 0
         try:
             try:
-                done = self.dispatch_once()
+                with DISPATCH_SECONDS.time():
+                    done = self.dispatch_once()
             except Exception:  # keep routing alive; the next trigger retries
                 log.exception("dispatch failed")
             # nudges arriving meanwhile coalesce into the next pass: one dispatch serves every

@@ -5,22 +5,13 @@ import logging
 
 import gevent
 
+from control import events
 from control.domain.models import AgentState
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions
+from control.metrics import QUEUE_TO_RING_SECONDS
 
 log = logging.getLogger(__name__)
-
-
-def pop_message(call, agent, now: float) -> dict:
-    customer = call.vars.get("customer")
-    return {
-        "type": "offer", "call_id": call.id, "caller": call.caller, "did": call.did,
-        "queue": call.queue, "wait_s": round(call.wait_s(now), 1), "language": call.language,
-        "ivr_path": list(call.ivr_path), "customer": customer,
-        "partial": bool(call.vars.get("customer_partial")), "agent_id": agent.id,
-        "priority": call.priority, "tier": call.tier, "ts": now,
-    }
 
 
 def current_leg(call_log, call_id: str) -> tuple[str, str] | None:
@@ -70,7 +61,7 @@ def ring_agent(manager, decision, call, agent, pop: dict | None = None, kind: st
     leg = actions.agent_leg_uuid(call.id, agent_id, attempt)
 
     try:
-        job = start_ring(deps, call, agent, leg, ring_s, now, pop, {"kind": kind} if kind else None)
+        job = start_ring(deps, call, agent, leg, ring_s, now, pop, kind=kind)
     except SwitchUnavailable:
         store.release(call.id, agent_id, AgentState.AVAILABLE, deps.now(), requeue_call=True)
         manager.trigger()
@@ -79,13 +70,14 @@ def ring_agent(manager, decision, call, agent, pop: dict | None = None, kind: st
 
 
 def start_ring(deps, call, agent, leg: str, ring_s: float, now: float, pop: dict | None = None,
-               wallboard: dict | None = None):
+               kind: str | None = None, ring: str | None = None):
     """The pop (before the phone rings) and the wallboard's offer, then the agent's leg is originated;
-    returns the originate job. Raises SwitchUnavailable."""
-    deps.publisher.publish(f"agent:{agent.id}", {**pop_message(call, agent, now), **(pop or {})})
-    deps.publisher.publish("wallboard", {"type": "offer", "call_id": call.id, "agent_id": agent.id,
-                                         "queue": call.queue, **(wallboard or {})})
+    returns the originate job. ``pop``: a callback call's details (events.callback_pop). Raises SwitchUnavailable."""
+    deps.publisher.publish(f"agent:{agent.id}", events.offer(call, agent.id, now, callback=pop))
+    deps.publisher.publish("wallboard", events.offer_rung(call.id, agent.id, call.queue, kind=kind, ring=ring))
     deps.publisher.flush()   # the pop is in Redis before the agent's phone rings
+    if call.entered_at:
+        QUEUE_TO_RING_SECONDS.observe(max(0.0, now - call.entered_at))
     dial = actions.dial_string(deps.config.agent_dial_string, agent.extension, deps.config.sip_domain)
     return actions.originate_agent(deps.switch, leg, call, agent, dial, ring_s)
 
@@ -106,7 +98,7 @@ def _answered(manager, call, agent_id: str, leg: str, queue) -> None:
         # the caller left while the phone rang: free the agent, drop the leg
         actions.kill(deps.switch, leg)
         deps.store.release(call.id, agent_id, AgentState.AVAILABLE, now, requeue_call=False)
-        deps.publisher.publish(f"agent:{agent_id}", {"type": "ended", "call_id": call.id, "reason": "caller_left"})
+        deps.publisher.publish(f"agent:{agent_id}", events.ended(call.id, now, reason="caller_left"))
         return
     bridge(manager, call, agent_id, leg, queue, now)
 
@@ -120,13 +112,14 @@ def bridge(manager, call, agent_id: str, leg: str, queue, now: float) -> None:
     if not actions.connect(deps.switch, call.id, leg, path):
         actions.kill(deps.switch, leg)
         deps.store.release(call.id, agent_id, AgentState.AVAILABLE, now, requeue_call=False)
-        deps.publisher.publish(f"agent:{agent_id}", {"type": "ended", "call_id": call.id, "reason": "caller_left"})
+        deps.publisher.publish(f"agent:{agent_id}", events.ended(call.id, now, reason="caller_left"))
         return
     manager.agents.note(agent_id, AgentState.ON_CALL)
     if path:
         deps.call_log.append(call.id, "recording", path)
-    deps.publisher.publish(f"agent:{agent_id}", {"type": "answered", "call_id": call.id, "ts": now})
-    deps.publisher.publish("wallboard", {"type": "answered", "call_id": call.id, "agent_id": agent_id})
+    message = events.answered(call.id, agent_id, now)
+    deps.publisher.publish(f"agent:{agent_id}", message)
+    deps.publisher.publish("wallboard", message)
 
 
 def _not_answered(manager, call, agent_id: str, body: str, leg: str | None = None) -> None:
@@ -144,10 +137,9 @@ def _not_answered(manager, call, agent_id: str, body: str, leg: str | None = Non
         deps.store.release(call.id, agent_id, AgentState.AVAILABLE, now, requeue_call=False)
     manager.agents.note(agent_id, AgentState.NOT_READY if still_waiting else AgentState.AVAILABLE,
                         f"missed: {cause}" if still_waiting else None)
-    deps.publisher.publish(f"agent:{agent_id}", {"type": "missed", "call_id": call.id, "cause": cause,
-                                                 "state": "not_ready" if still_waiting else "available"})
-    deps.publisher.publish("wallboard", {"type": "missed", "call_id": call.id, "agent_id": agent_id,
-                                         "cause": cause})
+    message = events.missed(call.id, agent_id, cause, "not_ready" if still_waiting else "available")
+    deps.publisher.publish(f"agent:{agent_id}", message)
+    deps.publisher.publish("wallboard", message)
     manager.trigger(broadcast=True)
 
 
@@ -161,6 +153,5 @@ def _connection_lost(manager, call, agent_id: str, leg: str | None) -> None:
         actions.kill(deps.switch, leg)
     still_waiting = deps.store.get_call(call.id) is not None
     deps.store.release(call.id, agent_id, AgentState.AVAILABLE, deps.now(), requeue_call=still_waiting)
-    deps.publisher.publish(f"agent:{agent_id}", {"type": "missed", "call_id": call.id, "cause": "CONNECTION_LOST",
-                                                 "state": "available"})
+    deps.publisher.publish(f"agent:{agent_id}", events.missed(call.id, agent_id, "CONNECTION_LOST", "available"))
     manager.trigger(broadcast=True)

@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from control.domain.job_ids import wrapup_job_id
+from control.metrics import CALLS, backend_error
 from records.calls import is_outage
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Batcher:
             return batch
         except (SQLAlchemyError, ValueError, TypeError) as exc:
             if is_outage(exc) or len(batch) == 1:
+                backend_error("database")
                 log.warning("%d %s not written: %s", len(batch), self.name, exc)
                 return []
             log.warning("writing %d %s as one batch failed (%s); writing them one by one",
@@ -105,6 +107,7 @@ class QueuedRecords:
     def submit(self, record: dict) -> None:
         if not record.get("call_id"):
             raise ValueError("a call record needs a call_id")
+        CALLS.labels(outcome=record.get("outcome") or "unknown").inc()
         if self.outbox is not None:
             try:
                 self.outbox.add(record, self.clock())

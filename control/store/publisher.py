@@ -20,6 +20,7 @@ import gevent.event
 import gevent.lock
 from redis.exceptions import NoScriptError, RedisError
 
+from control.metrics import backend_error
 from control.store.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ class QueuedPublisher:
                 log.warning("%d live events not published (%s); counting the rest until a batch goes out",
                             len(batch), exc)
             self._failed += len(batch)
+            backend_error("redis")
             return
         if self._failed or self._overflowed:
             log.warning("live events go out again; %d dropped on errors, %d as the oldest when full",

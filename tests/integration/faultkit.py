@@ -157,7 +157,7 @@ class Rig:
                "HOTLINE_RECONCILE_INTERVAL_S": "1", "HOTLINE_WRAP_UP_S": "1",
                "HOTLINE_RQ_QUEUE": f"{self.prefix}-wrapup",
                "HOTLINE_RECORDS_SPOOL": str(self.tmp / "spool.jsonl"), "HOTLINE_CRM_TIMEOUT_MS": "300",
-               "HOTLINE_DEMO_MODE": "1"}   # test secrets and seeded users (control/production.py)
+               "HOTLINE_METRICS_PORT": "0", "HOTLINE_DEMO_MODE": "1"}   # test secrets and seeded users (control/production.py)
         env.pop("DATABASE_URL", None)
         env.pop("REDIS_URL", None)
         env.update(overrides)
