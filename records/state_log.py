@@ -1,7 +1,8 @@
 """The agent state log the reports read (login, occupancy, idle and break time).
 
-The controller calls ``append(sessions, agent_id, state, reason, at)`` on every agent state
-change, including ``logged_out``; each row lasts until the agent's next row. ``at`` is a
+The controller calls ``append_many(sessions, changes)`` (batched) on every agent state change,
+including ``logged_out``; the console adds its rows to its own transaction with ``add``. Each row
+lasts until the agent's next row. ``at`` is a
 datetime or unix seconds (default now). Appending never updates earlier rows, so a late or
 repeated write at worst adds a zero-length segment.
 """
@@ -24,14 +25,19 @@ def append(sessions, agent_id: str, state: str, reason: str | None = None, at: A
 def append_many(sessions, changes: Iterable[tuple[str, str, str | None, Any]]) -> int:
     """(agent_id, state, reason, at) rows in one transaction (one multi-row INSERT). A bad state
     raises before anything is written."""
+    with sessions() as session, session.begin():
+        return add(session, changes)
+
+
+def add(session, changes: Iterable[tuple[str, str, str | None, Any]]) -> int:
+    """The rows into the caller's transaction (committed with it); a bad state raises first."""
     rows = []
     for agent_id, state, reason, at in changes:
         if state not in AGENT_STATES:
             raise ValueError(f"unknown agent state {state!r}; one of {AGENT_STATES}")
         rows.append({"agent_id": agent_id, "state": state, "reason": reason, "at": to_datetime(at) or utcnow()})
     if rows:
-        with sessions() as session, session.begin():
-            session.execute(insert(AgentStateChange), rows)
+        session.execute(insert(AgentStateChange), rows)
     return len(rows)
 
 

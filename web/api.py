@@ -10,6 +10,7 @@ from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from control import events
 from control.domain.numbers import normalize
 from records.customers import card, find_by_number, upsert_customer
 from records.models import CHANNELS, Call, Customer, Interaction, Note, Ticket
@@ -213,7 +214,8 @@ def set_disposition(call_id: str):
 def set_agent_state():
     from control.domain.agent_state import InvalidTransition
     from control.domain.models import AgentState
-    from web.live import live_state, publisher
+    from web.agent_states import agent_states
+    from web.live import live_state
 
     data = _body()
     state = _text(data, "state", 20)
@@ -228,17 +230,13 @@ def set_agent_state():
     store = live_state()
     if store is None:
         return _error("live state is not available", 503)
-    try:
-        agent = store.set_agent_state(agent_id, AgentState(state), time.time(), reason=reason)
+    try:   # the state machine, live state, agent_state_log, live events, dispatch nudge
+        agent = agent_states(store).change(agent_id, AgentState(state), reason=reason)
     except KeyError:
         return _error("the agent is not known to the controller yet", 409)
     except InvalidTransition as exc:
         return _error(str(exc), 409)
-    message = {"type": "state", "agent_id": agent_id, "state": agent.state.value,
-               "reason": agent.break_reason, "ts": time.time()}
-    pub = publisher()
-    pub.publish(f"agent:{agent_id}", message)
-    pub.publish("wallboard", message)
+    message = events.state(agent_id, agent.state.value, agent.break_reason, time.time())
     audit("agent.state", f"agent:{agent_id}", state=state, reason=reason)
     db.session.commit()
     return jsonify(mask_message(message, current_user.role))

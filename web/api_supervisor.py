@@ -10,8 +10,10 @@ import time
 from flask import Blueprint, abort, jsonify
 from flask_login import current_user
 
+from control import events
 from control.domain.agent_state import HOLDS_CALL, InvalidTransition
 from control.domain.models import AgentState, CallState
+from web.agent_states import agent_states
 from web.api import AGENT_STATES as FORCE_STATES, BREAK_REASONS, _body, _error, _text
 from web.audit import audit
 from web.extensions import db
@@ -118,18 +120,14 @@ def force_state(agent_id: str):
         # The state machine would allow on_call -> available, but that is how a call *ends*;
         # forcing it would free the agent for a second call while the first one is still up.
         return _error(f"agent {agent_id} is {agent.state.value}; wait until the call ends", 409)
-    try:
-        new = _store().set_agent_state(agent_id, AgentState(state), time.time(), reason=reason)
+    try:   # the state machine, live state, agent_state_log, live events, dispatch nudge
+        new = agent_states(_store()).change(agent_id, AgentState(state), reason=reason,
+                                            current=agent, event={"forced_by": current_user.username})
     except KeyError:
         return _error(f"no such agent: {agent_id}", 404)
     except InvalidTransition as exc:
         return _error(str(exc), 409)
-    message = {"type": "state", "agent_id": agent_id, "state": new.state.value, "reason": new.break_reason,
-               "forced_by": current_user.username, "ts": time.time()}
-    pub = publisher()
-    pub.publish(f"agent:{agent_id}", message)
-    pub.publish("wallboard", message)
-    _dispatch()
+    message = events.state(agent_id, new.state.value, new.break_reason, time.time(), forced_by=current_user.username)
     return _done("agent.force_state", f"agent:{agent_id}", message, previous=agent.state.value, state=state,
                  reason=reason)
 
@@ -140,8 +138,7 @@ def _save_call(call, action: str, **changes):
     if store.get_call(call.id) is None:      # answered or abandoned meanwhile: do not bring it back
         return _error(f"call {call.id} has ended", 409)
     store.put_call(call)
-    message = {"type": action, "call_id": call.id, "queue": call.queue, "priority": call.priority,
-               "by": current_user.username, "ts": time.time()}
+    message = events.call_changed(action, call.id, call.queue, call.priority, current_user.username, time.time())
     publisher().publish("wallboard", message)
     _dispatch()
     return _done(f"call.{action}", f"call:{call.id}", message, **changes)
