@@ -173,12 +173,10 @@ def _resync(config: Config, controller: Controller, busy: dict[str, str], log_in
     return count
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from control import log_privacy
+def _setup_logging(level: str, config: Config) -> None:
+    from control import logs
 
-    log_privacy.install()   # callers' numbers masked in the log unless the level is DEBUG
+    logs.setup(level, config.log_format)   # call ids on each line; numbers masked unless DEBUG
 
 
 def serve_metrics(config: Config, store) -> None:
@@ -203,8 +201,8 @@ def main_controller(argv: list[str]) -> int:
     parser.add_argument("--login-all", action="store_true",
                         help="demo: make every agent available at start (their phones are simulated)")
     args = parser.parse_args(argv)
-    _setup_logging(args.log_level)
     config = load_config(args.config)
+    _setup_logging(args.log_level, config)
     from control.procs import raise_open_files
     from control.production import refuse_if_unsafe
 

@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "esl_password": "ClueCon",
     # Seconds between reconnect attempts of the inbound Event Socket.
     "esl_reconnect_s": 1.0,
+    # Log lines: "text" (time level logger [call id]: message) or "json" (one object per line, with
+    # call_id), for every process (control/logs.py).
+    "log_format": "text",
     # Prometheus metrics (control/metrics.py, docs/operations.md): the controller and the worker serve
     # /metrics on these ports (0 = off; give each process on a host its own); the console serves
     # /metrics itself, to loopback clients or with "Authorization: Bearer <metrics_token>".

@@ -11,7 +11,7 @@ def main(argv: list[str] | None = None) -> int:
     monkey.patch_all()   # no-op when control/cli.py already patched; needed for `python -m web.cli`
     from gevent.pywsgi import WSGIServer
 
-    from control import log_privacy
+    from control import logs
     from control.config import load_config
     from web import create_app
 
@@ -19,10 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="YAML config file (keys: control/config.py)")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    log_privacy.install()
     config = load_config(args.config)
+    logs.setup(args.log_level, config.log_format)
     from control.production import refuse_if_unsafe
 
     if refuse_if_unsafe(config, "web"):

@@ -1,17 +1,28 @@
-"""`hotline worker`: the RQ worker for after-call jobs."""
+"""`hotline worker`: the RQ worker for after-call jobs.
+
+One process runs the jobs one after another in itself (rq's SimpleWorker): no fork per job, and
+the database engine (records/db.py, one per URL per process) keeps its connections from job to
+job. Forking cost 0.4-0.7 s per job. A job that raises is still caught, retried and listed as
+failed by RQ; a process that dies mid-job leaves the job to be found abandoned and rerun by the
+next worker's maintenance. For more throughput run more `hotline worker` processes
+(docs/scaling.md).
+"""
 from __future__ import annotations
 
 import argparse
 import logging
 
-from control import log_privacy
+from control import logs
 from control.config import load_config
 from control.metrics import count_job_failure, serve
+
+# Measured with `hotline bench worker` (docs/benchmarks.md).
+CALLS_PER_S_PER_PROCESS = 50
 
 
 def main(argv: list[str]) -> int:
     import redis
-    from rq import Worker
+    from rq import SimpleWorker
 
     from worker.queues import SERIALIZER, job_queue
 
@@ -19,17 +30,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--config")
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    log_privacy.install()    # the SMS log provider names the caller: masked unless debug logging is on
     config = load_config(args.config)
+    logs.setup("INFO", config.log_format)   # the SMS log provider names the caller: masked unless DEBUG
     from control.production import refuse_if_unsafe
 
     if refuse_if_unsafe(config, "worker"):
         return 2
     client = redis.Redis.from_url(config.redis_url)
-    worker = Worker([job_queue(config.rq_queue, client)], connection=client, serializer=SERIALIZER,
+    worker = SimpleWorker([job_queue(config.rq_queue, client)], connection=client, serializer=SERIALIZER,
                     maintenance_interval=int(config.rq_maintenance_interval_s),
                     exception_handlers=[count_job_failure])
     serve(int(config.worker_metrics_port), config.metrics_host)
+    logging.getLogger(__name__).info(
+        "one worker process carries about %d calls/s of wrap-up (hotline bench worker); run more processes "
+        "for more (docs/scaling.md)", CALLS_PER_S_PER_PROCESS)
     worker.work(burst=args.burst, with_scheduler=True)
     return 0

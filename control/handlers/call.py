@@ -24,6 +24,7 @@ from control.handlers import offers
 from control.handlers.flow_runner import FlowRunner
 from control.handlers.media import Media
 from control.handlers.waiting import QueueWait
+from control.logs import bind_call
 from control.metrics import backend_error
 from control.store.batch import hand_over
 from records.crm import CrmError
@@ -66,6 +67,7 @@ class CallSession:
             handle_feature(self.deps, self.manager, channel, data)
             return
         self._start(data)
+        bind_call(self.call.id)
         try:
             resumed = self._resume()
             if resumed is not None:
