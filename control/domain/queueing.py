@@ -73,14 +73,14 @@ def position_and_wait(now: float, call: Call, waiting_calls: list[Call], agents:
         if agent.state in STAFFED and serving.intersection(agent.queues) and qualifies(agent, reqs):
             staffed += 1
             available += agent.state == AgentState.AVAILABLE
-    return pos, estimate_wait(pos, available, staffed, aht_s or queue.aht_s)
+    return pos, estimate_wait(pos, available, staffed, aht_s if aht_s is not None else queue.aht_s)
 
 
 def queue_stats(now: float, queue: QueueConfig, waiting_calls: list[Call], agents: list[Agent],
                 aht_s: float | None = None, arrivals_per_s: float | None = None,
                 call: Call | None = None, queues: dict[str, QueueConfig] | None = None) -> QueueStats:
     """Live numbers of one queue; with ``call`` the estimate is that call's, else Erlang C's ASA."""
-    aht = aht_s or queue.aht_s
+    aht = aht_s if aht_s is not None else queue.aht_s   # a measured 0 is a measurement
     members = [a for a in agents if queue.name in a.queues]
     stats = QueueStats(
         queue=queue.name,
