@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         print(warning)
     for note in notes:
         print(f"note: {note}")
-    if errors:
+    if errors or flows is None:
         print(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found", file=sys.stderr)
         return 1
     parts = [f"{len(flows.flows)} flows", f"{len(flows.dids)} DIDs (default {flows.default})"]

@@ -115,7 +115,7 @@ def check(queues: dict[str, QueueConfig], locators: dict[str, Locator], skills: 
 
     for q in queues.values():
         if skills is not None:
-            used = [(["requirements", s], s) for s in q.requirements]
+            used: list[tuple[list[str | int], str]] = [(["requirements", s], s) for s in q.requirements]
             used += [(["language_skills", lang], s) for lang, s in q.language_skills.items()]
             used += [(["relax", i, "drop"], s) for i, r in enumerate(q.relax) for s in r.drop]
             for path, s in used:

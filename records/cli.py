@@ -58,10 +58,10 @@ def _rollup(config, args, parser) -> int:
     since = None
     if args.since:
         try:
-            since = datetime.fromisoformat(args.since)
+            given = datetime.fromisoformat(args.since)
         except ValueError:
             parser.error("--since is YYYY-MM-DD or an ISO date-time")
-        since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+        since = given if given.tzinfo else given.replace(tzinfo=timezone.utc)
     count = rebuild(session_factory(config.database_url), since)
     print(f"hotline db: rolled up {count} calls" + (f" entered from {since.isoformat()}" if since else ""))
     return 0

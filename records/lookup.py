@@ -25,7 +25,8 @@ class LookupIncomplete(CrmError):
 
 def merge(builtin: dict[str, Any] | None, crm: dict[str, Any] | None) -> dict[str, Any] | None:
     if builtin is None or crm is None:
-        return dict(builtin or crm) if (builtin or crm) else None
+        present = builtin if builtin is not None else crm
+        return dict(present) if present else None
     out = dict(builtin)
     for key in CRM_WINS:
         if crm.get(key):

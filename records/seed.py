@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from sqlalchemy import select
 
@@ -19,7 +20,7 @@ AGENTS = [  # id, name, extension, skills, queues in offer order
 ]
 QUEUES = [("support", "longest-idle-agent"), ("billing", "most-skilled"), ("sales", "round-robin"),
           ("mandarin", "longest-idle-agent"), ("vip", "top-down")]
-CUSTOMERS = [
+CUSTOMERS: list[dict[str, Any]] = [
     dict(number="+14155550100", name="Ann Lee", tier="vip", tags=["vip", "enterprise"], language="en",
          account="1001", fields={"company": "Lee Logistics", "plan": "Enterprise", "card_number": "4111111111111111"}),
     dict(number="+14155550101", name="王伟 (Wei Wang)", tier="gold", tags=["mandarin"], language="zh",
@@ -82,6 +83,8 @@ def seed(session_factory) -> dict[str, int]:
 
         for number, subject in TICKETS:
             customer = find_by_number(session, number)
+            if customer is None:
+                raise RuntimeError(f"seed: the ticket's customer {number} is not in CUSTOMERS")
             exists = session.scalar(select(Ticket).where(Ticket.customer_id == customer.id,
                                                          Ticket.subject == subject))
             if exists is None:

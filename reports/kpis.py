@@ -56,7 +56,9 @@ def repeat_ids(calls: Iterable[CallRow], window: timedelta = REPEAT_WINDOW) -> s
     """Calls whose caller had an earlier call (by entered_at, then call_id) at most ``window`` before."""
     last: dict[str, datetime] = {}
     out = set()
-    for c in sorted((c for c in calls if c.caller), key=lambda c: (c.entered_at, c.call_id)):
+    for c in sorted(calls, key=lambda c: (c.entered_at, c.call_id)):
+        if not c.caller:
+            continue
         prev = last.get(c.caller)
         if prev is not None and c.entered_at - prev <= window:
             out.add(c.call_id)
@@ -118,5 +120,5 @@ def call_kpis(calls: Iterable[CallRow], interval: str = "day", by: str = "queue"
     out = []
     for (bucket, key), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         out.append({"bucket": bucket, "key": key, **summarize(
-            members, repeats, short_abandon_s, lambda c: thresholds.get(c.queue, default_sl_s))})
+            members, repeats, short_abandon_s, lambda c: thresholds.get(c.queue or "", default_sl_s))})
     return out

@@ -103,7 +103,8 @@ def build_sql(dialect: str, interval: str, by: str, sl_thresholds: Mapping[str, 
         raise ValueError(f"unknown interval {interval!r}")
     if by not in BY:
         raise ValueError(f"by must be one of {sorted(BY)}")
-    params, cases = {}, []
+    params: dict[str, str | float] = {}
+    cases: list[str] = []
     for i, (queue, seconds) in enumerate(sorted(sl_thresholds.items())):
         params[f"slq{i}"], params[f"slt{i}"] = queue, float(seconds)
         cases.append(f"WHEN :slq{i} THEN :slt{i}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import overload
 
 from sqlalchemy import case, delete, func, insert, literal, select, text, update
 
@@ -50,6 +51,10 @@ def configured_thresholds() -> Thresholds:
     return Thresholds({name: float(q.service_level_s) for name, q in queues.items()})
 
 
+@overload
+def utc(value: datetime) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
 def utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 

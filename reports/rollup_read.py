@@ -50,7 +50,7 @@ def zone_fits(tz: str, start: datetime, end: datetime) -> bool:
     buckets nest inside local hours, days, weeks and months)."""
     z, at = zone(tz), start
     while at <= end + timedelta(days=1):
-        if int(at.astimezone(z).utcoffset().total_seconds()) % 900:
+        if int((at.astimezone(z).utcoffset() or timedelta()).total_seconds()) % 900:
             return False
         at += timedelta(hours=12)
     return True
@@ -119,7 +119,9 @@ def _raw_calls(session, start, end, inner_start, inner_end) -> list | None:
 
 def _members(session, calls, th: Thresholds) -> list[dict]:
     ids = [c.call_id for c in calls]
-    facts, csat, earlier = {}, {}, {}
+    facts: dict[str, CallFacts] = {}
+    csat: dict[str, int] = {}
+    earlier: dict[str, list[tuple[datetime, str]]] = {}
     for i in range(0, len(ids), CHUNK):
         part = ids[i:i + CHUNK]
         facts.update({f.call_id: f for f in session.scalars(select(CallFacts).where(CallFacts.call_id.in_(part)))})

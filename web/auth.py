@@ -50,9 +50,9 @@ def start_session(user: User) -> None:
 
 def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.username == username))
-    usable = user is not None and user.active
-    matched = verify(user.password_hash if usable else None, password)
-    return user if usable and matched else None
+    usable = user if user is not None and user.active else None
+    matched = verify(usable.password_hash if usable is not None else None, password)
+    return usable if matched else None
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -82,7 +82,9 @@ def live_callbacks(store, now: float) -> list[dict]:
     mine, queues = current_user.id, own_queues()
     out = []
     for call in calls:
-        info, row = infos[call.id], rows.get(infos[call.id].get("row_id"))
+        info = infos[call.id]
+        row_id = info.get("row_id")
+        row = rows.get(row_id) if isinstance(row_id, int) else None
         created_by = row.created_by if row is not None else None
         if not is_supervisor() and call.queue not in queues and created_by != mine:
             continue

@@ -25,7 +25,8 @@ def layout(graph: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     for e in graph["edges"]:
         if e["from"] in out and e["to"] in out:
             out[e["from"]].append(e["to"])
-    depth, order = {}, []
+    depth: dict[str, int] = {}
+    order: list[str] = []
     queue = deque([start] if start else [])
     while queue or len(depth) < len(ids):
         if not queue:  # unreachable nodes go in a last column

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import yaml
 
@@ -39,7 +39,8 @@ def _strings(value) -> tuple[str, ...]:
 
 
 def parse_article(slug: str, text: str) -> Article:
-    meta, body = {}, text
+    meta: dict[str, Any] = {}
+    body = text
     if text.startswith("---"):
         _, _, rest = text.partition("\n")
         head, sep, body = rest.partition("\n---")

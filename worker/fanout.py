@@ -43,7 +43,7 @@ def current_queue() -> Queue | None:
 
 def fan_out(queue: Queue, call, target_ids: list[int], settings: Settings) -> list[str]:
     """The jobs that apply to this call; returns the ids newly enqueued."""
-    wanted = []
+    wanted: list[tuple[str, tuple]] = []
     if call.recording_path:
         wanted.append(("archive", ()))
     wanted.append(("ticket", ()))

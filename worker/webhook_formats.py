@@ -25,7 +25,7 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def verify(secret: str, body: bytes, header: str | None) -> bool:
-    return bool(header) and hmac.compare_digest(sign(secret, body), header)
+    return header is not None and hmac.compare_digest(sign(secret, body), header)
 
 
 def dingtalk_signed_url(url: str, secret: str, now: float) -> str:

@@ -186,7 +186,7 @@ class Router:
             found = [self.agents[i] for i in ids]
         else:
             found = list(map(self.agents.__getitem__, pool))
-        if bucket.vip:
+        if bucket.vip and bucket.queue is not None:
             queue = self.queues.get(bucket.queue)
             if queue is not None and queue.vip_agents:
                 seniors = [a for a in found if a.id in queue.vip_agents]
@@ -203,7 +203,7 @@ class Router:
         if field is None or reqs or len(bucket.serving) != 1 or self.offer_order == "agent-order":
             return None
         pool = self._by_queue.get(bucket.serving[0], ())
-        if bucket.vip:
+        if bucket.vip and bucket.queue is not None:
             queue = self.queues.get(bucket.queue)
             if queue is not None and any(i in pool for i in queue.vip_agents):
                 return None   # the senior group: see _candidates
@@ -283,7 +283,9 @@ class Router:
             for group in self._index.servable(q, skills):
                 for key in tuple(group.keys):
                     bucket = self.buckets.get(key)
-                    call = self._head(bucket) if bucket is not None else None
+                    if bucket is None:
+                        continue
+                    call = self._head(bucket)
                     if call is None:
                         continue
                     reqs, _ = self._reqs_for(bucket, call, now)
@@ -309,10 +311,10 @@ class Router:
         """Serve calls in effective-priority order; each available agent is used at most once.
         ``kept``: this Router was kept across passes (LiveRouting)."""
         heap = []
-        for bucket in list(self.buckets.values()):
-            call = self._head(bucket)
+        for first in list(self.buckets.values()):
+            call = self._head(first)
             if call is not None:
-                heap.append((self._call_key(call, bucket, now), bucket.key))
+                heap.append((self._call_key(call, first, now), first.key))
         heapq.heapify(heap)
         decisions: list[Decision] = []
         while heap and self.agents:

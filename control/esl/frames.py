@@ -238,7 +238,7 @@ def encode_linger_notice(uuid: str, channel_name: str, linger_time: int) -> byte
 
 
 def encode_disconnect_notice(uuid: str | None = None) -> bytes:
-    pairs = [("Content-Type", "text/disconnect-notice")]
+    pairs: list[tuple[str, str | int]] = [("Content-Type", "text/disconnect-notice")]
     if uuid:
         pairs += [("Controlled-Session-UUID", uuid), ("Content-Disposition", "disconnect")]
     pairs.append(("Content-Length", len(DISCONNECT_BODY)))

@@ -50,7 +50,7 @@ class OutboundChannel(FramedProtocol, gs.OutboundSession):
         self.register_handle("DISCONNECT", self._on_gone)
 
     # -- session start -------------------------------------------------
-    def connect(self) -> dict[str, str]:
+    def connect(self) -> Decoded:
         reply = self.send("connect")
         self.session_data = Decoded(reply.headers)   # ~150 headers, of which a call reads a few
         self._outbound_connected = True

@@ -44,6 +44,9 @@ class PlainEslEvent:
 class FramedProtocol(gs.ESLProtocol):
     """Mixin: read frames with FrameParser and feed greenswitch's machinery."""
 
+    connected: bool                         # greenswitch's, set here too
+    _commands_sent: list[gevent.event.AsyncResult]
+
     def receive_events(self):  # greenswitch spawns this in its own greenlet
         parser = FrameParser()
         while self._run:

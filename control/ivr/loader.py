@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from control.ivr.model import Flow, FlowSet
 from control.ivr.schema import DIDS_SCHEMA
@@ -28,7 +28,7 @@ def _queue_names(queues: Queues) -> set[str] | None:
     return set(queues() if callable(queues) else queues)
 
 
-def _assemble(parts: list[tuple[Any, Locator, str]], dids: tuple[Any, Locator] | None,
+def _assemble(parts: Sequence[tuple[Any, Locator, str]], dids: tuple[Any, Locator] | None,
               queues: set[str] | None) -> FlowSet:
     """parts: (flow data, locator, default name). Raises ConfigErrors with every problem."""
     flows: dict[str, Flow] = {}
@@ -51,7 +51,7 @@ def _assemble(parts: list[tuple[Any, Locator, str]], dids: tuple[Any, Locator] |
     flowset = FlowSet(flows, warnings=warnings)
     if dids is not None:
         # a flow that failed to load is still known by name: do not report it twice
-        named = {d.get("name") if isinstance(d, dict) and isinstance(d.get("name"), str) else n for d, _, n in parts}
+        named = {d["name"] if isinstance(d, dict) and isinstance(d.get("name"), str) else n for d, _, n in parts}
         errors += _apply_dids(flowset, *dids, known=set(flows) | named)
     elif "main" in flows:
         flowset.default = "main"

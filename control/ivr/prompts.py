@@ -15,7 +15,7 @@ import tempfile
 import wave
 from array import array
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from control.ivr.commands import wav_name
 from control.ivr.model import PROMPT_FIELDS, FlowSet
@@ -115,7 +115,7 @@ def render(text: str, language: str, target: Path, synth: Synth | None = None) -
 
 
 def render_all(flows: FlowSet, prompts_dir: str | Path, synth: Synth | None = None, force: bool = False,
-               extra: set[tuple[str, str]] = frozenset()) -> tuple[list[Path], list[Path]]:
+               extra: Iterable[tuple[str, str]] = ()) -> tuple[list[Path], list[Path]]:
     """(rendered, skipped) WAV paths; ``extra`` adds (language, text) pairs spoken outside flows."""
     rendered, skipped = [], []
     for language, text in sorted(texts(flows) | set(extra)):

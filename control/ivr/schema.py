@@ -37,7 +37,7 @@ PROMPT_TEXTS = {"type": "object", "minProperties": 1,
 # a prompt is the name of an entry in the flow's `prompts:`, a list of names, or inline texts
 PROMPT = {"anyOf": [NAME, {"type": "array", "items": NAME, "minItems": 1}, PROMPT_TEXTS]}
 
-_compare = {op: {} for op in COMPARE_OPS}
+_compare: dict[str, Any] = {op: {} for op in COMPARE_OPS}
 _compare.update({"in": {"type": "array"}, "not_in": {"type": "array"}, "exists": {"type": "boolean"},
                  "matches": _str, "gt": {"type": "number"}, "gte": {"type": "number"},
                  "lt": {"type": "number"}, "lte": {"type": "number"}})

@@ -166,8 +166,8 @@ def _check_prompts(flow: Flow, locator: Locator) -> list[ConfigError]:
                                                         f"ahead of time and cannot hold ${{...}}",
                                             "speak variables with a say item: {say: '${account}', type: DIGITS}"))
 
-    for pname, spec in flow.prompts.items():
-        check_texts(spec, ["prompts", pname], f"prompt {pname!r}")
+    for pname, declared in flow.prompts.items():
+        check_texts(declared, ["prompts", pname], f"prompt {pname!r}")
     for name, node in flow.nodes.items():
         for field in PROMPT_FIELDS:
             spec = node.get(field)

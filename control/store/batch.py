@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import time
 from typing import Any, Callable
 
 import gevent

@@ -7,7 +7,8 @@ from rq import Queue, Retry
 from rq.job import Job, validate_job_id
 
 log = logging.getLogger(__name__)
-OPTIONS = {"result_ttl": 86400, "failure_ttl": 7 * 86400}
+RESULT_TTL_S = 86400
+FAILURE_TTL_S = 7 * 86400
 
 
 def _retry() -> Retry:
@@ -21,7 +22,8 @@ class RQJobs:
     def enqueue(self, func_path: str, *args, job_id: str | None = None, **kwargs) -> None:
         if job_id and self.queue.fetch_job(job_id) is not None:
             return  # already enqueued (or done): a rerun must not double the work
-        self.queue.enqueue(func_path, *args, job_id=job_id, retry=_retry(), **OPTIONS, **kwargs)
+        self.queue.enqueue(func_path, *args, job_id=job_id, retry=_retry(), result_ttl=RESULT_TTL_S,
+                           failure_ttl=FAILURE_TTL_S, **kwargs)
 
     def enqueue_many(self, func_path: str, jobs: list[tuple[tuple, str]]) -> None:
         """(args, job_id) pairs in two round trips however many: which ids exist already (those are
@@ -32,7 +34,8 @@ class RQJobs:
         fresh = [(args, job_id) for (args, job_id), seen in zip(jobs, pipe.execute()) if not seen]
         if fresh:
             self.queue.enqueue_many([Queue.prepare_data(func_path, args=args, job_id=job_id, retry=_retry(),
-                                                        **OPTIONS) for args, job_id in fresh])
+                                                        result_ttl=RESULT_TTL_S, failure_ttl=FAILURE_TTL_S)
+                                    for args, job_id in fresh])
 
 
 class MemoryJobs:

@@ -197,7 +197,8 @@ class RedisState(RedisGroups):
         pipe = self.r.pipeline()
         for i in ids:
             pipe.hgetall(self.keys.call(i))
-        seen, kept = (self._shared, {}) if shared else ({}, None)
+        seen: dict[str, tuple] = self._shared if shared else {}
+        kept: dict[str, tuple] | None = {} if shared else None
         calls = []
         for call_id, h in zip(ids, pipe.execute()):
             if not h or b"d" not in h:

@@ -15,9 +15,12 @@ Mixed into MemoryState and RedisState; tests/integration/test_store_contract.py 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from control.domain.models import AgentState, CallState
+from control.domain.models import Agent, AgentState, Call, CallState
+from control.store.keys import Keys
 
 GROUP = "*group*"   # a call's agent_id while a ring group holds it; never a valid agent id
 LUA_DIR = Path(__file__).parent / "lua"
@@ -26,6 +29,12 @@ SCRIPTS = ("reserve_group", "renew_group", "confirm_group", "release_group")
 
 class MemoryGroups:
     """For MemoryState (uses its _agents, _calls, _leases, _owner)."""
+
+    _agents: dict[str, Agent]
+    _calls: dict[str, Call]
+    _leases: dict[str, float]
+    _owner: dict[str, str]
+    remove_call: Callable[[str], None]
 
     @property
     def _groups(self) -> dict[str, list[str]]:
@@ -109,6 +118,9 @@ class MemoryGroups:
 
 class RedisGroups:
     """For RedisState (uses its r and keys); the call hash keeps the members as JSON in ``group``."""
+
+    r: Any   # a redis.Redis client
+    keys: Keys
 
     def _group_script(self, name: str):
         scripts = self.__dict__.setdefault("_ring_group_lua", {})
