@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-import time
 from typing import Any, Callable
 
 import gevent
