@@ -5,10 +5,7 @@ code base constructs a Redis, SQL or Event Socket client for the controller.
 """
 from __future__ import annotations
 
-from gevent import monkey
-
-monkey.patch_all()
-
+# gevent's monkey-patching happens in the entry points (control/cli.py, tests/conftest.py), never on import.
 import argparse  # noqa: E402
 import gc  # noqa: E402
 import logging  # noqa: E402
@@ -66,8 +63,6 @@ def offload(func, *args, **kwargs):
 def build(config: Config, *, flows=None, queues=None, controller_id: str | None = None,
           jobs: JobQueue | None = None) -> Controller:
     """``jobs``: a ports.JobQueue instead of RQ on ``config.rq_queue`` (report runs keep theirs in memory)."""
-    import redis
-
     from control.esl.inbound import SwitchClient
     from control.esl.outbound import OutboundServer
     from control.handlers.call import CallHandler
@@ -81,6 +76,7 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
     from control.store.keys import Keys
     from control.store.outbox import RecordOutbox
     from control.store.publisher import QueuedPublisher, RedisPublisher
+    from control.store.redis_clients import controller_client
     from control.store.redis_state import RedisState
     from records.callback_rows import ScheduledCallbacks
     from records.calls import CallRecordWriter
@@ -90,15 +86,7 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
     from records.lookup import CustomerLookup
     from records.state_log import append_many as append_states
 
-    # Every call's greenlet talks to Redis. redis-py 8's default pool raises MaxConnectionsError past
-    # 100 connections, which failed calls under load (docs/benchmarks.md, Calls); wait for one instead.
-    # Built from the URL so redis://USER:PASSWORD@HOST and rediss:// (TLS) work (docs/security.md, Redis).
-    # The control channel's SUBSCRIBE read waits as long as no one publishes: no socket read timeout
-    # (redis-py 8.1's default of 5 s would drop it every 5 s); TCP keepalive finds a dead peer.
-    pool = redis.BlockingConnectionPool.from_url(config.redis_url, max_connections=REDIS_CONNECTIONS,
-                                                 timeout=10, health_check_interval=30, socket_timeout=None,
-                                                 socket_connect_timeout=5, socket_keepalive=True)
-    client = redis.Redis(connection_pool=pool)
+    client = controller_client(config.redis_url, REDIS_CONNECTIONS)
     sessions = session_factory(config.database_url)
     switch = SwitchClient(config.esl_host, config.esl_port, config.esl_password, config.esl_reconnect_s)
     jobs = jobs if jobs is not None else RQJobs(client, config.rq_queue)

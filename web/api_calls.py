@@ -162,12 +162,12 @@ def _enqueue_ticket(call_id: str) -> bool:
     """The wrap-up job may have run already, so ask the worker for the follow-up ticket now.
     Best effort: the mark is stored either way, and finalize_call reads it when it runs later."""
     import redis
-    from rq import Queue as JobQueue
 
     try:
         from worker.fanout import enqueue_ticket
+        from worker.queues import job_queue
 
-        queue = current_app.config.get("JOB_QUEUE") or JobQueue(config().rq_queue, connection=redis_client())
+        queue = current_app.config.get("JOB_QUEUE") or job_queue(config().rq_queue, redis_client())
         return bool(enqueue_ticket(queue, call_id))
     except (ImportError, redis.RedisError, OSError):
         log.warning("could not enqueue the follow-up ticket of %s", call_id, exc_info=True)

@@ -30,7 +30,8 @@ def _failed(response) -> bool:
 def install(app: Flask, config: Config, endpoint: str = "auth.login") -> Limiter:
     """Wrap the login view of ``app`` in both limits (POST only)."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", config.redis_url)
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{config.redis_prefix}:login-limits")
+    # limits' own prefix: the counters live under the deployment's Redis prefix, like every other key
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": f"{config.redis_prefix}:login-limits"})
     limiter = Limiter(key_func=client_address, app=app, in_memory_fallback_enabled=True, headers_enabled=True,
                       strategy="fixed-window")
     view = app.view_functions[endpoint]

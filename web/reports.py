@@ -210,12 +210,12 @@ def agents():
 
 
 def _registry():
-    from rq import Queue
     from rq.registry import FailedJobRegistry
 
     from web.live import redis_client
+    from worker.queues import job_queue
 
-    return FailedJobRegistry(queue=Queue(_config().rq_queue, connection=redis_client()))
+    return FailedJobRegistry(queue=job_queue(_config().rq_queue, redis_client()))
 
 
 @bp.get("/failed-jobs")
@@ -236,7 +236,7 @@ def failed_jobs():
     jobs = []
     for job_id in job_ids:
         try:
-            job = Job.fetch(job_id, connection=registry.connection)
+            job = Job.fetch(job_id, connection=registry.connection, serializer=registry.serializer)
         except NoSuchJobError:
             continue
         error = (job.latest_result().exc_string if job.latest_result() else "") or ""

@@ -38,7 +38,7 @@ def current_queue() -> Queue | None:
     from rq import get_current_job
 
     job = get_current_job()
-    return Queue(job.origin, connection=job.connection) if job is not None else None
+    return Queue(job.origin, connection=job.connection, serializer=job.serializer) if job is not None else None
 
 
 def fan_out(queue: Queue, call, target_ids: list[int], settings: Settings) -> list[str]:

@@ -6,6 +6,8 @@ import logging
 from rq import Queue, Retry
 from rq.job import Job, validate_job_id
 
+from worker.queues import job_queue
+
 log = logging.getLogger(__name__)
 RESULT_TTL_S = 86400
 FAILURE_TTL_S = 7 * 86400
@@ -17,7 +19,7 @@ def _retry() -> Retry:
 
 class RQJobs:
     def __init__(self, client, queue_name: str):
-        self.queue = Queue(queue_name, connection=client)
+        self.queue = job_queue(queue_name, client)   # JSON, not pickle (worker/queues.py)
 
     def enqueue(self, func_path: str, *args, job_id: str | None = None, **kwargs) -> None:
         if job_id and self.queue.fetch_job(job_id) is not None:

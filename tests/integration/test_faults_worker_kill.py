@@ -91,7 +91,7 @@ def test_killed_job_reruns_without_double_effects(db, workers, redis_client, red
         "ended_at": now, "wait_s": 10.0, "talk_s": 50.0, "outcome": "answered", "offers": ["alice"]})
     jobs = RQJobs(redis_client, f"{redis_prefix}-wrapup")
     jobs.enqueue("worker.wrapup.finalize_call", call_id, job_id=f"wrapup-{call_id}")
-    job = Job.fetch(f"wrapup-{call_id}", connection=redis_client)
+    job = Job.fetch(f"wrapup-{call_id}", connection=redis_client, serializer=jobs.queue.serializer)
 
     # hold the audit log: the job blocks inside its transaction, where the worker is then killed
     lock = psycopg2.connect(db.url)

@@ -82,12 +82,14 @@ def test_drill_down_to_calls_timeline_and_recording(app, calls):
 
 
 def test_failed_jobs_page_and_retry(app, calls, redis_client, redis_prefix):
-    from rq import Queue, SimpleWorker
+    from rq import SimpleWorker
     from rq.registry import FailedJobRegistry
 
-    queue = Queue(f"{redis_prefix}-wrapup", connection=redis_client)
+    from worker.queues import job_queue
+
+    queue = job_queue(f"{redis_prefix}-wrapup", redis_client)
     queue.enqueue("worker.wrapup.finalize_call", "not-written", job_id=f"wrapup-{redis_prefix}")
-    SimpleWorker([queue], connection=redis_client).work(burst=True)
+    SimpleWorker([queue], connection=redis_client, serializer=queue.serializer).work(burst=True)
     registry = FailedJobRegistry(queue=queue)
     assert registry.get_job_ids() == [f"wrapup-{redis_prefix}"]
 

@@ -72,9 +72,9 @@ def env(monkeypatch, pg_database_url, tmp_path, stub):
 
 @pytest.fixture
 def rq_queue(redis_client, redis_prefix):
-    from rq import Queue
+    from worker.queues import job_queue
 
-    queue = Queue(f"{redis_prefix}-wrapup", connection=redis_client)
+    queue = job_queue(f"{redis_prefix}-wrapup", redis_client)
     yield queue
     keys = list(redis_client.scan_iter(match=f"rq:*{redis_prefix}*", count=1000))
     if keys:
@@ -125,7 +125,7 @@ def add_targets(sessions, stub: str, tag: str) -> dict[str, int]:
 def run_burst(queue) -> None:
     from rq import SimpleWorker
 
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    SimpleWorker([queue], connection=queue.connection, serializer=queue.serializer).work(burst=True)
 
 
 def effect(sessions, key: str) -> Effect:
