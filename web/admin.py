@@ -1,13 +1,13 @@
 """Admin pages: listings of users, agents (with skills) and queues; customer CSV import; card layouts."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from records.models import Agent, AgentSkill, AuditLog, Queue, User
+from records.models import Agent, AgentSkill, Queue, User
 from web.extensions import db
 from web.roles import role_required
 
@@ -19,6 +19,29 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def users():
     rows = db.session.scalars(select(User).order_by(User.username)).all()
     return render_template("admin/users.html", users=rows)
+
+
+@bp.post("/users/<int:user_id>/monitor-extension")
+@role_required("admin")
+def set_monitor_extension(user_id: int):
+    """The one phone a supervisor without an agent phone monitors from (web/api_supervisor.py).
+    Another agent's phone is refused: listen audio must not reach someone else's desk."""
+    from web.api_supervisor import EXTENSION
+    from web.audit import audit
+
+    user = db.session.get(User, user_id)
+    if user is None:
+        return _("No such user."), 404
+    extension = request.form.get("extension", "").strip()[:32] or None
+    if extension is not None and not EXTENSION.match(extension):
+        return _("An extension may only contain letters, digits and + _ . -"), 400
+    owner = db.session.scalar(select(Agent).where(Agent.extension == extension)) if extension else None
+    if owner is not None and owner.id != user.agent_id:
+        return _("Extension %(ext)s is agent %(agent)s's phone.", ext=extension, agent=owner.id), 409
+    audit("user.monitor_extension", f"user:{user.username}", before=user.monitor_extension, after=extension)
+    user.monitor_extension = extension
+    db.session.commit()
+    return redirect(url_for("admin.users"))
 
 
 @bp.get("/agents")
@@ -39,8 +62,32 @@ def queues():
 @bp.get("/audit")
 @role_required("admin")
 def audit_log():
-    rows = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(200)).all()
-    return render_template("admin/audit.html", entries=rows)
+    from web.audit import AuditFilter, BadFilter, audit, page_of
+
+    try:
+        flt = AuditFilter.from_args(request.args)
+    except BadFilter as exc:
+        return render_template("admin/audit.html", entries=[], flt=AuditFilter(), more=False, error=str(exc)), 400
+    rows, more = page_of(flt)
+    audit("audit.view", None, filter=flt.args())
+    db.session.commit()
+    return render_template("admin/audit.html", entries=rows, flt=flt, more=more, error=None)
+
+
+@bp.get("/audit.csv")
+@role_required("admin")
+def audit_csv():
+    from web.audit import AuditFilter, BadFilter, audit, csv_lines
+
+    try:
+        flt = AuditFilter.from_args(request.args)
+    except BadFilter as exc:
+        return Response(str(exc) + "\n", status=400, mimetype="text/plain")
+    body = "".join(csv_lines(flt))
+    audit("audit.export", None, filter=flt.args())
+    db.session.commit()
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="hotline-audit.csv"'})
 
 
 MAX_UPLOAD = 5 * 1024 * 1024
