@@ -19,9 +19,10 @@ $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Hotline needs Python 3.11 ($(PYTHON)); install it or run: make PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# requirements.lock pins the versions the suite passed with (docs/dependencies.md: how to upgrade)
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -c requirements.lock -e '.[test]'
 	@touch $(STAMP)
 
 install: $(STAMP)
