@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from control import events
+from control import events
 from control.domain.numbers import normalize
 from records.customers import card, find_by_number, upsert_customer
 from records.models import CHANNELS, Call, Customer, Interaction, Note, Ticket

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, jsonify
 from flask_login import current_user
 
 from control import events
+from control import events
 from control.domain.agent_state import HOLDS_CALL, InvalidTransition
 from control.domain.models import AgentState, CallState
 from web.agent_states import agent_states

@@ -14,6 +14,7 @@ import time
 from typing import Any, Callable, Iterator
 
 from control.events import ready as ready_event
+from control.events import ready as ready_event
 from control.metrics import POP_DELIVERY_SECONDS
 
 STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")

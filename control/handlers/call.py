@@ -17,6 +17,7 @@ import gevent.event
 import gevent.queue
 
 from control import events
+from control import events
 from control.domain.models import Call, CallState, Outcome
 from control.domain.numbers import normalize
 from control.esl.outbound import AppTimeout, ChannelGone, OutboundChannel

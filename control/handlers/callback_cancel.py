@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import logging
 
+from control import events
 from control.domain.models import CallState, Outcome
 from control.handlers.callback_offer import callback_record
 from control.store.batch import hand_over
@@ -45,15 +46,14 @@ def cancel_waiting(deps, data: dict) -> dict | None:
     deps.call_log.append(call.id, "explanations", {"kind": "callback_cancelled", "by": by, "at": now})
     deps.store.remove_call(call.id)
     hand_over(deps, callback_record(call, None, deps.call_log, now, CANCEL_CAUSE))
-    deps.publisher.publish("wallboard", {"type": "call_ended", "call_id": call.id, "kind": "callback",
-                                         "outcome": Outcome.FAILED.value, "cancelled": True, "by": by})
+    deps.publisher.publish("wallboard", events.call_ended(call.id, Outcome.FAILED.value, None, kind="callback",
+                                                           cancelled=True, by=by))
     log.info("callback %s cancelled by %s", call.id, by)
     return _reply(deps, data, True, "cancelled", row_id=(call.vars.get("callback") or {}).get("row_id"))
 
 
 def _reply(deps, data: dict, ok: bool, result: str, row_id=None) -> dict:
-    reply = {"type": "callback_cancelled", "call_id": data.get("call_id"), "request_id": data.get("request_id"),
-             "by": data.get("by"), "ok": ok, "result": result}
+    reply = events.callback_cancelled(data.get("call_id"), data.get("request_id"), data.get("by"), ok, result)
     deps.publisher.publish("wallboard", reply)
     if data.get("agent_id"):
         deps.publisher.publish(f"agent:{data['agent_id']}", reply)

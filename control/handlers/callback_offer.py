@@ -10,6 +10,7 @@ import uuid
 
 import gevent
 
+from control import events
 from control.domain.models import AgentState, Outcome
 from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
@@ -28,8 +29,8 @@ def run(manager, decision, call, agent) -> None:
     deps = manager.deps
     store, agent_id = deps.store, agent.id
     info = call.vars.get("callback") or {}
-    pop = {"callback": True, "number": info.get("number"), "original_call_id": info.get("original_call_id"),
-           "attempt": int(info.get("attempts", 0)) + 1, "note": info.get("note")}
+    pop = events.callback_pop(info.get("number"), info.get("original_call_id"), int(info.get("attempts", 0)) + 1,
+                              info.get("note"))
     rung = offers.ring_agent(manager, decision, call, agent, pop=pop, kind="callback")
     if rung is None:
         return
@@ -79,7 +80,7 @@ class Dialer:
     def _dial(self, agent_gone) -> str:
         deps, cfg, call = self.deps, self.deps.config, self.call
         number = self.info.get("number") or call.caller
-        self._publish({"type": "callback_dialing", "call_id": call.id, "number": number, "attempt": self.attempt})
+        self._publish(events.callback_dialing(call.id, number, self.attempt))
         variables = {"origination_uuid": self.customer, "hotline_call": call.id,
                      "originate_timeout": int(cfg.callback_ring_timeout_s), "ignore_early_media": True,
                      "origination_caller_id_number": call.did}
@@ -122,8 +123,8 @@ class Dialer:
         self._log_attempt("answered")
         if path:
             deps.call_log.append(call.id, "recording", path)
-        self._publish({"type": "answered", "call_id": call.id, "ts": now})
-        deps.publisher.publish("wallboard", {"type": "answered", "call_id": call.id, "agent_id": self.agent_id})
+        self._publish(events.answered(call.id, self.agent_id, now))
+        deps.publisher.publish("wallboard", events.answered(call.id, self.agent_id, now))
         check_s = max(1.0, float(deps.config.reconcile_interval_s))
         while not (agent_gone.is_set() or customer_gone.is_set()):
             gevent.wait([agent_gone, customer_gone], timeout=check_s, count=1)
@@ -173,15 +174,14 @@ class Dialer:
             deps.store.release(call.id, self.agent_id, agent_state, now, requeue_call=False)
             self._agent_freed(agent_state, None if outcome == Outcome.ANSWERED else f"customer: {cause}")
         hand_over(deps, callback_record(call, self.agent_id, deps.call_log, now, cause))   # record, then job
-        deps.publisher.publish("wallboard", {"type": "call_ended", "call_id": call.id, "kind": "callback",
-                                             "outcome": outcome.value, "agent_id": self.agent_id})
+        deps.publisher.publish("wallboard", events.call_ended(call.id, outcome.value, self.agent_id, kind="callback"))
         self.service.row_finished(call, outcome.value, attempts=self.attempt)
 
     def _agent_freed(self, state: AgentState, reason: str | None) -> None:
         """The store released the agent with the call (not after a conversation: end_conversation)."""
         self.manager.agents.note(self.agent_id, state, reason)
-        self._publish({"type": "ended", "call_id": self.call.id, "ts": self.deps.now(), "reason": reason})
-        self._publish({"type": "state", "state": state.value, "reason": reason, "ts": self.deps.now()})
+        self._publish(events.ended(self.call.id, self.deps.now(), reason=reason))
+        self._publish(events.state(self.agent_id, state.value, reason, self.deps.now()))
         self.manager.trigger(broadcast=True)
 
     def _log_attempt(self, result: str) -> None:

@@ -15,6 +15,7 @@ import gevent
 import gevent.event
 from sqlalchemy.exc import SQLAlchemyError
 
+from control import events
 from control.domain.models import Call, CallState
 from control.domain.numbers import normalize
 
@@ -54,8 +55,7 @@ def inject(deps, manager, call: Call) -> None:
         log.warning("callback %s waits in unknown queue %r: no agent will be offered it", call.id, call.queue)
     deps.store.put_call(call)
     manager.trigger(broadcast=True)
-    deps.publisher.publish("wallboard", {"type": "queued", "call_id": call.id, "queue": call.queue,
-                                         "caller": call.caller, "priority": call.priority, "kind": "callback"})
+    deps.publisher.publish("wallboard", events.queued(call.id, call.queue, call.caller, call.priority, kind="callback"))
 
 
 def request_callback(deps, manager, call: Call, number: str) -> Call:
@@ -126,7 +126,7 @@ class CallbackService:
         ids = self.deps.store.requeue_due(self.deps.now())
         for call_id in ids:
             log.info("callback %s: retry due, back in the queue", call_id)
-            self.deps.publisher.publish("wallboard", {"type": "queued", "call_id": call_id, "kind": "callback"})
+            self.deps.publisher.publish("wallboard", events.queued(call_id, None, None, None, kind="callback"))
         if ids:
             self.manager.trigger(broadcast=True)
         self.arm_retry()

@@ -14,6 +14,7 @@ import logging
 
 import gevent
 
+from control import events
 from control.domain.agent_state import InvalidTransition
 from control.domain.models import AgentState, CallState
 from control.esl import commands
@@ -68,8 +69,7 @@ def start(manager, call, to: str, target: str, by: str | None = None) -> str:
         deps.store.mark_consult(call.id, target_agent, deps.controller_id)
     if agent is not None:
         manager.agents.note(agent.id, AgentState.RESERVED, "consult")
-        deps.publisher.publish(f"agent:{agent.id}", {**offers.pop_message(call, agent, now),
-                                                     "consult_from": c.agent_id})
+        deps.publisher.publish(f"agent:{agent.id}", events.offer(call, agent.id, now, consult_from=c.agent_id))
     deps.call_log.append(call.id, "explanations", {"kind": "consult", "to": to, "target": target,
                                                    "agent": target_agent, "by": by, "at": now})
     tell(deps, c, "ringing")
@@ -191,9 +191,9 @@ def _complete(manager, c: Consult, by: str | None) -> str:
         "kind": "transfer", "mode": "attended", "from": c.agent_id, "to": c.to, "target": c.target,
         "agent": c.target_agent, "by": by, "at": now})
     if c.target_agent:
-        deps.publisher.publish(f"agent:{c.target_agent}", {"type": "answered", "call_id": c.call_id,
-                                                           "transferred_from": c.agent_id, "ts": now})
-        deps.publisher.publish("wallboard", {"type": "answered", "call_id": c.call_id, "agent_id": c.target_agent})
+        message = events.answered(c.call_id, c.target_agent, now, transferred_from=c.agent_id)
+        deps.publisher.publish(f"agent:{c.target_agent}", message)
+        deps.publisher.publish("wallboard", message)
     tell(deps, c, "completed", by=by)
     return "+OK transferred\n"
 
@@ -221,12 +221,10 @@ def _release_target(manager, c: Consult, notify: bool = True) -> None:
     deps.store.release(c.call_id, c.target_agent, AgentState.AVAILABLE, deps.now(), requeue_call=False)
     agent = deps.store.get_agent(c.target_agent)
     if notify and agent is not None:
-        deps.publisher.publish(f"agent:{c.target_agent}", {"type": "ended", "call_id": c.call_id,
-                                                           "reason": "consult_ended", "ts": deps.now()})
+        deps.publisher.publish(f"agent:{c.target_agent}", events.ended(c.call_id, deps.now(), reason="consult_ended"))
         _set_state(manager, agent.id, agent.state)   # as it is now (they may have logged out meanwhile)
 
 
-def _set_state(manager, agent_id: str, state: AgentState) -> None:
 def _end_conversation(manager, c: Consult, release: bool) -> None:
     try:
         manager.agents.end_conversation(c.agent_id, c.call_id, c.queue, None, release=release, reason="transferred")
@@ -234,6 +232,7 @@ def _end_conversation(manager, c: Consult, release: bool) -> None:
         log.warning("consult: agent %s not put in wrap-up: %s", c.agent_id, exc)
 
 
+def _set_state(manager, agent_id: str, state: AgentState) -> None:
     """Through the state machine, published; the agent may have moved on (logged out) meanwhile."""
     try:
         manager.agents.change(agent_id, state)

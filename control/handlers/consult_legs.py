@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import gevent.lock
 
+from control import events
 from control.domain.models import AgentState
 from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
@@ -32,9 +33,9 @@ class Consult:
     agent_gone: bool = False
     lock: gevent.lock.BoundedSemaphore = field(default_factory=gevent.lock.BoundedSemaphore, repr=False)
 
-    def event(self, state: str, **extra) -> dict:
-        return {"type": "consult", "state": state, "call_id": self.call_id, "agent_id": self.agent_id,
-                "to": self.to, "target": self.target, "target_agent": self.target_agent, **extra}
+    def event(self, state: str, now: float, by: str | None = None, cause: str | None = None) -> dict:
+        return events.consult(state, self.call_id, self.agent_id, self.to, self.target, self.target_agent, now,
+                              by=by, cause=cause)
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -79,8 +80,8 @@ def try_api(deps, command: str) -> str:
         return f"-ERR {exc}"
 
 
-def tell(deps, c: Consult, state: str, **extra) -> None:
-    message = {**c.event(state, **extra), "ts": deps.now()}
+def tell(deps, c: Consult, state: str, by: str | None = None, cause: str | None = None) -> None:
+    message = c.event(state, deps.now(), by=by, cause=cause)
     deps.publisher.publish(f"agent:{c.agent_id}", message)
     deps.publisher.publish("wallboard", message)
 

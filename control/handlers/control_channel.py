@@ -11,6 +11,7 @@ import logging
 
 import gevent
 
+from control import events
 from control.store.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,7 @@ def _call_action(manager, data: dict) -> None:
     if data.get("action") == "transfer" and data.get("kind") != "attended" and reply.startswith("+OK"):
         if session is not None:   # the agent went to wrap-up in call_actions._transfer
             session.transferred()
-    result = {"type": "call_action", "action": data.get("action"), "call_id": data.get("call_id"),
-              "by": data.get("by"), "result": reply.strip()[:200], "ok": reply.startswith("+OK")}
+    result = events.call_action(data.get("action"), data.get("call_id"), data.get("by"), reply)
     deps.publisher.publish("wallboard", result)
     if before is not None and before.agent_id:
         deps.publisher.publish(f"agent:{before.agent_id}", result)

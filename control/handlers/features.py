@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from control import events
 from control.domain.agent_state import InvalidTransition
 from control.domain.models import AgentState
 from control.esl.outbound import ChannelGone
@@ -38,8 +39,7 @@ def handle_feature(deps, manager, channel, data: dict[str, str]) -> str:
         channel.execute("hangup", "NORMAL_CLEARING")
     except ChannelGone:
         result = "caller left"
-    deps.publisher.publish("wallboard", {"type": "feature", "feature": feature, "agent_id": agent_id,
-                                         "extension": caller_ext, "result": result})
+    deps.publisher.publish("wallboard", events.feature(feature, agent_id, caller_ext, result))
     return result
 
 
@@ -60,8 +60,7 @@ def _run(deps, manager, channel, feature: str, agent_id: str | None, target_ext:
         if leg is None:
             return "no agent leg"
         app, setting = MONITOR[feature]
-        deps.publisher.publish("wallboard", {"type": "supervise", "mode": feature, "agent_id": target.id,
-                                             "call_id": target.call_id, "supervisor": agent_id or "desk phone"})
+        deps.publisher.publish("wallboard", events.supervise(feature, target.id, target.call_id, agent_id or "desk phone"))
         if setting:
             channel.execute("set", setting)
         channel.execute(app, leg[0])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from control import events
 from control.domain.models import CallState, Outcome
 from control.esl import commands
 from control.esl.outbound import ChannelGone
@@ -190,4 +191,4 @@ class FlowRunner:
         self.deps.call_log.append(call.id, "callback", request)
         self.deps.call_log.append(call.id, "explanations", {"kind": "callback_requested", "at": self.deps.now(),
                                                             "callback_call_id": virtual.id, "number": virtual.caller})
-        self.deps.publisher.publish("wallboard", {"type": "callback_requested", **request})
+        self.deps.publisher.publish("wallboard", events.callback_requested(**request))

@@ -6,6 +6,7 @@ import logging
 import gevent
 
 from control import events
+from control import events
 from control.domain.models import AgentState
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions

@@ -12,6 +12,7 @@ import time
 
 import gevent
 
+from control import events
 from control.domain.models import AgentState
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions, offers
@@ -148,8 +149,7 @@ class RingGroup:
             self._free([agent_id], AgentState.AVAILABLE, "gone")
             return
         try:
-            self.legs[agent_id] = (leg, offers.start_ring(deps, call, agent, leg, self.ring_s, now,
-                                                          wallboard={"ring": self.strategy}))
+            self.legs[agent_id] = (leg, offers.start_ring(deps, call, agent, leg, self.ring_s, now, ring=self.strategy))
         except SwitchUnavailable:
             self._free([agent_id], AgentState.AVAILABLE, "switch unavailable")
 
@@ -194,10 +194,9 @@ class RingGroup:
             state = AgentState.AVAILABLE if ring_out else AgentState.NOT_READY
             deps.store.release_group(self.call.id, [agent_id], state, deps.now(), requeue_call=True)
             self.manager.agents.note(agent_id, state, None if ring_out else f"missed: {cause}")
-            deps.publisher.publish(f"agent:{agent_id}", {"type": "missed", "call_id": self.call.id,
-                                                         "cause": cause, "state": state.value})
-            deps.publisher.publish("wallboard", {"type": "missed", "call_id": self.call.id,
-                                                 "agent_id": agent_id, "cause": cause})
+            message = events.missed(self.call.id, agent_id, cause, state.value)
+            deps.publisher.publish(f"agent:{agent_id}", message)
+            deps.publisher.publish("wallboard", message)
 
     def _caller_left(self, *ended: str) -> None:
         self.caller_gone = True
@@ -231,8 +230,7 @@ class RingGroup:
             self._note(agent_id, note)
             self.manager.agents.note(agent_id, state)
             if reason:
-                deps.publisher.publish(f"agent:{agent_id}", {"type": "ended", "call_id": self.call.id,
-                                                             "reason": reason})
+                deps.publisher.publish(f"agent:{agent_id}", events.ended(self.call.id, deps.now(), reason=reason))
 
     def _note(self, agent_id: str, result: str) -> None:
         for entry in reversed(self.rung):

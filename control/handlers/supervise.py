@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 
+from control import events
 from control.esl import commands
 from control.handlers import actions, offers
 
@@ -52,7 +53,6 @@ def supervise(deps, supervisor_extension: str, agent_id: str, mode: str, supervi
     app = "three_way" if mode == "barge" else "eavesdrop"
     dial = actions.dial_string(deps.config.agent_dial_string, supervisor_extension, deps.config.sip_domain)
     job = deps.switch.bgapi(commands.originate(variables, dial, app, leg[0]))
-    event = {"type": "supervise", "mode": mode, "agent_id": agent_id, "call_id": agent.call_id,
-             "supervisor": supervisor, "supervisor_leg": sup_leg}
+    event = events.supervise(mode, agent_id, agent.call_id, supervisor, supervisor_leg=sup_leg)
     deps.publisher.publish("wallboard", event)
     return {**event, "job": job}

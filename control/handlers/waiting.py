@@ -9,6 +9,7 @@ import logging
 
 import gevent.queue
 
+from control import events
 from control.domain.models import CallState, Outcome, Requirement
 from control.esl import commands
 from control.esl.outbound import ChannelGone
@@ -79,8 +80,7 @@ class QueueWait:
         self.deps.store.put_call(call, create=True)   # entering a queue; later puts only update
         self.deps.store.record_arrival(queue.name, now)
         self.session.manager.trigger(broadcast=True, calls_only=True)
-        self.deps.publisher.publish("wallboard", {"type": "queued", "call_id": call.id, "queue": call.queue,
-                                                  "caller": call.caller, "priority": call.priority})
+        self.deps.publisher.publish("wallboard", events.queued(call.id, call.queue, call.caller, call.priority))
 
     def _forget_digits(self) -> None:
         """Digits pressed before the queue (menu choices) must not act as its exit keys: empty the

@@ -10,7 +10,7 @@
   const $ = (id) => document.getElementById(id);
   const SLOW_REFRESH_MS = 30000;  // scheduled rows fall due without an event
   const DEBOUNCE_MS = 1000;       // a burst of events costs one fetch
-  const EVENTS = ["queued", "call_ended", "callback_requested", "callback_cancelled", "offer", "connected"];
+  const EVENTS = ["queued", "call_ended", "callback_requested", "callback_cancelled", "offer", "answered"];
   let data = JSON.parse(document.getElementById("cb-data").textContent);
   let pending = null;
 
