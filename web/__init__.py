@@ -56,16 +56,20 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     def load_user(session_id: str):
         return _session_user(db.session, session_id)
 
-    from web import account, admin, agent, api, auth, callbacks, flow_view, health, login_limits, reports, supervisor
+    from web import (account, admin, agent, api, api_supervisor, auth, callbacks, flow_view, health, login_limits,
+                     reports, supervisor)
+    # These add their routes to a blueprint of another module: /api (web/json_api.py), /callbacks.
+    from web import api_calls, api_console, callbacks_api  # noqa: F401
 
     for module in (auth, account, agent, supervisor, admin, api, health, reports, flow_view, callbacks):
         app.register_blueprint(module.bp)
     login_limits.install(app, config)
-    app.register_blueprint(supervisor.api_bp)   # /api/supervisor (web/api_supervisor.py)
+    app.register_blueprint(api_supervisor.bp)   # /api/supervisor
     csrf.exempt(health.bp)
-    from web import metrics
+    from web import metrics, openapi
 
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(openapi.bp)
 
     @app.get("/")
     def index():
