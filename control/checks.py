@@ -61,17 +61,40 @@ def _config(path: str | None, errors: list[ConfigError]) -> Config:
     return config
 
 
-def _queues(queues_dir: str, errors: list[ConfigError], notes: list[str]) -> dict | None:
+def _queues(queues_dir: str, errors: list[ConfigError], notes: list[str], agents: list | None = None) -> dict | None:
     try:
         from control.queues import load_queues
     except ImportError:
         notes.append("queues not checked: control/queues.py is not available yet")
         return None
     try:
-        return load_queues(queues_dir)
+        return load_queues(queues_dir, agents=agents)
     except ConfigErrors as exc:
         errors += exc.errors
         return None
+
+
+def _agents(config: Config, notes: list[str]) -> list | None:
+    """The agents in the database, so that queue requirements and overflow targets are checked
+    against people who exist; None (with a note) when there is no database or no agent yet."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from records.agents import load_agents
+    from records.db import session_factory
+
+    url = config.database_url
+    if url.startswith("sqlite") and not Path(url.split("///", 1)[-1]).exists():
+        notes.append(f"agents not checked: no database at {url} (hotline db upgrade && hotline db seed)")
+        return None
+    try:
+        agents = load_agents(session_factory(url))
+    except SQLAlchemyError as exc:
+        notes.append(f"agents not checked: the database did not answer ({type(exc).__name__})")
+        return None
+    if not agents:
+        notes.append("agents not checked: the database has no agents yet")
+        return None
+    return agents
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     notes: list[str] = []
     config_path = args.config or os.environ.get("HOTLINE_CONFIG")
     config = _config(config_path, errors)
-    queues = _queues(args.queues_dir or config.queues_dir, errors, notes)
+    queues = _queues(args.queues_dir or config.queues_dir, errors, notes, _agents(config, notes))
     flows_dir = args.flows_dir or config.flows_dir
     flows = None
     try:

@@ -16,7 +16,7 @@ from control.cycles import find_cycles
 from control.domain.models import Agent
 from control.domain.queue_config import (OVERFLOW_ACTIONS, QUEUE_TARGET_ACTIONS, STRATEGIES, ExitKey,
                                          OverflowRule, QueueConfig, RelaxStep)
-from control.domain.skills import qualifies, relaxed
+from control.domain.skills import language_skill, overflow_requirements, qualifies, relaxed
 from control.yamlfile import ConfigError, ConfigErrors, Locator, load, loads, schema_errors
 
 log = logging.getLogger(__name__)
@@ -150,11 +150,47 @@ def check(queues: dict[str, QueueConfig], locators: dict[str, Locator], skills: 
     errors += _cycles(queues, locators)
     if agents is not None:
         for q in queues.values():
-            members = [a for a in agents if q.name in a.queues] or list(agents)
             final = relaxed(tuple(sorted(q.requirements.items())), q, len(q.relax))
-            if final and not any(qualifies(a, final) for a in members):
+            if final and not any(qualifies(a, final) for a in _members(q, agents)):
                 err(q, ["requirements"], f"no agent could ever meet {dict(final)} (even after every relax step)",
                     "lower the minimums, add a relax step, or give an agent the skill")
+        errors += _overflow_targets(queues, locators, agents)
+    return errors
+
+
+def _members(q: QueueConfig, agents: list[Agent]) -> list[Agent]:
+    return [a for a in agents if q.name in a.queues] or list(agents)
+
+
+def _overflow_targets(queues: dict[str, QueueConfig], locators: dict[str, Locator],
+                      agents: list[Agent]) -> list[ConfigError]:
+    """A widen or move must reach an agent: some agent of the target meets what the call needs there
+    (skills.overflow_requirements: the target's requirements and the caller's language skill), for a
+    call without a language and for every language the source queue maps, after every relax step.
+    A language no agent speaks at all is left out: no rule can help those callers."""
+    errors = []
+    spoken = {skill for a in agents for skill in a.skills}
+    for q in queues.values():
+        for i, rule in enumerate(q.overflow):
+            target = queues.get(rule.target or "")
+            if rule.action not in QUEUE_TARGET_ACTIONS or target is None or target is q:
+                continue
+            for language in [None, *q.language_skills]:
+                lang = language_skill(language, target, q)
+                if lang is not None and lang[0] not in spoken:
+                    continue
+                need = overflow_requirements(language, q, target)
+                final = relaxed(need, target, len(target.relax))
+                if final and not any(qualifies(a, final) for a in _members(target, agents)):
+                    who = f"a caller speaking {language!r}" if language else "a call"
+                    errors.append(locators[q.name].error(
+                        _where(q, "overflow", i, "target"),
+                        f"queue {q.name}: overflow rule {rule.name!r} ({rule.action} to {target.name}) reaches "
+                        f"nobody: in {target.name} {who} needs {dict(need)} and no agent of {target.name} has it "
+                        f"(even after its relax steps)",
+                        f"give an agent of {target.name} {dict(final)}, lower {target.name}'s "
+                        f"requirements, or target a queue whose agents can take these calls"))
+                    break
     return errors
 
 

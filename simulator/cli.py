@@ -42,7 +42,11 @@ def main(argv: list[str]) -> int:
         from control.config import load_config
         from simulator.runner import run
 
-        print(json.dumps(run(args.scenario, load_config(), media_s=args.media_s), indent=2))
+        try:
+            print(json.dumps(run(args.scenario, load_config(), media_s=args.media_s), indent=2))
+        except (ConfigError, ConfigErrors) as exc:   # the scenario's queues or flows are wrong
+            print(exc, file=sys.stderr)
+            return 2
         return 0
     return simulate(scenario, _hostport(args.controller), _hostport(args.esl), args.password,
                     args.media_s, args.repeat, reconnect=not args.no_reconnect,

@@ -12,6 +12,10 @@ Buckets with the same routing queue and requirements form a group. Per serving q
 group is filed under one skill of its loosest requirements (after every relax step): any agent
 that can take a call of the group holds that skill, so an agent only looks at groups filed
 under its own skills (or under none, for groups that need nothing).
+
+A queue the calls were widened to serves them with requirements of its own (skills.py,
+``overflow_requirements``), relaxed by its own steps: ``widened`` holds them per queue, and the
+index files the bucket's group for that queue under them.
 """
 from __future__ import annotations
 
@@ -27,16 +31,22 @@ NO_ENTRY = float("inf")   # heap position of a call without entered_at: after ev
 
 
 class Bucket:
-    __slots__ = ("key", "queue", "reqs", "base", "serving", "vip", "aging", "heap", "live", "_relaxed", "loosest")
+    __slots__ = ("key", "queue", "reqs", "base", "serving", "vip", "aging", "heap", "live", "_relaxed", "loosest",
+                 "widened")
 
     def __init__(self, key, queue: str | None, reqs: Reqs, base: int, serving: tuple[str, ...], vip: bool,
-                 aging: tuple[float, int], loosest: Reqs):
+                 aging: tuple[float, int], loosest: Reqs, widened: dict[str, tuple[Reqs, Reqs]] | None = None):
         self.key, self.queue, self.reqs, self.base, self.serving, self.vip = key, queue, reqs, base, serving, vip
         self.aging = aging        # the home queue's (aging_every_s, aging_step); (0, 0) when off
         self.heap: list[tuple[float, int, str]] = []
         self.live = 0             # heap entries of calls still waiting here; the others are stale
         self.loosest = loosest    # after every relax step: an agent failing these never qualifies
-        self._relaxed: dict[int, Reqs] = {0: reqs}
+        self.widened = widened or {}    # queue widened to -> (its requirements, its loosest)
+        self._relaxed: dict[tuple[str | None, int], Reqs] = {(queue, 0): reqs}
+
+    def reqs_in(self, serving: str) -> tuple[Reqs, Reqs]:
+        """(requirements, loosest requirements) of the calls for the agents of ``serving``."""
+        return self.widened.get(serving) or (self.reqs, self.loosest)
 
     def push(self, entered_at: float | None, seq: int, call_id: str) -> tuple[float, int, str]:
         entry = (NO_ENTRY if entered_at is None else entered_at, seq, call_id)
@@ -61,13 +71,17 @@ class Bucket:
             eff += step * int(math.floor(max(0.0, now - entered) / every))
         return (-eff, entered if entered is not None else now, call.seq, call.id)
 
-    def reqs_at(self, queue: QueueConfig | None, stage: int) -> Reqs:
-        got = self._relaxed.get(stage)
+    def reqs_at(self, queue: QueueConfig | None, stage: int, serving: str | None = None) -> Reqs:
+        """The requirements at relax ``stage`` for the agents of ``serving`` (default: the routing
+        queue); ``queue`` is the queue whose relax steps apply."""
+        name = serving if serving in self.widened else self.queue
+        got = self._relaxed.get((name, stage))
         if got is None:
-            got = relaxed(self.reqs, queue, stage) if queue else self.reqs
-            if got == self.loosest:
-                got = self.loosest    # the same object, so callers can skip re-checking it
-            self._relaxed[stage] = got
+            reqs, loosest = self.reqs_in(name) if name is not None else (self.reqs, self.loosest)
+            got = relaxed(reqs, queue, stage) if queue else reqs
+            if got == loosest:
+                got = loosest    # the same object, so callers can skip re-checking it
+            self._relaxed[(name, stage)] = got
         return got
 
 
@@ -86,19 +100,20 @@ class BucketIndex:
         self._filed: dict[str, dict[str | None, dict[tuple, Group]]] = {}     # queue -> skill -> ...
 
     def add(self, bucket: Bucket) -> None:
-        gk = (bucket.queue, bucket.reqs)
         for q in bucket.serving:
+            reqs, loosest = bucket.reqs_in(q)
+            gk = (bucket.queue, reqs)
             groups = self._groups.setdefault(q, {})
             group = groups.get(gk)
             if group is None:
-                skill = min(bucket.loosest, key=lambda r: (self._holders(r[0]), r[0]))[0] if bucket.loosest else None
-                group = groups[gk] = Group(bucket.loosest, skill)
+                skill = min(loosest, key=lambda r: (self._holders(r[0]), r[0]))[0] if loosest else None
+                group = groups[gk] = Group(loosest, skill)
                 self._filed.setdefault(q, {}).setdefault(skill, {})[gk] = group
             group.keys.add(bucket.key)
 
     def discard(self, bucket: Bucket) -> None:
-        gk = (bucket.queue, bucket.reqs)
         for q in bucket.serving:
+            gk = (bucket.queue, bucket.reqs_in(q)[0])
             group = self._groups.get(q, {}).get(gk)
             if group is None:
                 continue

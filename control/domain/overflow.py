@@ -5,14 +5,18 @@ already in effect does not fire again (a widen whose target is already among the
 call's extra queues, a move to the queue the call is in), so the next rule can.
 A condition needing stats (no_agents, queue_length, estimated_wait_s) does not hold
 when stats are not given.
+
+A widened or moved call needs in the target what a call of the target needs, keeping only its
+language (skills.overflow_requirements; docs/routing.md, Overflow and requirements).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from control.domain.models import Call
+from control.domain.models import Call, Requirement
 from control.domain.queue_config import OverflowRule, QueueConfig
+from control.domain.skills import language_skill
 
 
 @dataclass
@@ -76,3 +80,13 @@ def exit_key_action(queue: QueueConfig, digit: str) -> OverflowAction | None:
     return OverflowAction(key.action, key.target, f"exit_key:{digit}", {
         "kind": "exit_key", "queue": queue.name, "digit": digit, "action": key.action, "target": key.target,
     })
+
+
+def requirements_after_move(call: Call, source: QueueConfig, target: QueueConfig) -> list[Requirement]:
+    """The call's own requirements once moved from ``source`` to ``target``: the IVR's skills and
+    ``source``'s requirements stay behind; only the language goes with it, as the skill ``source``
+    mapped it to when ``target`` maps none (``target``'s requirements come from ``target``)."""
+    if call.language in target.language_skills:
+        return []
+    lang = language_skill(call.language, target, source)
+    return [Requirement(*lang)] if lang else []

@@ -19,7 +19,7 @@ from control.domain import erlang
 from control.domain.models import Agent, AgentState, Call, CallState
 from control.domain.priority import order_key, routing_queue
 from control.domain.queue_config import QueueConfig
-from control.domain.skills import effective_requirements, qualifies
+from control.domain.skills import qualifies, serving_requirements
 
 STAFFED = frozenset({AgentState.AVAILABLE, AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP})
 WAITING = frozenset({CallState.QUEUED, CallState.OFFERING})
@@ -65,12 +65,11 @@ def position_and_wait(now: float, call: Call, waiting_calls: list[Call], agents:
     queue = queues.get(rq) if rq else None
     pos = position(now, call, waiting_calls, queues)
     if queue is None:
-        return pos, pos * (aht_s or 180.0)
-    reqs = effective_requirements(call, queue, now)
-    serving = {rq, *call.extra_queues}
+        return pos, pos * (aht_s if aht_s is not None else 180.0)
+    needs = serving_requirements(call, queue, queues, now)
     staffed = available = 0
     for agent in agents:
-        if agent.state in STAFFED and serving.intersection(agent.queues) and qualifies(agent, reqs):
+        if agent.state in STAFFED and any(q in needs and qualifies(agent, needs[q]) for q in agent.queues):
             staffed += 1
             available += agent.state == AgentState.AVAILABLE
     return pos, estimate_wait(pos, available, staffed, aht_s if aht_s is not None else queue.aht_s)

@@ -24,7 +24,7 @@ from control.domain import priority as prio
 from control.domain.buckets import Bucket, BucketIndex
 from control.domain.models import Agent, AgentState, Call, CallState
 from control.domain.queue_config import QueueConfig
-from control.domain.skills import Reqs, base_requirements, relax_stage, relaxed
+from control.domain.skills import Reqs, base_requirements, overflow_requirements, relax_stage, relaxed
 from control.domain.strategies import EXPLAIN_TOP, LEAD_FIELDS, pick
 
 OFFER_ORDERS = ("priority", "queue-priority", "agent-order")
@@ -74,18 +74,30 @@ class Router:
         reqs = base_requirements(call, queue) if queue else tuple(sorted((r.skill, r.min_level)
                                                                           for r in call.requirements))
         serving = tuple(dict.fromkeys([q for q in [rq, *call.extra_queues] if q]))
+        widened = self._widened(call, queue, serving[1:])
         vip = prio.is_vip(call, home)
         aging = (home.aging_every_s, home.aging_step) if home is not None and home.aging_every_s > 0 else (0, 0)
-        key = (rq, reqs, prio.base_priority(call, home), serving, vip, aging)
+        key = (rq, reqs, prio.base_priority(call, home), serving, vip, aging, tuple(widened.items()))
         bucket = self.buckets.get(key)
         if bucket is None:
             loosest = relaxed(reqs, queue, len(queue.relax)) if queue is not None and queue.relax else reqs
-            bucket = self.buckets[key] = Bucket(key, rq, reqs, key[2], serving, vip, aging, loosest)
+            bucket = self.buckets[key] = Bucket(key, rq, reqs, key[2], serving, vip, aging, loosest, widened)
             self._index.add(bucket)
         self._entry[call.id] = bucket.push(call.entered_at, call.seq, call.id)
         self.calls[call.id] = call
         self._call_bucket[call.id] = bucket.key
         self._signature[call.id] = signature(call)
+
+    def _widened(self, call: Call, routing: QueueConfig | None, extra: tuple[str, ...]) -> dict[str, tuple[Reqs, Reqs]]:
+        """Per queue the call was widened to: what its agents must meet, and that after every relax step."""
+        out = {}
+        for name in extra:
+            target = self.queues.get(name)
+            if target is None or routing is None:
+                continue   # an unknown queue serves with the routing queue's requirements, as before
+            reqs = overflow_requirements(call.language, routing, target)
+            out[name] = (reqs, relaxed(reqs, target, len(target.relax)) if target.relax else reqs)
+        return out
 
     def remove_call(self, call_id: str) -> None:
         # lazy: the heap entry is dropped when it reaches the head
@@ -158,18 +170,36 @@ class Router:
             self._index.discard(bucket)
         return None
 
-    def _reqs_for(self, bucket: Bucket, call: Call, now: float) -> tuple[Reqs, int]:
-        queue = self.queues.get(bucket.queue) if bucket.queue else None
+    def _reqs_for(self, bucket: Bucket, call: Call, now: float, serving: str | None = None) -> tuple[Reqs, int]:
+        """The call's requirements now for the agents of ``serving`` (default: the routing queue's),
+        relaxed by the steps of the queue whose requirements they are."""
+        name = serving if serving in bucket.widened else bucket.queue
+        queue = self.queues.get(name) if name else None
         stage = relax_stage(queue, call.wait_s(now)) if queue else 0
-        return bucket.reqs_at(queue, stage), stage
+        return bucket.reqs_at(queue, stage, name), stage
 
-    def _candidates(self, bucket: Bucket, reqs: Reqs) -> list[Agent]:
-        by_queue, by_skill = self._by_queue, self._by_skill
-        pools = [by_queue.get(q, ()) for q in bucket.serving]
-        if len(pools) == 1:
-            pool = pools[0]
+    def _candidates(self, bucket: Bucket, reqs: Reqs, call: Call, now: float) -> list[Agent]:
+        by_queue = self._by_queue
+        if bucket.widened:   # each widened queue's agents meet that queue's requirements
+            found_by_id: dict[str, Agent] = {}
+            for q in bucket.serving:
+                q_reqs = self._reqs_for(bucket, call, now, q)[0] if q in bucket.widened else reqs
+                found_by_id.update((a.id, a) for a in self._qualified(by_queue.get(q, ()), q_reqs))
+            found = list(found_by_id.values())
         else:
-            pool = set().union(*pools)
+            pools = [by_queue.get(q, ()) for q in bucket.serving]
+            found = self._qualified(pools[0] if len(pools) == 1 else set().union(*pools), reqs)
+        if bucket.vip and bucket.queue is not None:
+            queue = self.queues.get(bucket.queue)
+            if queue is not None and queue.vip_agents:
+                seniors = [a for a in found if a.id in queue.vip_agents]
+                if seniors:
+                    return seniors
+        return found
+
+    def _qualified(self, pool, reqs: Reqs) -> list[Agent]:
+        """The available agents of ``pool`` (ids) that meet ``reqs``."""
+        by_skill = self._by_skill
         if not pool:
             return []
         if reqs:
@@ -183,16 +213,8 @@ class Router:
             if rest:
                 ids = [i for i in ids
                        if all(by_skill.get(s, {}).get(i, 0) >= m for s, m in rest)]
-            found = [self.agents[i] for i in ids]
-        else:
-            found = list(map(self.agents.__getitem__, pool))
-        if bucket.vip and bucket.queue is not None:
-            queue = self.queues.get(bucket.queue)
-            if queue is not None and queue.vip_agents:
-                seniors = [a for a in found if a.id in queue.vip_agents]
-                if seniors:
-                    return seniors
-        return found
+            return [self.agents[i] for i in ids]
+        return list(map(self.agents.__getitem__, pool))
 
     def _by_lead(self, bucket: Bucket, reqs: Reqs, strategy: str, keep: int) -> tuple[list[Agent], int] | None:
         """(The few candidates that may rank among the ``keep`` best, how many candidates in all), from
@@ -232,7 +254,7 @@ class Router:
         if found is not None:
             candidates, total = found
         else:
-            candidates = self._candidates(bucket, reqs)
+            candidates = self._candidates(bucket, reqs, call, now)
             total = len(candidates)
         if not candidates:
             return None
@@ -252,6 +274,8 @@ class Router:
             "offer_order": self.offer_order,
             "requirements": dict(reqs),
             "relax_stage": stage,
+            **({"widened_requirements": {q: dict(self._reqs_for(bucket, call, now, q)[0]) for q in bucket.widened}}
+               if bucket.widened else {}),
             "priority": {"base": call.priority, "tier": call.tier,
                          "tier_boost": bucket.base - call.priority,
                          "aging": prio.aging_bonus(home, call.wait_s(now)),
@@ -288,8 +312,8 @@ class Router:
                     call = self._head(bucket)
                     if call is None:
                         continue
-                    reqs, _ = self._reqs_for(bucket, call, now)
-                    if reqs is not bucket.loosest and not all(skills.get(s, 0) >= m for s, m in reqs):
+                    reqs, _ = self._reqs_for(bucket, call, now, q)
+                    if reqs is not bucket.reqs_in(q)[1] and not all(skills.get(s, 0) >= m for s, m in reqs):
                         continue
                     k = self._call_key(call, bucket, now)
                     if agent_order:

@@ -3,8 +3,16 @@
 A call needs the union of: its queue's requirements, the skill for its language
 (``language_skills``) and the requirements the IVR put on the call; the highest
 minimum wins. Relax steps then loosen that set as the call waits.
+
+Widened or moved by overflow (docs/routing.md, Overflow and requirements), a call needs in
+the target queue what a call of that queue needs: the target's requirements and its skill for
+the caller's language, else the language skill of the queue the call came from. Neither the
+original queue's requirements nor the IVR's skills follow the call; the target's relax steps
+apply, by the call's whole wait.
 """
 from __future__ import annotations
+
+from typing import Mapping
 
 from control.domain.models import Agent, Call
 from control.domain.queue_config import QueueConfig
@@ -13,13 +21,33 @@ Reqs = tuple[tuple[str, int], ...]   # sorted (skill, minimum) pairs: hashable, 
 
 
 def base_requirements(call: Call, queue: QueueConfig) -> Reqs:
-    need: dict[str, int] = dict(queue.requirements)
-    lang_skill = queue.language_skills.get(call.language)
-    if lang_skill:
-        need[lang_skill] = max(need.get(lang_skill, 0), queue.language_min_level)
+    need = dict(_language_need(call.language, queue, queue))
     for req in call.requirements:
         need[req.skill] = max(need.get(req.skill, 0), req.min_level)
     return tuple(sorted(need.items()))
+
+
+def overflow_requirements(language: str | None, source: QueueConfig, target: QueueConfig) -> Reqs:
+    """What a call of ``source`` in ``language`` needs once widened or moved to ``target``."""
+    return tuple(sorted(_language_need(language, target, source).items()))
+
+
+def language_skill(language: str | None, queue: QueueConfig, speaks_for: QueueConfig) -> tuple[str, int] | None:
+    """(skill, minimum) for ``language`` in ``queue``: its own mapping, else the one of ``speaks_for``
+    (the queue a widened or moved call came from: its language goes with it)."""
+    if language is None:
+        return None
+    mapper = queue if language in queue.language_skills else speaks_for
+    skill = mapper.language_skills.get(language)
+    return (skill, mapper.language_min_level) if skill else None
+
+
+def _language_need(language: str | None, queue: QueueConfig, speaks_for: QueueConfig) -> dict[str, int]:
+    need: dict[str, int] = dict(queue.requirements)
+    lang = language_skill(language, queue, speaks_for)
+    if lang:
+        need[lang[0]] = max(need.get(lang[0], 0), lang[1])
+    return need
 
 
 def relax_stage(queue: QueueConfig, wait_s: float) -> int:
@@ -47,6 +75,21 @@ def relaxed(reqs: Reqs, queue: QueueConfig, stage: int) -> Reqs:
 
 def effective_requirements(call: Call, queue: QueueConfig, now: float) -> Reqs:
     return relaxed(base_requirements(call, queue), queue, relax_stage(queue, call.wait_s(now)))
+
+
+def serving_requirements(call: Call, routing: QueueConfig, queues: Mapping[str, QueueConfig],
+                         now: float) -> dict[str, Reqs]:
+    """Per queue whose agents serve the call (its routing queue, the queues it was widened to):
+    what they must meet now."""
+    out = {routing.name: effective_requirements(call, routing, now)}
+    for name in call.extra_queues:
+        target = queues.get(name)
+        if name in out or target is None:
+            out.setdefault(name, out[routing.name])
+            continue
+        out[name] = relaxed(overflow_requirements(call.language, routing, target), target,
+                            relax_stage(target, call.wait_s(now)))
+    return out
 
 
 def qualifies(agent: Agent, reqs: Reqs) -> bool:

@@ -165,6 +165,7 @@ class QueueWait:
             return None
         if action.kind == "move":
             self._log(action)
+            live.requirements = self.call.requirements = self._requirements_after_move(live, queue, action.target)
             live.queue = self.call.queue = action.target
             self.notes.append(f"overflow → queue {action.target}")
             self.call.ivr_path.append(self.notes[-1])
@@ -174,6 +175,12 @@ class QueueWait:
             self.session.manager.trigger(broadcast=True)
             return None
         return self._act(action, f"overflow → {action.kind} {action.target or ''}".strip())
+
+    def _requirements_after_move(self, call, source, target_name: str) -> list:
+        from control.domain.overflow import requirements_after_move
+
+        target = self.deps.queues.current().get(target_name)
+        return requirements_after_move(call, source, target) if target is not None else list(call.requirements)
 
     def _queue_of(self, call, fallback):
         return self.deps.queues.current().get(call.queue) or fallback

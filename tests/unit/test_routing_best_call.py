@@ -5,7 +5,7 @@ from control.domain.models import Agent, AgentState, Call, CallState, Requiremen
 from control.domain.priority import order_key, routing_queue
 from control.domain.queue_config import QueueConfig, RelaxStep
 from control.domain.router import OFFER_ORDERS, Router
-from control.domain.skills import effective_requirements, qualifies
+from control.domain.skills import qualifies, serving_requirements
 
 SKILLS = ["english", "mandarin", "billing", "sales", "tech"]
 NAMES = ["a", "b", "v"]
@@ -18,9 +18,10 @@ def reference_best_call(agent: Agent, calls: dict[str, Call], queues: dict[str, 
     best = None
     for c in calls.values():
         rq = routing_queue(c, queues)
-        serving = [q for q in [rq, *c.extra_queues] if q]
-        ranks = [i for i, q in enumerate(agent.queues) if q in serving]
-        if not ranks or not qualifies(agent, effective_requirements(c, queues[rq], now)):
+        # a queue the call was widened to serves it with that queue's own requirements
+        needs = serving_requirements(c, queues[rq], queues, now)
+        ranks = [i for i, q in enumerate(agent.queues) if q in needs and qualifies(agent, needs[q])]
+        if not ranks:
             continue
         key = order_key(c, queues[c.queue], now)
         if offer_order == "queue-priority":
