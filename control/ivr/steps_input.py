@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from control.ivr.commands import Callback, Collect, Finished, Hangup
 from control.ivr.model import Flow
-from control.ivr.steps_basic import Steps, play_all, play_then
+from control.ivr.steps_basic import Steps, play_then
 
 if TYPE_CHECKING:
     from control.ivr.interpreter import FlowRun
@@ -25,14 +25,16 @@ def show(digits: str) -> str:
 
 def read(run: FlowRun, flow: Flow, spec: Any, max_digits: int, timeout_s: float, var: str,
          terminator: str = "", digit_timeout_s: float = 3.0, sensitive: bool = False,
-         entry: bool = False) -> Steps:
+         entry: bool = False, lead: Any = None) -> Steps:
     """One Collect attempt; returns (status, digits), status ok | none | invalid.
 
-    The whole prompt goes with the Collect: a key pressed during any of it counts. A single key
-    (menu, confirmation) is read as soon as it is pressed; an ``entry`` (collect, phone number)
-    listens for one digit more than ``max_digits``, so a longer entry is seen and refused."""
+    The whole prompt, after ``lead`` (the retry prompt of a failed try), goes with the Collect: a
+    key pressed during any of it counts. A single key (menu, confirmation) is read as soon as it is
+    pressed; an ``entry`` (collect, phone number) listens for one digit more than ``max_digits``, so
+    a longer entry is seen and refused."""
     asked = max_digits + 1 if entry else max_digits
-    raw = yield Collect(prompts=run.prompts(flow, spec), invalid_prompt=None, min_digits=1, max_digits=asked,
+    prompts = run.prompts(flow, lead) + run.prompts(flow, spec)
+    raw = yield Collect(prompts=prompts, invalid_prompt=None, min_digits=1, max_digits=asked,
                         timeout_ms=int(timeout_s * 1000), terminators=terminator, regex=ANY_DIGITS,
                         digit_timeout_ms=int(digit_timeout_s * 1000), var=var, sensitive=sensitive)
     digits = raw.strip() if isinstance(raw, str) else ""
@@ -45,17 +47,19 @@ def read(run: FlowRun, flow: Flow, spec: Any, max_digits: int, timeout_s: float,
     return "ok", digits
 
 
-def retry_prompt(run: FlowRun, flow: Flow, node: dict, status: str) -> Steps:
+def retry_prompt(node: dict, status: str) -> Any:
+    """What the next try says first: the timeout prompt after no input, else the invalid prompt."""
     spec = node.get("timeout_prompt") if status == "none" else None
-    yield from play_all(run, flow, spec or node.get("invalid_prompt"))
+    return spec or node.get("invalid_prompt")
 
 
 def menu(run: FlowRun, flow: Flow, name: str, node: dict) -> Steps:
     tries = 1 + node.get("retries", 2)
     status = "none"
     var = "menu_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
-    for attempt in range(tries):
-        status, digits = yield from read(run, flow, node["prompt"], 1, node.get("timeout_s", 5.0), var)
+    lead = None
+    for _ in range(tries):
+        status, digits = yield from read(run, flow, node["prompt"], 1, node.get("timeout_s", 5.0), var, lead=lead)
         option = node["options"].get(digits) if status == "ok" else None
         if option is not None:
             note = f"menu {name}: pressed {digits}"
@@ -69,8 +73,7 @@ def menu(run: FlowRun, flow: Flow, name: str, node: dict) -> Steps:
         else:
             status = "invalid"
             run.path.append(f"menu {name}: invalid input {show(digits)}")
-        if attempt < tries - 1:
-            yield from retry_prompt(run, flow, node, status)
+        lead = retry_prompt(node, status)
     run.path.append(f"menu {name}: no valid choice after {tries} tries")
     if status == "none" and node.get("no_input"):
         return node["no_input"]
@@ -81,11 +84,12 @@ def collect(run: FlowRun, flow: Flow, name: str, node: dict) -> Steps:
     lo, hi = node.get("min_digits", 1), node.get("max_digits", 32)
     pattern, var = node.get("pattern"), node["var"]
     tries = 1 + node.get("retries", 2)
-    for attempt in range(tries):
+    lead = None
+    for _ in range(tries):
         sensitive = node.get("sensitive", False)
         status, digits = yield from read(run, flow, node["prompt"], hi, node.get("timeout_s", 8.0), var,
                                          node.get("terminator", "#"), node.get("digit_timeout_s", 3.0), sensitive,
-                                         entry=True)
+                                         entry=True, lead=lead)
         shown = "(hidden)" if sensitive else digits
         if status == "ok" and (not lo <= len(digits) <= hi or (pattern and not re.fullmatch(pattern, digits))):
             status = "invalid"
@@ -95,39 +99,38 @@ def collect(run: FlowRun, flow: Flow, name: str, node: dict) -> Steps:
             return node["next"]
         run.path.append(f"{var}: no input" if status == "none" else
                         f"{var}: invalid entry {'(hidden)' if sensitive else show(digits)} (want {lo}-{hi} digits)")
-        if attempt < tries - 1:
-            yield from retry_prompt(run, flow, node, status)
+        lead = retry_prompt(node, status)
     run.path.append(f"{var}: gave up after {tries} tries")
     return node.get("on_fail") or Hangup("NORMAL_CLEARING", reason=f"collect {name}: no valid entry")
 
 
 def _confirm(run: FlowRun, flow: Flow, node: dict, tries: int) -> Steps:
     """Caller's own number? Returns "1" (yes), "2" (another number) or None (no answer)."""
-    for attempt in range(tries):
+    lead = None
+    for _ in range(tries):
         status, digit = yield from read(run, flow, node["confirm_prompt"], 1, node.get("timeout_s", 6.0),
-                                        "callback_confirm")
+                                        "callback_confirm", lead=lead)
         if digit in ("1", "2"):
             run.path.append("callback: caller confirmed own number" if digit == "1"
                             else "callback: caller gives another number")
             return digit
         run.path.append("callback: no input" if status == "none" else f"callback: invalid input {show(digit)}")
-        if attempt < tries - 1:
-            yield from retry_prompt(run, flow, node, status)
+        lead = retry_prompt(node, status)
     run.path.append("callback: no confirmation")
     return None
 
 
 def _other_number(run: FlowRun, flow: Flow, node: dict, tries: int) -> Steps:
     lo, hi = node.get("min_digits", 7), node.get("max_digits", 15)
-    for attempt in range(tries):
+    lead = None
+    for _ in range(tries):
         status, digits = yield from read(run, flow, node.get("number_prompt"), hi, node.get("timeout_s", 10.0),
-                                         "callback_number", "#", entry=True)
+                                         "callback_number", "#", entry=True, lead=lead)
         if status == "ok" and digits.isdigit() and lo <= len(digits) <= hi:
             run.path.append(f"callback: entered number {digits}")
             return digits
         run.path.append("callback: no number entered" if status == "none" else f"callback: invalid number {show(digits)}")
-        if attempt < tries - 1:
-            yield from retry_prompt(run, flow, node, "none" if status == "none" else "invalid")
+        lead = retry_prompt(node, status)
     return None
 
 

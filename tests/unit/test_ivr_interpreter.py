@@ -64,25 +64,22 @@ def test_menu_option_sets_language_and_later_prompts_use_it():
 def test_garbage_dtmf_plays_invalid_prompt_then_retries():
     run, _ = start(flows(MENU))
     cmd = run.resume("*#9")
-    assert texts(cmd) == ["Invalid."]
-    cmd = run.resume(None)
-    assert isinstance(cmd, Collect)
+    # the invalid prompt leads the next try's Collect: a key pressed during it counts
+    assert isinstance(cmd, Collect) and texts(cmd) == ["Invalid.", "Press 1 or 2."]
     assert texts(run.resume("3")) == ["One."]
     assert run.path == ["menu m: invalid input '*#9'", "menu m: pressed 3"]
 
 
 def test_timeout_plays_timeout_prompt_not_invalid_prompt():
     run, _ = start(flows(MENU))
-    assert texts(run.resume("")) == ["Nothing heard."]
+    assert texts(run.resume("")) == ["Nothing heard.", "Press 1 or 2."]
     assert run.path == ["menu m: no input"]
 
 
 def test_menu_max_retries_goes_to_default():
     run, _ = start(flows(MENU))
-    run.resume("9")          # 1st: invalid -> invalid prompt
-    run.resume(None)         # -> collect again
-    run.resume("")           # 2nd: timeout -> timeout prompt
-    run.resume(None)
+    run.resume("9")          # 1st: invalid -> collect again, after the invalid prompt
+    run.resume("")           # 2nd: timeout -> collect again, after the timeout prompt
     cmd = run.resume("7")    # 3rd and last try: no retry prompt, default node plays then hangs up
     assert texts(cmd) == ["One."]
     assert isinstance(run.resume(None), Hangup)
@@ -117,7 +114,7 @@ def test_menu_no_input_target_when_the_caller_stays_silent():
 
 def test_non_string_collect_result_is_no_input():
     run, _ = start(flows(MENU))
-    assert texts(run.resume(None)) == ["Nothing heard."]
+    assert texts(run.resume(None)) == ["Nothing heard.", "Press 1 or 2."]
 
 
 COLLECT = """
@@ -159,9 +156,9 @@ def test_collect_stores_digits_and_reads_them_back_with_say():
 ])
 def test_collect_rejects_bad_entries_then_gives_up(entry, shown):
     run, _ = start(flows(COLLECT))
-    assert texts(run.resume(entry)) == ["Bad."]
+    cmd = run.resume(entry)
+    assert isinstance(cmd, Collect) and texts(cmd) == ["Bad.", "Account?"]
     assert run.path == [f"account: invalid entry {shown} (want 4-10 digits)"]
-    assert isinstance(run.resume(None), Collect)
     assert texts(run.resume(entry)) == ["Failed."]
     assert "account" not in run.state.vars
     assert run.path[-1] == "account: gave up after 2 tries"
@@ -431,8 +428,7 @@ def test_callback_anonymous_caller_is_asked_for_a_number_and_bad_numbers_fall_ba
     run, _ = start(flows(ENDINGS), caller="anonymous")
     cmd = run.resume("2")
     assert texts(cmd) == ["Enter your number."]
-    assert texts(run.resume("12")) == ["Invalid."]   # too short
-    run.resume(None)
+    assert texts(run.resume("12")) == ["Invalid.", "Enter your number."]   # too short
     assert texts(run.resume("")) == ["Leave a message"]  # on_fail: voicemail
     assert "callback: no number entered" in run.path
 
