@@ -88,7 +88,8 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
 
     client = controller_client(config.redis_url, REDIS_CONNECTIONS)
     sessions = session_factory(config.database_url)
-    switch = SwitchClient(config.esl_host, config.esl_port, config.esl_password, config.esl_reconnect_s)
+    switch = SwitchClient(config.esl_host, config.esl_port, config.esl_password, config.esl_reconnect_s,
+                          command_connections=int(config.esl_command_connections))
     jobs = jobs if jobs is not None else RQJobs(client, config.rq_queue)
     deps = Deps(
         config=config,

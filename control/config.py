@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "esl_password": "ClueCon",
     # Seconds between reconnect attempts of the inbound Event Socket.
     "esl_reconnect_s": 1.0,
+    # Command-only inbound connections beside the event connection: FreeSWITCH runs one connection's
+    # api commands one at a time, so commands are spread over these (control/esl/inbound.py).
+    "esl_command_connections": 4,
     # Log lines: "text" (time level logger [call id]: message) or "json" (one object per line, with
     # call_id), for every process (control/logs.py).
     "log_format": "text",

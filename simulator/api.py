@@ -5,6 +5,8 @@ import json
 import time
 import uuid as uuidlib
 
+import gevent
+
 from simulator.fs_strings import BracketError, api_args, app_call, separate_string
 from simulator.fs_strings import originate as parse_originate
 
@@ -26,6 +28,9 @@ class Api:
         conn.reply(f"+OK Job-UUID: {job}", [("Job-UUID", job)])
 
         def work():
+            delay = self.switch.command_latency.of(line)
+            if delay:   # a thread of its own on the real switch: holds up no connection
+                gevent.sleep(delay)
             body, after = self.run(line)
             command, _, arg = line.strip().partition(" ")
             self.switch.emit_global("BACKGROUND_JOB",

@@ -1,6 +1,8 @@
 """The inbound Event Socket (FreeSWITCH's port 8021): auth, event subscriptions, api, bgapi, sendmsg."""
 from __future__ import annotations
 
+import gevent
+
 from control.esl import frames as F
 from simulator.connection import Connection
 
@@ -44,6 +46,9 @@ class InboundSession:
         if cmd.verb == "event":
             conn.subscribe(cmd.arg)
         elif cmd.verb == "api":
+            delay = self.switch.command_latency.of(cmd.arg)
+            if delay:   # this connection reads nothing more meanwhile (simulator/latency.py)
+                gevent.sleep(delay)
             conn.api_response(self.switch.api.run_now(cmd.arg))
         elif cmd.verb == "bgapi":
             self.switch.api.background(conn, cmd.arg)

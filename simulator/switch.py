@@ -15,6 +15,7 @@ from simulator.channels import Channel
 from simulator.dialing import Dialer
 from simulator.events import CORE_UUID, Events
 from simulator.inbound import InboundSession
+from simulator.latency import DEFAULT_LATENCY, CommandLatency
 from simulator.people import Phone
 from simulator.registry import ChannelRegistry
 
@@ -24,7 +25,8 @@ __all__ = ["CORE_UUID", "SOCKET_DATA", "CallHandle", "Switch"]
 class Switch:
     def __init__(self, controller=("127.0.0.1", 8084), esl_listen=("127.0.0.1", 0), password: str = "ClueCon",
                  media_s: float = 0.2, reconnect: bool = True, reconnect_attempts: int = 4,
-                 reconnect_delay_s: float = 1.0, say_languages: set[str] | None = None):
+                 reconnect_delay_s: float = 1.0, say_languages: set[str] | None = None,
+                 command_latency: CommandLatency = DEFAULT_LATENCY):
         from simulator.languages import say_languages as configured
 
         self.controller, self.esl_listen, self.password, self.media_s = tuple(controller), esl_listen, password, media_s
@@ -34,6 +36,7 @@ class Switch:
         # dialplan/hotline.xml: while the caller is up and unbridged, `socket` runs again (5 connections in all)
         self.reconnect, self.reconnect_attempts = reconnect, reconnect_attempts
         self.reconnect_delay_s = reconnect_delay_s
+        self.command_latency = command_latency   # per-command run time (simulator/latency.py)
         self.api = Api(self)
         self.inbound_sessions: set = set()
         self.registry = ChannelRegistry(self)

@@ -8,6 +8,8 @@ re-subscribes and tells listeners, so missed hangups can be reconciled.
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from typing import Callable, Iterable
 
 import gevent
@@ -28,19 +30,102 @@ class SwitchUnavailable(Exception):
     """No Event Socket connection to FreeSWITCH right now."""
 
 
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+class CommandTimes:
+    """Per command name (``uuid_bridge``, ``bgapi originate``), the last ``keep`` samples of the time
+    it waited on its connection behind earlier commands and the time FreeSWITCH took to answer it."""
+
+    def __init__(self, keep: int = 2000):
+        self.keep = keep
+        self.samples: dict[str, deque[tuple[float, float]]] = {}
+
+    def add(self, name: str, queued_s: float, running_s: float) -> None:
+        if name not in self.samples:
+            self.samples[name] = deque(maxlen=self.keep)
+        self.samples[name].append((queued_s, running_s))
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """Per name: count and p50/p99 of waiting and running, in ms."""
+        out = {}
+        for name, pairs in sorted(self.samples.items()):
+            queued = [q * 1000 for q, _ in pairs]
+            running = [r * 1000 for _, r in pairs]
+            out[name] = {"n": len(pairs),
+                         "queued_p50_ms": round(percentile(queued, 50), 2),
+                         "queued_p99_ms": round(percentile(queued, 99), 2),
+                         "running_p50_ms": round(percentile(running, 50), 2),
+                         "running_p99_ms": round(percentile(running, 99), 2)}
+        return out
+
+    def clear(self) -> None:
+        self.samples.clear()
+
+
+def command_name(command: str) -> str:
+    """``api uuid_bridge a b`` -> ``uuid_bridge``; ``bgapi originate {..}x`` -> ``bgapi originate``."""
+    verb, _, rest = command.partition(" ")
+    word = rest.split(" ", 1)[0] if rest else ""
+    if verb == "api":
+        return word or verb
+    return f"{verb} {word}".strip()
+
+
 class _Connection(FramedProtocol, gs.InboundESL):
-    pass
+    """An inbound connection that times its commands. Replies come in the order the commands were
+    sent, and FreeSWITCH starts a command once it has answered the one before: a command starts
+    when it was sent or when the previous reply came, whichever is later."""
+
+    times: CommandTimes | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sent_count = 0
+        self._answered_count = 0
+        self._answered_at: dict[int, float] = {}
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._commands_sent)
+
+    def _on_frame(self, frame) -> None:
+        if frame.content_type in ("command/reply", "api/response") and self._commands_sent:
+            self._answered_at[self._answered_count] = time.monotonic()
+            self._answered_count += 1
+            if len(self._answered_at) > 4096:
+                self._answered_at.pop(next(iter(self._answered_at)))
+        super()._on_frame(frame)
+
+    def send(self, data):
+        seq, sent = self._sent_count, time.monotonic()
+        self._sent_count += 1
+        reply = super().send(data)
+        if self.times is not None:
+            answered = self._answered_at.get(seq, time.monotonic())
+            started = max(sent, self._answered_at.get(seq - 1, sent))
+            self.times.add(command_name(data), started - sent, answered - started)
+        return reply
 
 
 class SwitchClient:
     """Implements ports.SwitchControl over one auto-reconnecting inbound connection."""
 
     def __init__(self, host: str, port: int, password: str, reconnect_s: float = 1.0,
-                 events: str = EVENTS):
+                 events: str = EVENTS, command_connections: int = 4, report_s: float = 60.0):
         self.host, self.port, self.password = host, port, password
         self.reconnect_s = reconnect_s
         self.events = events
+        self.command_connections = command_connections
+        self.report_s = report_s
+        self.times = CommandTimes()
         self._conn: _Connection | None = None
+        self._pool: list[_Connection | None] = [None] * command_connections
+        self._pool_loops: list[gevent.Greenlet] = []
         self._ready = gevent.event.Event()
         self._jobs: dict[str, gevent.event.AsyncResult] = {}
         self._early_jobs: dict[str, str] = {}
@@ -53,13 +138,18 @@ class SwitchClient:
     def start(self) -> None:
         self._running = True
         self._loop = gevent.spawn(self._keep_connected)
+        self._pool_loops = [gevent.spawn(self._keep_command_connection, i) for i in range(self.command_connections)]
+        if self.report_s > 0:
+            self._pool_loops.append(gevent.spawn(self._report_times))
 
     def stop(self) -> None:
         self._running = False
-        if self._conn is not None:
-            self._conn.stop()
-        if self._loop is not None:
-            self._loop.kill()
+        for conn in [self._conn, *self._pool]:
+            if conn is not None:
+                conn.stop()
+        for loop in [self._loop, *self._pool_loops]:
+            if loop is not None:
+                loop.kill()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         return self._ready.wait(timeout)
@@ -68,10 +158,41 @@ class SwitchClient:
     def connected(self) -> bool:
         return self._ready.is_set()
 
+    def _new_connection(self) -> _Connection:
+        conn = _Connection(self.host, self.port, self.password)
+        conn.times = self.times
+        return conn
+
+    def _keep_command_connection(self, index: int) -> None:
+        """A command-only connection (no events), reconnected like the event connection."""
+        while self._running:
+            conn = self._new_connection()
+            try:
+                conn.connect()
+            except (gs.NotConnectedError, OSError, ValueError):
+                gevent.sleep(self.reconnect_s)   # the event connection logs the outage
+                continue
+            self._pool[index] = conn
+            conn._receive_events_greenlet.join()
+            self._pool[index] = None
+            if self._running:
+                gevent.sleep(self.reconnect_s)
+
+    def _report_times(self) -> None:
+        while self._running:
+            gevent.sleep(self.report_s)
+            summary = self.times.summary()
+            self.times.clear()
+            if summary:
+                log.info("Event Socket commands in the last %.0f s (waiting behind others / running, p50 p99 ms): %s",
+                         self.report_s, "; ".join(
+                             f"{name} x{s['n']} {s['queued_p50_ms']}/{s['running_p50_ms']} "
+                             f"{s['queued_p99_ms']}/{s['running_p99_ms']}" for name, s in summary.items()))
+
     def _keep_connected(self) -> None:
         first = True
         while self._running:
-            conn = _Connection(self.host, self.port, self.password)
+            conn = self._new_connection()
             try:
                 conn.connect()
                 conn.register_handle("*", self._on_event)
@@ -102,9 +223,12 @@ class SwitchClient:
 
     # -- commands ----------------------------------------------------------
     def _connection(self) -> _Connection:
+        """The pool connection with the fewest commands in flight; the event connection while none
+        is up. Commands need the event connection either way: a job's result comes as an event."""
         if not self._ready.is_set() or self._conn is None:
             raise SwitchUnavailable(f"no Event Socket connection to {self.host}:{self.port}")
-        return self._conn
+        pool = [conn for conn in self._pool if conn is not None and conn.connected]
+        return min(pool, key=lambda conn: conn.in_flight) if pool else self._conn
 
     def api(self, command: str) -> str:
         try:
