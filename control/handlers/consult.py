@@ -20,9 +20,9 @@ from control.domain.models import AgentState, CallState
 from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions, offers
-from control.handlers.call_actions import ActionRefused
 from control.handlers.consult_legs import (Consult, hold_target, originate, requeue_or_end, ring_timeout_s,
                                            tell, try_api)
+from control.handlers.refused import ActionRefused
 
 log = logging.getLogger(__name__)
 

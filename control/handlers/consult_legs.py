@@ -11,7 +11,8 @@ from control.domain.models import AgentState
 from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions
-from control.handlers.call_actions import ActionRefused, _transfer
+from control.handlers.refused import ActionRefused
+from control.handlers.transfer import blind
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,8 @@ def requeue_or_end(manager, c: Consult) -> None:
     reply = "-ERR"
     if call is not None and call.queue:
         try:
-            # frees the agent into wrap-up before the caller comes back (call_actions._transfer)
-            reply = _transfer(deps, call, {"to": "queue", "target": call.queue, "by": "consult"}, manager.agents)
+            # frees the agent into wrap-up before the caller comes back (transfer.blind)
+            reply = blind(deps, call, {"to": "queue", "target": call.queue, "by": "consult"}, manager.agents)
         except (ActionRefused, SwitchUnavailable) as exc:
             log.warning("could not requeue %s after a failed consult: %s", c.call_id, exc)
     if reply.startswith("+OK"):

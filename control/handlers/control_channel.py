@@ -75,7 +75,7 @@ def _call_action(manager, data: dict) -> None:
         reply = f"-ERR {exc}"
     session = manager.sessions.get(call_id)
     if data.get("action") == "transfer" and data.get("kind") != "attended" and reply.startswith("+OK"):
-        if session is not None:   # the agent went to wrap-up in call_actions._transfer
+        if session is not None:   # the agent went to wrap-up in transfer.blind
             session.transferred()
     result = events.call_action(data.get("action"), data.get("call_id"), data.get("by"), reply)
     deps.publisher.publish("wallboard", result)

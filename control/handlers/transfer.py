@@ -1,0 +1,48 @@
+"""Blind transfer: the caller leaves the agent for a queue, another agent or an outside number.
+
+A transfer to a queue sends the caller back through the dialplan's ``hotline_queue_<name>``
+extension, whose socket session enters that queue directly (see dialplan/); the caller comes back
+as a new segment of the same call (same channel uuid). The agent goes to wrap-up first.
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from control.esl import commands
+from control.handlers import actions, offers
+from control.handlers.refused import ActionRefused
+
+if TYPE_CHECKING:
+    from control.handlers.agent_states import AgentStates
+
+TARGET = re.compile(r"^[A-Za-z0-9+_.-]{1,64}$")   # a queue, an agent id or a number (web/api_calls.py: TARGET)
+
+
+def blind(deps, call, message: dict, agents: AgentStates) -> str:
+    """``message``: ``to`` (queue | agent | external), ``target``, ``by``; returns the switch's reply."""
+    target, kind = str(message.get("target", "")), message.get("to", "external")
+    if not TARGET.match(target):
+        raise ActionRefused(f"bad transfer target {target!r}")
+    if kind == "queue":
+        destination, context = f"hotline_queue_{target}", "hotline"
+    elif kind == "agent":
+        agent = deps.store.get_agent(target)
+        if agent is None:
+            raise ActionRefused(f"unknown agent {target!r}")
+        destination, context = agent.extension, "internal"
+    else:
+        destination, context = target, "public-outbound"
+    deps.call_log.append(call.id, "explanations", {"kind": "transfer", "to": kind, "target": target,
+                                                    "by": message.get("by"), "at": deps.now()})
+    # Free the agent (into wrap-up, as after any conversation) before the caller comes back as a new
+    # segment of the same call (same channel uuid), so that segment starts from a clean queue entry.
+    if call.agent_id:
+        agents.end_conversation(call.agent_id, call.id, call.queue, call.answered_at, reason="transferred")
+    deps.switch.api(commands.uuid_setvar(call.id, "hotline_did", call.did))
+    deps.switch.api(commands.uuid_setvar(call.id, "hotline_segment", int(call.vars.get("segment", 0)) + 1))
+    reply = deps.switch.api(commands.uuid_transfer(call.id, destination, "XML", context))
+    leg = offers.current_leg(deps.call_log, call.id)
+    if leg is not None and reply.startswith("+OK"):
+        actions.kill(deps.switch, leg[0], "NORMAL_CLEARING")  # the agent's leg is done
+    return reply
