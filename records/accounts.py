@@ -3,15 +3,17 @@ force a reset, disable, list. Each takes an open SQLAlchemy session and leaves c
 caller; bad input raises AccountError with a message that names the fix."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 from werkzeug.security import generate_password_hash
 
 from records.models import ROLES, Agent, User
 
 MIN_PASSWORD_LENGTH = 12
+# A plain session (the CLI) or the console's scoped one (Flask-SQLAlchemy's db.session).
+DbSession = Session | scoped_session[Any]
 
 
 class AccountError(ValueError):
@@ -33,14 +35,14 @@ def _check_password(username: str, password: str) -> None:
         raise AccountError(problem)
 
 
-def find(session: Session, username: str) -> User:
+def find(session: DbSession, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise AccountError(f"no user named {username!r} (list them with: hotline user list)")
     return user
 
 
-def add_user(session: Session, username: str, password: str, role: str = "agent",
+def add_user(session: DbSession, username: str, password: str, role: str = "agent",
              agent_id: str | None = None) -> User:
     username = username.strip()
     if not username or len(username) > 80:
@@ -60,7 +62,7 @@ def add_user(session: Session, username: str, password: str, role: str = "agent"
     return user
 
 
-def set_password(session: Session, username: str, password: str, must_change: bool = False) -> User:
+def set_password(session: DbSession, username: str, password: str, must_change: bool = False) -> User:
     """An administrator sets the password; ``must_change`` makes the user pick a new one at next login.
     Every session the user has ends."""
     user = find(session, username)
@@ -82,7 +84,7 @@ def change_own_password(user: User, current_password: str, new_password: str,
     user.must_change_password = False
 
 
-def force_reset(session: Session, username: str) -> User:
+def force_reset(session: DbSession, username: str) -> User:
     """The user must choose a new password at next login; every session they have ends now."""
     user = find(session, username)
     user.must_change_password = True
@@ -90,24 +92,24 @@ def force_reset(session: Session, username: str) -> User:
     return user
 
 
-def disable(session: Session, username: str) -> User:
+def disable(session: DbSession, username: str) -> User:
     user = find(session, username)
     user.active = False
     user.revoke_sessions()
     return user
 
 
-def enable(session: Session, username: str) -> User:
+def enable(session: DbSession, username: str) -> User:
     user = find(session, username)
     user.active = True
     return user
 
 
-def list_users(session: Session) -> list[User]:
+def list_users(session: DbSession) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
-def still_seeded(session: Session, seeded: dict[str, str]) -> list[str]:
+def still_seeded(session: DbSession, seeded: dict[str, str]) -> list[str]:
     """Names of active users whose password is still the one ``hotline db seed`` gave them."""
     from werkzeug.security import check_password_hash
 

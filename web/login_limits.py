@@ -8,7 +8,10 @@ the counts fall back to this process's memory instead of letting every guess thr
 """
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Flask, request
+from flask.typing import RouteCallable
 from flask_limiter import Limiter
 
 from control.config import Config
@@ -39,6 +42,7 @@ def install(app: Flask, config: Config, endpoint: str = "auth.login") -> Limiter
                                scope="login-address")
     by_account = limiter.limit(config.login_limit_account, key_func=account_name, methods=["POST"],
                                deduct_when=_failed, scope="login-account")
-    app.view_functions[endpoint] = by_account(by_address(view))
+    # Flask-Limiter's decorator is typed for async views too; this one stays synchronous
+    app.view_functions[endpoint] = cast(RouteCallable, by_account(by_address(view)))
     app.extensions["hotline.login_limiter"] = limiter
     return limiter
