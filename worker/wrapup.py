@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from worker.runtime import RecordNotWrittenYet, load_call, sessions_from_config, settings_from_env
+from worker.runtime import (RecordNotWrittenYet, load_call, queue_thresholds, sessions_from_config,
+                            settings_from_env)
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,10 @@ def finalize_call(call_id: str, sessions=None, queue=None, settings=None, thresh
 
 def _roll_up(call_id: str, sessions, thresholds) -> None:
     """Count the call in the 15-minute report rollup; on every run, as it is idempotent."""
-    from reports.rollup import configured_thresholds, refresh_call
+    from reports.rollup import refresh_call
 
     with sessions() as session, session.begin():
-        refresh_call(session, call_id, thresholds or configured_thresholds())
+        refresh_call(session, call_id, thresholds or queue_thresholds())
 
 
 def _fan_out(call, sessions, queue, settings) -> list[str]:

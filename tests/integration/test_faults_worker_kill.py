@@ -49,8 +49,8 @@ def workers(redis_url, redis_prefix, db, tmp_path):
 
 
 def crash(proc: subprocess.Popen) -> list:
-    """SIGKILL the worker and its work-horse (RQ puts the horse in its own process group), as when
-    the machine or container dies. Returns the processes killed."""
+    """SIGKILL the worker and any child (its scheduler), as when the machine or container dies.
+    Returns the processes killed."""
     import psutil
 
     parent = psutil.Process(proc.pid)
@@ -100,7 +100,7 @@ def test_killed_job_reruns_without_double_effects(db, workers, redis_client, red
     first = workers()
     wait_for(lambda: job.get_status(refresh=True) == JobStatus.STARTED, 15, what="the job to start")
     wait_for(lambda: _waiting_on_lock(db), 10, what="the job to block on the lock")
-    assert len(crash(first)) >= 2, "the job's work-horse was not running"
+    crash(first)     # the worker runs the job in itself (SimpleWorker): killing it kills the job
     lock.rollback()
     lock.close()
     assert counts(db, call_id, customer_id) == (0, 0)
