@@ -3,7 +3,8 @@ Redis, PostgreSQL and TCP):
 
 * a key pressed during the first words of a menu counts (the whole prompt is played by the
   play_and_get_digits that reads the key; ``playback`` drops keys, as FreeSWITCH's does);
-* a key pressed while a number is said in the prompt counts too (the say phrase macro);
+* a key pressed while a number is said in the prompt counts too (the say phrase macro), and one
+  pressed during the invalid prompt before the next try;
 * DTMF A-D is an invalid choice, not "no input";
 * a Mandarin `say` is spoken: the configuration declares the zh language (freeswitch-conf/);
 * an overflow move stays in the IVR path of the pop and of the call record.
@@ -20,13 +21,14 @@ from tests.integration.faultkit import wait_for
 pytestmark = pytest.mark.integration
 
 CALLER, MENU_DID, ZH_DID, QUEUE_DID = "+14155550100", "+18005550100", "+18005550101", "+18005550102"
-FIRST, SECOND = "For English, press 1.", "For billing, press 2."
+FIRST, SECOND, SORRY = "For English, press 1.", "For billing, press 2.", "Sorry, that is not a choice."
 FLOWS = {
     "dids": {"default": "front", "dids": {ZH_DID: "zh", QUEUE_DID: "queued"}},
     "front": {"languages": ["en"], "start": "menu",
-              "prompts": {"choose": {"en": [FIRST, SECOND]}},
+              "prompts": {"choose": {"en": [FIRST, SECOND]}, "sorry": {"en": SORRY}},
               "nodes": {"menu": {"type": "menu", "prompt": "choose", "options": {"1": "one", "2": "one"},
-                                 "timeout_s": 0.3, "retries": 0, "default": "bye"},
+                                 "timeout_s": 0.3, "retries": 1, "invalid_prompt": "sorry",
+                                 "timeout_prompt": "sorry", "default": "bye"},
                         "one": {"type": "hangup", "label": "chose"},
                         "bye": {"type": "hangup"}}},
     "zh": {"languages": ["zh"], "start": "count",
@@ -121,6 +123,14 @@ def test_a_key_pressed_during_the_first_words_of_a_menu_counts(rig):
     record = rig.record(handle.uuid)
     assert record.ivr_path == ["menu menu: pressed 1", "chose", "hangup"]
     assert handle.channel.played == [rig.path(FIRST)], "the rest of the prompt plays after the key"
+
+
+def test_a_key_pressed_during_the_invalid_prompt_counts_for_the_next_try(rig):
+    handle = rig.switch.place_call(CALLER, MENU_DID, inputs=["7"], patience=10)
+    press_while_hearing(rig, handle, rig.path(SORRY), "2")
+    assert handle.done.wait(15)
+    assert rig.record(handle.uuid).ivr_path == ["menu menu: invalid input '7'", "menu menu: pressed 2", "chose",
+                                                "hangup"]
 
 
 def test_a_key_pressed_while_a_number_is_said_counts(rig):
