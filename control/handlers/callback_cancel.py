@@ -10,6 +10,7 @@ import copy
 import logging
 
 from control import events
+from control.domain.call_state import move
 from control.domain.models import CallState, Outcome
 from control.handlers.callback_offer import callback_record
 from control.store.batch import hand_over
@@ -33,7 +34,8 @@ def cancel_waiting(deps, data: dict) -> dict | None:
     if call.state in (CallState.OFFERING, CallState.CONNECTED) or call.agent_id:
         return _reply(deps, data, False, BUSY)
     ending = copy.deepcopy(call)
-    ending.state, ending.agent_id = CallState.ENDED, None
+    move(ending, CallState.ENDED)
+    ending.agent_id = None
     deps.store.put_call(ending, create=False)
     after = deps.store.get_call(call_id)
     if after is None:
@@ -41,7 +43,8 @@ def cancel_waiting(deps, data: dict) -> dict | None:
     if after.state != CallState.ENDED:          # an agent was reserved in between: that one wins
         return _reply(deps, data, False, BUSY)
     now = deps.now()
-    call.state, call.ended_at, call.outcome = CallState.ENDED, now, Outcome.FAILED
+    move(call, CallState.ENDED)
+    call.ended_at, call.outcome = now, Outcome.FAILED
     call.ivr_path.append(f"callback cancelled by {by or 'the console'}")
     deps.call_log.append(call.id, "explanations", {"kind": "callback_cancelled", "by": by, "at": now})
     deps.store.remove_call(call.id)

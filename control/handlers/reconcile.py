@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 
+from control.domain.call_state import move
 from control.domain.models import AgentState, CallState
 from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
@@ -57,7 +58,8 @@ def restore_lost_state(manager) -> int:
             busy[session.agent_id] = call.id
             store.put_call(call, create=True)
         elif session.queued and call.state in (CallState.QUEUED, CallState.OFFERING):
-            call.state, call.agent_id = CallState.QUEUED, None
+            move(call, CallState.QUEUED)
+            call.agent_id = None
             store.put_call(call, create=True)
     count = manager.resync_agents(busy)
     log.warning("live state was lost: put back %d agents and %d local calls", count,

@@ -10,6 +10,7 @@ import logging
 import gevent.queue
 
 from control import events
+from control.domain.call_state import move
 from control.domain.models import CallState, Outcome, Requirement
 from control.esl import commands
 from control.esl.outbound import ChannelGone
@@ -76,7 +77,7 @@ class QueueWait:
             call.entered_at = now
         call.ivr_path = list(call.ivr_path)
         if call.state != CallState.OFFERING:  # a resumed call may have an agent ringing already
-            call.state = CallState.QUEUED
+            move(call, CallState.QUEUED)
         self.deps.store.put_call(call, create=True)   # entering a queue; later puts only update
         self.deps.store.record_arrival(queue.name, now)
         self.session.manager.trigger(broadcast=True, calls_only=True)
@@ -107,9 +108,11 @@ class QueueWait:
     # -- events -----------------------------------------------------------------
     def _bridged(self, headers) -> dict:
         call, now = self.call, self.deps.now()
-        call.state = CallState.CONNECTED
-        call.answered_at = now
         live = self.deps.store.get_call(call.id)
+        # the store reserved and confirmed the call (offers.bridge) before this bridge: this copy catches up
+        call.state = live.state if live is not None else CallState.OFFERING
+        move(call, CallState.CONNECTED)
+        call.answered_at = now
         self.session.agent_id = (live.agent_id if live else None) or self._last_offered()
         call.outcome = Outcome.ANSWERED
         return {"left": "answered"}
@@ -203,7 +206,7 @@ class QueueWait:
         if live is not None and live.state != CallState.QUEUED:
             return False
         self.deps.store.remove_call(self.call.id)
-        self.call.state = CallState.IVR
+        move(self.call, CallState.IVR)
         self.session.channel.api(commands.uuid_break(self.call.id))
         return True
 
