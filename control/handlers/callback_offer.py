@@ -45,10 +45,6 @@ def run(manager, decision, call, agent) -> None:
         manager.trigger(broadcast=True)
         return
     manager.agents.note(agent_id, AgentState.ON_CALL)
-    if manager.callbacks is None:   # a manager not built by control/app.py
-        from control.handlers.callbacks import CallbackService
-
-        manager.callbacks = CallbackService(deps, manager)
     Dialer(manager, call, agent_id, leg, queue).run()
 
 
@@ -58,7 +54,7 @@ class Dialer:
     def __init__(self, manager, call, agent_id: str, leg: str, queue):
         self.manager, self.deps = manager, manager.deps
         self.call, self.agent_id, self.leg, self.queue = call, agent_id, leg, queue
-        self.service = manager.callbacks
+        self.service = manager.callbacks   # set: offers.run_offer offers callbacks only through it
         self.info = dict(call.vars.get("callback") or {})
         self.attempt = int(self.info.get("attempts", 0)) + 1
         self.customer = customer_leg_uuid(call.id, self.attempt)

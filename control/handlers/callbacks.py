@@ -18,6 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from control import events
 from control.domain.models import Call, CallState
 from control.domain.numbers import normalize
+from control.handlers import callback_offer
+from control.handlers.callback_cancel import cancel_waiting
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,10 @@ class CallbackService:
         self._taken_elsewhere: set[int] = set()
         self._greenlets: list[gevent.Greenlet] = []
         self.running = False
+
+    def offer(self, decision, call: Call, agent) -> None:
+        """An agent is reserved for a callback call: ring them, then dial the customer (callback_offer.py)."""
+        callback_offer.run(self.manager, decision, call, agent)
 
     def start(self) -> None:
         self.running = True
@@ -193,8 +199,6 @@ class CallbackService:
     def cancel(self, data: dict) -> dict | None:
         """The console's ``callback_cancel``: take a waiting callback call out (callback_cancel.py)
         and mark its row cancelled. None when another controller took the request."""
-        from control.handlers.callback_cancel import cancel_waiting
-
         reply = cancel_waiting(self.deps, data)
         if reply and reply["ok"] and reply.get("row_id") is not None and self.rows is not None:
             try:

@@ -6,7 +6,6 @@ import logging
 import gevent
 
 from control import events
-from control import events
 from control.domain.models import AgentState
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions
@@ -34,10 +33,13 @@ def run_offer(manager, decision, agent_id: str) -> None:
     if call is None or agent is None:
         store.release(decision.call_id, agent_id, AgentState.AVAILABLE, now, requeue_call=call is not None)
         return
-    if call.kind == "callback":  # no caller leg: ring the agent, then dial the customer
-        from control.handlers import callback_offer
-
-        return callback_offer.run(manager, decision, call, agent)
+    if call.kind == "callback":  # no caller leg: ring the agent, then dial the customer (callbacks.py)
+        if manager.callbacks is None:
+            log.error("callback %s not offered: this manager dials no callbacks (control/app.py sets "
+                      "manager.callbacks)", call.id)
+            store.release(call.id, agent_id, AgentState.AVAILABLE, now, requeue_call=True)
+            return None
+        return manager.callbacks.offer(decision, call, agent)
     rung = ring_agent(manager, decision, call, agent)
     if rung is None:
         return
