@@ -14,7 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("control.demo:main", "everything with the simulator and live demo traffic (make demo)"),
     "init": ("control.init:main", "write a deployable configuration folder (flows, queues, FreeSWITCH, secrets)"),
     "check": ("control.checks:main", "validate every flow, queue and config file"),
-    "db": ("records.cli:main", "database: upgrade, seed, rollup --rebuild"),
+    "db": ("control.db_cli:main", "database: upgrade, seed, rollup --rebuild"),
     "user": ("records.user_cli:main", "accounts: add, passwd, reset, disable, enable, list"),
     "render-fs": ("control.fsconf:main", "render the agent directory into freeswitch-conf/ and reloadxml"),
     "prompts": ("control.ivr.prompts:main", "render text prompts to 8 kHz WAV with espeak-ng"),

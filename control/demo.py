@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
             return 1
 
     os.makedirs(var_dir(), exist_ok=True)
-    from records.cli import main as db_main
+    from control.db_cli import main as db_main
 
     if db_main(["upgrade"]) or db_main(["seed"]):
         return 1

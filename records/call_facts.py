@@ -1,7 +1,8 @@
 """Per-call facts the call record lacks; the console and controller write them, reports read them.
 
 - ``record_handling(sessions, call_id, hold_s=, wrap_s=, transferred=)``: the controller when a
-  hold or wrap-up ends or an agent transfers (values given replace stored ones).
+  hold or wrap-up ends or an agent transfers (values given replace stored ones). Through
+  ``reports.rollup.record_handling`` when the report rollup must follow (it may have counted the call).
 - ``mark_follow_up(sessions, call_id, subject, user_id)``: the console when the agent ticks
   "follow up"; then enqueue ``worker.tickets.create_ticket`` (see worker/fanout.py
   ``enqueue_ticket``) because finalize_call may already have run.

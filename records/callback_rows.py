@@ -53,6 +53,12 @@ class ScheduledCallbacks:
             row.details = {**(row.details or {}), **details, "result": result}
             session.commit()
 
+    def cancel(self, row_id: int, by: str | None, at: float) -> None:
+        """A callback call the console cancelled: its row (scheduled, or done and waiting) says so."""
+        with self.sessions() as session:
+            cancel_row(session, row_id, by, at, from_status=("scheduled", "done"))
+            session.commit()
+
 
 def cancel_row(session, row_id: int, by: str | None, at: float, from_status: Iterable[str] = ("scheduled",),
                **details: Any) -> bool:

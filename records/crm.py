@@ -19,6 +19,7 @@ import requests
 import urllib3
 import yaml
 
+from control.errors import CrmError
 from records.breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)

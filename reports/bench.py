@@ -59,7 +59,8 @@ def run(server: str, rows: int, days: int, repeats: int) -> dict:
     from records.db import make_engine
     from records.migrate import ensure_schema
     from reports.queries import call_report, raw_report
-    from reports.rollup import Thresholds, rebuild
+    from reports.rollup import Thresholds
+    from reports.rollup_rebuild import rebuild
     from sqlalchemy.orm import sessionmaker
 
     name = f"hotline_bench_{uuid.uuid4().hex[:8]}"

@@ -3,8 +3,8 @@
 ``refresh_call`` (worker/wrapup.finalize_call; a late CSAT or call-facts write) recomputes the
 call's member row (records/rollup_models.py), the repeat flag of the caller's later calls, then
 the rollup rows they belong to from their members (not by adding deltas): a rerun changes
-nothing, a late update replaces the old figures. ``rebuild`` (``hotline db rollup --rebuild``)
-recomputes it all from the raw records. See docs/kpis.md, "Rollup".
+nothing, a late update replaces the old figures. ``rebuild`` (reports/rollup_rebuild.py,
+``hotline db rollup --rebuild``) recomputes it all from the raw records. See docs/kpis.md, "Rollup".
 """
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import overload
 
-from sqlalchemy import case, delete, func, insert, literal, select, text, update
+from sqlalchemy import case, delete, func, insert, literal, select, text
 
+from records import call_facts
 from records.models import Call
 from records.rollup_models import DIMS, CallRollup, RollupMember
 from records.wrapup_models import CallFacts, CsatResponse
@@ -214,6 +215,14 @@ def refresh_after_update(sessions, call_id: str) -> None:
     """After a late CSAT or call-facts write: adjust the rollup if the call is already in it."""
     with sessions() as session, session.begin():
         refresh_call(session, call_id, None)
+
+
+def record_handling(sessions, call_id: str, hold_s: float | None = None, wrap_s: float | None = None,
+                    transferred: bool | None = None) -> None:
+    """The call's hold, wrap-up or transfer facts (records/call_facts.py), then its rollup rows: a
+    wrap-up that ends after finalize_call counted the call adjusts them."""
+    call_facts.record_handling(sessions, call_id, hold_s=hold_s, wrap_s=wrap_s, transferred=transferred)
+    refresh_after_update(sessions, call_id)
 
 
 def clear(session, since: datetime | None) -> None:

@@ -1,4 +1,4 @@
-"""Recompute every rollup member from the raw records (reports/rollup.py ``rebuild``).
+"""``rebuild``: recompute every rollup member, and then the rollup rows, from the raw records.
 
 PostgreSQL: one INSERT ... SELECT (repeat calls by a LAG over each caller's calls, as the raw
 report does). Other databases: the same definitions in Python (reports/rollup.member_values).
@@ -6,13 +6,15 @@ The caller has already chosen ``since`` on a 15-minute boundary; members from it
 """
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, text, update
 
 from records.models import Call
-from records.rollup_models import RollupMember
+from records.rollup_models import DIMS, CallRollup, RollupMember
 from records.wrapup_models import CallFacts, CsatResponse
 from reports.kpis import REPEAT_WINDOW, repeat_ids, rows_from_records
-from reports.rollup import Thresholds, clear, member_values, utc
+from reports.rollup import Thresholds, bucket_of, configured_thresholds, insert_rollup, member_values, utc
 
 PG_MEMBERS = """
 INSERT INTO call_rollup_members (call_id, caller, entered_at, bucket, queue, agent, did, sl_s, short_s, answered,
@@ -86,3 +88,37 @@ def rebuild_python(session, since, th: Thresholds, batch: int = 5000) -> None:
                                      call.call_id in repeats, th))
     for i in range(0, len(members), batch):
         session.execute(insert(RollupMember), members[i:i + batch])
+
+
+def clear(session, since: datetime | None) -> None:
+    M, R = RollupMember, CallRollup
+    session.execute(delete(M).where(M.bucket >= since) if since else delete(M))
+    session.execute(delete(R).where(R.bucket >= since) if since else delete(R))
+
+
+def finish_rebuild(session, since: datetime | None) -> int:
+    where = [RollupMember.bucket >= since] if since else []
+    for dim in DIMS:
+        insert_rollup(session, dim, *where)
+    marked = update(Call).where(Call.rolled_up == False)  # noqa: E712
+    if since:
+        marked = marked.where(Call.entered_at >= since)
+    session.execute(marked.values(rolled_up=True))
+    return session.scalar(select(func.count()).select_from(RollupMember).where(*where))
+
+
+def rebuild(sessions, since: datetime | None = None, thresholds: Thresholds | None = None) -> int:
+    """Recompute members and rollup rows for calls entered from ``since`` (all when None).
+
+    Returns the number of calls rolled up. PostgreSQL does it in SQL; other databases in Python.
+    """
+    th = thresholds or configured_thresholds()
+    since = bucket_of(since) if since else None
+    with sessions() as session, session.begin():
+        if session.get_bind().dialect.name == "postgresql":
+            # finalize jobs wait (their member writes block) rather than interleave with the rebuild
+            session.execute(text("LOCK TABLE call_rollup_members IN EXCLUSIVE MODE"))
+            rebuild_pg(session, since, th)
+        else:
+            rebuild_python(session, since, th)
+        return finish_rebuild(session, since)

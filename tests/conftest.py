@@ -7,11 +7,17 @@ a test says so.
 """
 from __future__ import annotations
 
-import os
-import socket
-import uuid
+# The controller and the simulator run on gevent. Their entry points (control/cli.py) patch the
+# standard library before anything else loads; the test session does it here, once, for every test.
+from gevent import monkey
 
-import pytest
+monkey.patch_all()
+
+import os  # noqa: E402
+import socket  # noqa: E402
+import uuid  # noqa: E402
+
+import pytest  # noqa: E402
 
 PG_SERVER_URL = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from records.models import Agent, Queue
 from web.card_layout import FIELDS as CARD_FIELDS, layouts_for_role
-from web.api import BREAK_REASONS
+from web.json_api import BREAK_REASONS
 from web.extensions import db
 from web.live import stream_response
 from web.masking import mask_message

@@ -31,7 +31,7 @@ def _nudge(_agent) -> None:
 
 
 def agent_states(store: LiveState) -> AgentStates:
-    from web.supervisor import queue_configs
+    from web.queue_rules import queue_configs
 
     return AgentStates(store, RequestStateLog(), publisher(), time.time, _nudge, queue_configs,
                        config().wrap_up_s)

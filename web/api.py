@@ -1,4 +1,5 @@
-"""JSON REST for the console. Session-cookie auth, so POSTs carry the CSRF token (X-CSRFToken)."""
+"""The console's JSON API: customers, interactions, tickets, notes, dispositions and the agent's state
+(its blueprint and request helpers: web/json_api.py)."""
 from __future__ import annotations
 
 import re
@@ -6,7 +7,7 @@ import time
 from datetime import timezone
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request
+from flask import abort, jsonify
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -18,6 +19,7 @@ from records.models import CHANNELS, Call, Customer, Interaction, Note, Ticket
 from web.audit import audit
 from web.call_access import refuse_unless_handled
 from web.extensions import db
+from web.json_api import AGENT_STATES, BREAK_REASONS, E164, MAX_TEXT, _body, _error, _text, bp
 from web.masking import mask_customer, mask_message
 from web.queue_rules import queue_rules
 from web.roles import has_role, role_required

@@ -16,7 +16,7 @@ from control.domain.numbers import normalize
 from records.card_models import Callback
 from records.models import Agent, Customer, Queue
 from records.wrapup_models import CallFacts
-from web.api import E164, MAX_TEXT, _body, _error, _text, bp
+from web.json_api import E164, MAX_TEXT, _body, _error, _text, bp
 from web.audit import audit
 from web.call_access import refuse_unless_handled
 from web.extensions import db

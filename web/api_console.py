@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
-from web.api import _error, bp
+from web.json_api import _error, bp
 from web.kb import KB_DIR, SLUG, load_articles, suggest
 from web.roles import role_required
 

@@ -15,7 +15,7 @@ from control import events
 from control.domain.agent_state import HOLDS_CALL, InvalidTransition
 from control.domain.models import AgentState, CallState
 from web.agent_states import agent_states
-from web.api import AGENT_STATES as FORCE_STATES, BREAK_REASONS, _body, _error, _text
+from web.json_api import AGENT_STATES as FORCE_STATES, BREAK_REASONS, _body, _error, _text
 from web.audit import audit
 from web.extensions import db
 from web.live import live_state, publisher
@@ -148,7 +148,7 @@ def _save_call(call, action: str, **changes):
 @bp.post("/calls/<call_id>/queue")
 @role_required("supervisor")
 def move_call(call_id: str):
-    from web.supervisor import queue_configs
+    from web.queue_rules import queue_configs
 
     data = _body()
     queue = _text(data, "queue", 64)

@@ -14,7 +14,7 @@ from flask_login import current_user
 from control.domain.models import CallState
 from records.callback_rows import cancel_row
 from records.card_models import Callback
-from web.api import _body, _error
+from web.json_api import _body, _error
 from web.api_calls import CALL_ID
 from web.audit import audit
 from web.callbacks import bp, is_supervisor

@@ -1,4 +1,5 @@
-"""What the console needs from queues/*.yaml: disposition codes, whether one is required, wrap-up seconds.
+"""What the console needs from queues/*.yaml: disposition codes, whether one is required, wrap-up seconds
+(``queue_rules``), and the queues themselves (``queue_configs``).
 
 Loaded once per app and reloaded when a file there changes (the files are small).
 """
@@ -10,7 +11,9 @@ from typing import Any
 
 from flask import current_app
 
+from control.domain.queue_config import QueueConfig
 from control.queues import load_queues
+from control.yamlfile import ConfigErrors
 from web.live import config
 
 log = logging.getLogger(__name__)
@@ -35,3 +38,19 @@ def queue_rules() -> dict[str, dict[str, Any]]:
                     "wrap_up_s": q.wrap_up_s, "outbound_allow": list(q.outbound_allow)} for name, q in queues.items()}
     current_app.extensions["hotline.queue_rules"] = (stamp, rules)
     return rules
+
+
+def queue_configs() -> dict[str, QueueConfig]:
+    """QueueConfig by name from queues/*.yaml (the wallboard, agent states), reloaded when a file changes."""
+    folder = Path(config().queues_dir)
+    stamp = _stamp(folder)
+    cached = current_app.extensions.get("hotline.wallboard_queues")
+    if cached and cached[0] == stamp:
+        return cached[1]
+    try:
+        queues = load_queues(folder)
+    except (ConfigErrors, OSError):   # `hotline check` reports the file; the wallboard keeps going
+        log.warning("queue files could not be loaded from %s", folder, exc_info=True)
+        queues = {}
+    current_app.extensions["hotline.wallboard_queues"] = (stamp, queues)
+    return queues

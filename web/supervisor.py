@@ -21,10 +21,11 @@ from control.domain.agent_state import HOLDS_CALL
 from control.domain.models import AgentState
 from control.domain.queueing import STAFFED
 from control.yamlfile import ConfigErrors
-from web.api import AGENT_STATES as FORCE_STATES, BREAK_REASONS
+from web.json_api import AGENT_STATES as FORCE_STATES, BREAK_REASONS
 from web.extensions import db
 from web.live import config, live_state, stream_response
 from web.masking import mask_message
+from web.queue_rules import queue_configs
 from web.roles import role_required
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,17 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-def call_payload(call) -> dict:
-    from worker.wrapup import summary
+def summary(call) -> str:
+    """One line for the customer's history, a ticket or a chat message: outcome, agent, queue, talk time."""
+    minutes, seconds = divmod(int(call.talk_s or 0), 60)
+    who = f" by {call.agent_id}" if call.agent_id else ""
+    queue = f" in {call.queue}" if call.queue else ""
+    talk = f", talked {minutes}m{seconds:02d}s" if call.talk_s else ""
+    disposition = f", {call.disposition}" if call.disposition else ""
+    return f"Call {call.outcome or 'ended'}{who}{queue}{talk}{disposition}"
 
+
+def call_payload(call) -> dict:
     return {
         "call_id": call.call_id, "caller": call.caller, "did": call.did, "customer_id": call.customer_id,
         "queue": call.queue, "agent_id": call.agent_id, "outcome": call.outcome,

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
+from worker.payload import summary
 from worker.runtime import (RecordNotWrittenYet, load_call, queue_thresholds, sessions_from_config,
                             settings_from_env)
 

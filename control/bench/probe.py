@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from gevent import monkey
 
-monkey.patch_all()
+if __name__ == "__main__":   # run as a script: patch before the controller's modules load
+    monkey.patch_all()
 
 import gc  # noqa: E402
 import json  # noqa: E402

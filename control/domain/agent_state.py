@@ -59,6 +59,19 @@ def transition(agent: Agent, to: S, now: float, reason: str | None = None,
     return replace(agent, **changes)
 
 
+def apply_release(agent: Agent, to: S, now: float) -> None:
+    """The agent side of a release, in place (MemoryState and its ring groups; the Redis scripts do
+    the same in Lua): a call ending counts it and its talk time; the agent holds no call after."""
+    if agent.state == S.ON_CALL:
+        agent.calls_taken += 1
+        agent.talk_time_s += max(0.0, now - agent.state_since)
+    if to == S.AVAILABLE and agent.state != S.AVAILABLE:
+        agent.idle_since = now
+    if to != agent.state:
+        agent.state_since = now
+    agent.state, agent.call_id, agent.break_reason = to, None, None
+
+
 def wrap_up_length(agent_s: float | None, queue_s: float | None, default_s: float) -> float:
     """How long an agent's wrap-up lasts after a conversation: the agent's own setting, else the
     queue's, else the configured default. ``None`` means "not set"; 0 is a valid setting (no wrap-up)."""

@@ -20,6 +20,7 @@ from control import events
 from control import events
 from control.domain.models import Call, CallState, Outcome
 from control.domain.numbers import normalize
+from control.errors import CrmError
 from control.esl.outbound import AppTimeout, ChannelGone, OutboundChannel
 from control.handlers import offers
 from control.handlers.flow_runner import FlowRunner

@@ -202,7 +202,7 @@ class CallbackService:
         reply = cancel_waiting(self.deps, data)
         if reply and reply["ok"] and reply.get("row_id") is not None and self.rows is not None:
             try:
-                self.deps.offload(self._cancel_row, reply["row_id"], data.get("by"))
+                self.deps.offload(self.rows.cancel, reply["row_id"], data.get("by"), self.deps.now())
             except SQLAlchemyError:   # the call record says cancelled; the row is the console's view
                 log.warning("callback row %s not marked cancelled", reply["row_id"], exc_info=True)
         return reply

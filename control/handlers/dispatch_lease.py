@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import logging
 
-from redis.exceptions import RedisError
-
+from control.errors import RedisError
 from control.store.keys import Keys
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ import gevent.event
 from redis.exceptions import RedisError
 
 from control.domain.models import Agent, AgentState, CallState
+from control.errors import RedisError
 from control.handlers import offers, ring_group
 from control.metrics import DISPATCH_SECONDS
 from control.handlers.agent_cache import AvailableAgents

@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 
 import gevent
-from redis.exceptions import RedisError
 
 from control.domain.models import CallState
+from control.errors import RedisError
 from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
 from control.store.keys import Keys

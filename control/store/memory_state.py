@@ -17,7 +17,7 @@ import copy
 import itertools
 from collections import deque
 
-from control.domain.agent_state import HOLDS_CALL, transition
+from control.domain.agent_state import HOLDS_CALL, apply_release, transition
 from control.domain.models import Agent, AgentState, Call, CallState
 from control.store.ring_groups import MemoryGroups
 

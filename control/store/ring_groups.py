@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from control.domain.agent_state import apply_release
 from control.domain.models import Agent, AgentState, Call, CallState
 from control.store.keys import Keys
 

@@ -41,7 +41,7 @@ def test_upgrade_on_sqlite(tmp_path):
 
 
 def test_hotline_db_upgrade_and_seed_through_flask_migrate(tmp_path, monkeypatch):
-    from records.cli import main
+    from control.db_cli import main
     from records.db import session_factory
     from records.agents import load_agents
 

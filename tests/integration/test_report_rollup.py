@@ -22,7 +22,8 @@ from records.rollup_models import CallRollup, RollupMember
 from records.wrapup_models import CallFacts, CsatResponse
 from reports.kpis import CallRow, call_kpis
 from reports.queries import call_report
-from reports.rollup import Thresholds, rebuild
+from reports.rollup import Thresholds
+from reports.rollup_rebuild import rebuild
 from reports.rollup_read import rollup_report
 from tests.report_rows import write
 
@@ -95,7 +96,7 @@ def cleanup(sessions, tag: str) -> None:
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize("db", ["pg", "sqlite"])
 def test_rollup_report_equals_the_raw_computation(db, seed, request):
-    from records.call_facts import record_handling
+    from reports.rollup import record_handling
     from worker.csat import store_csat
     from worker.wrapup import finalize_call
 
@@ -147,7 +148,7 @@ def test_rollup_report_equals_the_raw_computation(db, seed, request):
 
 
 def test_rebuild_from_the_command_line(tmp_path, monkeypatch):
-    from records.cli import main
+    from control.db_cli import main
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     ensure_schema(url)

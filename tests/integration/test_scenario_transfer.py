@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from control.app import build  # noqa: I001  (patches gevent first)
+from control.app import build  # noqa: I001  (gevent is patched by tests/conftest.py)
 from control.config import load_config
 from control.domain.models import Agent, AgentState
 from control.handlers.actions import agent_leg_uuid

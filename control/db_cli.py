@@ -51,7 +51,7 @@ def _rollup(config, args, parser) -> int:
     from datetime import datetime, timezone
 
     from records.db import session_factory
-    from reports.rollup import rebuild
+    from reports.rollup_rebuild import rebuild
 
     if not args.rebuild:
         parser.error("rollup needs --rebuild (finalize_call keeps the rollup current; this recomputes it)")
