@@ -44,6 +44,7 @@ ROUTES: dict[tuple[str, str], Case] = {
                                  allowed=(302,), anonymous=401),
     # Prometheus: loopback clients or the metrics_token, not a console role (web/metrics.py); tests are loopback
     ("metrics.metrics", "GET"): Case("/metrics", "public", allowed=(200,), anonymous=200),
+    ("openapi.spec", "GET"): Case("/api/openapi.json", "public", allowed=(200,), anonymous=200),
     # any signed-in user
     ("auth.logout", "POST"): Case("/logout", "user", allowed=(302,)),
     ("account.password", "GET"): Case("/account/password", "user", allowed=(200,)),
@@ -57,6 +58,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     # (the stream's generator is not read; a user without an agent phone must name ?agent=)
     # alice is on a call: the state machine refuses (409) after the access check let her in
     ("api.set_agent_state", "POST"): Case("/api/agent/state", "agent", json={"state": "not_ready"}, allowed=(409,)),
+    ("pops.ack", "POST"): Case("/api/agent/pop-ack", "agent", json={"call_id": "c-live"},
+                               per_role={"supervisor": 409, "admin": 409}),     # no agent phone
     ("api.get_customer", "GET"): Case("/api/customers/+14155550100", "agent"),
     ("api.create_customer", "POST"): Case("/api/customers", "agent", json={"name": "New", "number": "+14155550999"}),
     ("api.create_interaction", "POST"): Case("/api/interactions", "agent",
