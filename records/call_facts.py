@@ -34,9 +34,6 @@ def record_handling(sessions, call_id: str, hold_s: float | None = None, wrap_s:
                     transferred: bool | None = None) -> None:
     values = {"hold_s": hold_s, "wrap_s": wrap_s, "transferred": transferred}
     _update(sessions, call_id, {k: v for k, v in values.items() if v is not None})
-    from reports.rollup import refresh_after_update
-
-    refresh_after_update(sessions, call_id)   # a wrap-up that ends after finalize_call adjusts the rollup
 
 
 def mark_follow_up(sessions, call_id: str, subject: str | None = None, user_id: int | None = None) -> None:

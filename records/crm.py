@@ -37,10 +37,6 @@ DEFAULT_MAPPING: dict[str, Any] = {
 }
 
 
-class CrmError(Exception):
-    """The CRM did not give a usable answer in time."""
-
-
 class CrmUnavailable(CrmError):
     """The circuit is open: the CRM is not asked at all."""
 

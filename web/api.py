@@ -2,7 +2,6 @@
 (its blueprint and request helpers: web/json_api.py)."""
 from __future__ import annotations
 
-import re
 import time
 from datetime import timezone
 from typing import Any
@@ -11,7 +10,6 @@ from flask import abort, jsonify
 from flask_login import current_user
 from sqlalchemy import select
 
-from control import events
 from control import events
 from control.domain.numbers import normalize
 from records.customers import card, find_by_number, upsert_customer
@@ -24,37 +22,7 @@ from web.masking import mask_customer, mask_message
 from web.queue_rules import queue_rules
 from web.roles import has_role, role_required
 
-bp = Blueprint("api", __name__, url_prefix="/api")
-
-BREAK_REASONS = ("lunch", "meeting", "training", "personal", "technical")
-AGENT_STATES = ("available", "break", "not_ready", "logged_out")
-MAX_TEXT = 5000
 HISTORY = 10
-E164 = re.compile(r"^\+[1-9]\d{5,14}$")
-
-
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        abort(_error("a JSON object body is required", 400))
-    return data
-
-
-def _error(message: str, status: int):
-    response = jsonify(error=message)
-    response.status_code = status
-    return response
-
-
-def _text(data: dict, key: str, max_len: int, required: bool = True) -> str | None:
-    value = data.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            abort(_error(f"{key} is required", 400))
-        return None
-    if not isinstance(value, str) or len(value) > max_len:
-        abort(_error(f"{key} must be a string of at most {max_len} characters", 400))
-    return value.strip()
 
 
 def _customer(data: dict) -> Customer:
@@ -244,6 +212,3 @@ def set_agent_state():
     db.session.commit()
     return jsonify(mask_message(message, current_user.role))
 
-
-# The console's other routes join this blueprint (kept in their own modules to stay small).
-from web import api_calls, api_console  # noqa: E402,F401

@@ -206,5 +206,3 @@ def page():
 def list_json():
     return jsonify(listing())
 
-
-from web import callbacks_api  # noqa: E402,F401  (the cancel routes, on this blueprint)

@@ -10,7 +10,6 @@ import logging
 import time
 from collections import Counter
 from datetime import datetime, time as dtime, timedelta
-from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, render_template
 from flask_babel import gettext as _
@@ -20,7 +19,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from control.domain.agent_state import HOLDS_CALL
 from control.domain.models import AgentState
 from control.domain.queueing import STAFFED
-from control.yamlfile import ConfigErrors
 from web.json_api import AGENT_STATES as FORCE_STATES, BREAK_REASONS
 from web.extensions import db
 from web.live import config, live_state, stream_response
@@ -36,24 +34,6 @@ bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 ABANDON_RATE_ALERT = 0.10          # today's abandon rate above this raises an alert
 KPI_CACHE_S = 5.0                  # today's figures are one report query; every open wallboard polls
 KPI_KEYS = ("offered", "answered", "abandoned", "service_level", "abandon_rate", "asa_s", "aht_s")
-
-
-def queue_configs() -> dict:
-    """QueueConfig by name from queues/*.yaml, reloaded when a file changes."""
-    folder = Path(config().queues_dir)
-    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.yaml"))) if folder.is_dir() else ()
-    cached = current_app.extensions.get("hotline.wallboard_queues")
-    if cached and cached[0] == stamp:
-        return cached[1]
-    from control.queues import load_queues
-
-    try:
-        queues = load_queues(folder)
-    except (ConfigErrors, OSError):   # `hotline check` reports the file; the wallboard keeps going
-        log.warning("queue files could not be loaded from %s", folder, exc_info=True)
-        queues = {}
-    current_app.extensions["hotline.wallboard_queues"] = (stamp, queues)
-    return queues
 
 
 def today_kpis(queues: dict) -> dict[str, dict] | None:
@@ -182,6 +162,3 @@ def events():
     role = current_user.role
     return stream_response("wallboard", transform=lambda m: mask_message(m, role))
 
-
-# The actions (listen, force state, move a call...) are their own blueprint under /api/supervisor.
-from web.api_supervisor import bp as api_bp  # noqa: E402,F401

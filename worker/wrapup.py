@@ -25,15 +25,6 @@ FINALIZED = "call.finalized"
 __all__ = ["FINALIZED", "RecordNotWrittenYet", "finalize_call", "summary"]
 
 
-def summary(call) -> str:
-    minutes, seconds = divmod(int(call.talk_s or 0), 60)
-    who = f" by {call.agent_id}" if call.agent_id else ""
-    queue = f" in {call.queue}" if call.queue else ""
-    talk = f", talked {minutes}m{seconds:02d}s" if call.talk_s else ""
-    disposition = f", {call.disposition}" if call.disposition else ""
-    return f"Call {call.outcome or 'ended'}{who}{queue}{talk}{disposition}"
-
-
 def finalize_call(call_id: str, sessions=None, queue=None, settings=None, thresholds=None) -> str:
     """``queue``: where to fan out (default: the RQ queue this job runs on; none outside RQ).
     ``thresholds``: the report rollup's service-level thresholds (default: the queue files)."""

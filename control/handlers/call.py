@@ -29,7 +29,6 @@ from control.handlers.waiting import QueueWait
 from control.logs import bind_call
 from control.metrics import backend_error
 from control.store.batch import hand_over
-from records.crm import CrmError
 
 log = logging.getLogger(__name__)
 

@@ -207,13 +207,6 @@ class CallbackService:
                 log.warning("callback row %s not marked cancelled", reply["row_id"], exc_info=True)
         return reply
 
-    def _cancel_row(self, row_id: int, by: str | None) -> None:
-        from records.callback_rows import cancel_row
-
-        with self.rows.sessions() as session:
-            cancel_row(session, row_id, by, self.deps.now(), from_status=("scheduled", "done"))
-            session.commit()
-
     # -- wake-ups ------------------------------------------------------------------------------
     def _sweep_loop(self) -> None:
         first = True

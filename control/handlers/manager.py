@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Callable
 
 import gevent
 import gevent.event
-from redis.exceptions import RedisError
 
 from control.domain.models import Agent, AgentState, CallState
 from control.errors import RedisError

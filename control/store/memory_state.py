@@ -26,18 +26,6 @@ ARRIVALS_KEPT = 10_000
 WAITING = (CallState.QUEUED, CallState.OFFERING)
 
 
-def apply_release(agent: Agent, to: AgentState, now: float) -> None:
-    """The agent side of a release (shared so both stores count calls and talk time alike)."""
-    if agent.state == AgentState.ON_CALL:
-        agent.calls_taken += 1
-        agent.talk_time_s += max(0.0, now - agent.state_since)
-    if to == AgentState.AVAILABLE and agent.state != AgentState.AVAILABLE:
-        agent.idle_since = now
-    if to != agent.state:
-        agent.state_since = now
-    agent.state, agent.call_id, agent.break_reason = to, None, None
-
-
 class MemoryState(MemoryGroups):
     def __init__(self):
         self._agents: dict[str, Agent] = {}

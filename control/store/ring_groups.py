@@ -96,8 +96,6 @@ class MemoryGroups:
 
     def release_group(self, call_id: str, agent_ids: list[str], agent_state: AgentState, now: float,
                       requeue_call: bool) -> None:
-        from control.store.memory_state import apply_release
-
         for agent_id in agent_ids:
             if self._group_holds(call_id, agent_id):
                 apply_release(self._agents[agent_id], AgentState(agent_state), now)
