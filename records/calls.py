@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAlchemyError
 
+from control.domain.call_record import LIST_FIELDS, PLAIN_FIELDS, TIME_FIELDS, CallRecord
 from control.paths import var_dir
 from records.locks import native_rlock
 from records.models import Call
@@ -27,10 +28,8 @@ from records.models import Call
 log = logging.getLogger(__name__)
 
 DEFAULT_SPOOL = var_dir() / "spool" / "call-records.jsonl"
-TIME_KEYS = ("entered_at", "offered_at", "answered_at", "ended_at")
-PLAIN_KEYS = ("caller", "did", "customer_id", "queue", "agent_id", "wait_s", "talk_s", "outcome",
-              "hangup_cause", "recording_path", "language", "priority", "tier")
-LIST_KEYS = ("ivr_path", "offers", "explanations")
+# the fields of control/domain/call_record.CallRecord, by how they are stored
+TIME_KEYS, PLAIN_KEYS, LIST_KEYS = TIME_FIELDS, PLAIN_FIELDS, LIST_FIELDS
 
 
 def to_datetime(value: Any) -> datetime | None:
@@ -88,8 +87,7 @@ def upsert_calls(session, records: Iterable[dict[str, Any]], chunk: int = 500) -
 
 
 def _private(record: dict[str, Any]) -> dict[str, Any]:
-    if not record.get("call_id"):
-        raise ValueError("a call record needs a call_id")
+    CallRecord.from_dict(record)   # ValueError: no call_id, or a key that is not a CallRecord field
     return json.loads(json.dumps(record, default=str))  # a private, JSON-safe copy
 
 

@@ -17,7 +17,7 @@ import gevent.event
 import gevent.queue
 
 from control import events
-from control import events
+from control.domain.call_record import CallRecord
 from control.domain.models import Call, CallState, Outcome
 from control.domain.numbers import normalize
 from control.errors import CrmError
@@ -198,7 +198,7 @@ class CallSession:
             hand_over(deps, record)   # batched write, then the wrap-up job
             if not self.segment and call.outcome != Outcome.TRANSFERRED:
                 deps.call_log.drop(call.id)   # the record has it all; a transferred call's next segment goes on
-            deps.publisher.publish("wallboard", events.call_ended(call.id, record["outcome"], self.agent_id))
+            deps.publisher.publish("wallboard", events.call_ended(call.id, record.outcome, self.agent_id))
 
     def _release_agent(self, now: float) -> None:
         deps, call = self.deps, self.call
@@ -215,7 +215,7 @@ class CallSession:
         if live is not None:
             deps.store.remove_call(call.id)
 
-    def _record(self, now: float) -> dict:
+    def _record(self, now: float) -> CallRecord:
         call, deps = self.call, self.deps
         if call.outcome is None:
             call.outcome = Outcome.ANSWERED if call.answered_at else (
@@ -225,17 +225,14 @@ class CallSession:
         offered = [e["at"] for e in explanations if e.get("kind") == "route" and "at" in e]
         talk = (now - call.answered_at) if call.answered_at else 0.0
         wait_end = call.answered_at or now
-        return {
-            "call_id": call.id if not self.segment else f"{call.id}:{self.segment}", "caller": call.caller, "did": call.did, "customer_id": call.customer_id,
-            "queue": call.queue, "agent_id": self.agent_id, "ivr_path": list(call.ivr_path),
-            "entered_at": call.entered_at, "offered_at": offered[0] if offered else None,
-            "answered_at": call.answered_at, "ended_at": now,
-            "wait_s": round(wait_end - call.entered_at, 3) if call.entered_at else 0.0,
-            "talk_s": round(talk, 3), "outcome": call.outcome.value,
-            "hangup_cause": self.hangup_cause, "disposition": None,
-            "recording_path": recording[-1] if recording else None,
-            "offers": logged["offers"],
-            "explanations": explanations,
-            "language": call.language, "priority": call.priority, "tier": call.tier,
-        }
+        return CallRecord(
+            call_id=call.id if not self.segment else f"{call.id}:{self.segment}", caller=call.caller, did=call.did,
+            customer_id=call.customer_id, queue=call.queue, agent_id=self.agent_id, ivr_path=list(call.ivr_path),
+            entered_at=call.entered_at, offered_at=offered[0] if offered else None,
+            answered_at=call.answered_at, ended_at=now,
+            wait_s=round(wait_end - call.entered_at, 3) if call.entered_at else 0.0,
+            talk_s=round(talk, 3), outcome=call.outcome.value, hangup_cause=self.hangup_cause,
+            recording_path=recording[-1] if recording else None, offers=logged["offers"],
+            explanations=explanations, language=call.language, priority=call.priority, tier=call.tier,
+        )
 

@@ -11,6 +11,7 @@ import uuid
 import gevent
 
 from control import events
+from control.domain.call_record import CallRecord
 from control.domain.models import AgentState, Outcome
 from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
@@ -189,7 +190,7 @@ class Dialer:
         self.deps.publisher.publish(f"agent:{self.agent_id}", message)
 
 
-def callback_record(call, agent_id: str | None, call_log, now: float, cause: str | None) -> dict:
+def callback_record(call, agent_id: str | None, call_log, now: float, cause: str | None) -> CallRecord:
     """The callback call's record; ``explanations`` carry the link to the original call."""
     info = call.vars.get("callback") or {}
     logged = call_log.read_many(call.id, ("recording", "explanations", "offers"))
@@ -198,14 +199,12 @@ def callback_record(call, agent_id: str | None, call_log, now: float, cause: str
     recording = logged["recording"]
     offered = [e["at"] for e in explanations if e.get("kind") == "route" and "at" in e]
     answered = call.answered_at
-    return {
-        "call_id": call.id, "caller": call.caller, "did": call.did, "customer_id": call.customer_id,
-        "queue": call.queue, "agent_id": agent_id, "ivr_path": list(call.ivr_path),
-        "entered_at": call.entered_at, "offered_at": offered[0] if offered else None,
-        "answered_at": answered, "ended_at": now,
-        "wait_s": round((answered or now) - call.entered_at, 3) if call.entered_at else 0.0,
-        "talk_s": round(now - answered, 3) if answered else 0.0,
-        "outcome": (call.outcome or Outcome.FAILED).value, "hangup_cause": cause, "disposition": None,
-        "recording_path": recording[-1] if recording else None, "offers": logged["offers"],
-        "explanations": explanations, "language": call.language, "priority": call.priority, "tier": call.tier,
-    }
+    return CallRecord(
+        call_id=call.id, caller=call.caller, did=call.did, customer_id=call.customer_id, queue=call.queue,
+        agent_id=agent_id, ivr_path=list(call.ivr_path), entered_at=call.entered_at,
+        offered_at=offered[0] if offered else None, answered_at=answered, ended_at=now,
+        wait_s=round((answered or now) - call.entered_at, 3) if call.entered_at else 0.0,
+        talk_s=round(now - answered, 3) if answered else 0.0, outcome=(call.outcome or Outcome.FAILED).value,
+        hangup_cause=cause, recording_path=recording[-1] if recording else None, offers=logged["offers"],
+        explanations=explanations, language=call.language, priority=call.priority, tier=call.tier,
+    )

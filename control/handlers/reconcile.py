@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
+from control.domain.call_record import CallRecord
 from control.domain.call_state import move
 from control.domain.models import AgentState, CallState
 from control.esl import commands
@@ -206,22 +208,19 @@ def _stray(store, agent) -> bool:
     return call is None or call.agent_id not in (agent.id, GROUP)
 
 
-def _ghost_record(call, now: float) -> dict:
-    return {
-        "call_id": call.id, "caller": call.caller, "did": call.did, "customer_id": call.customer_id,
-        "queue": call.queue, "agent_id": None, "ivr_path": list(call.ivr_path),
-        "entered_at": call.entered_at, "offered_at": call.offered_at, "answered_at": None, "ended_at": now,
-        "wait_s": round(now - call.entered_at, 3) if call.entered_at else 0.0, "talk_s": 0.0,
-        "outcome": "abandoned", "hangup_cause": "LOST_CHANNEL", "disposition": None, "recording_path": None,
-        "offers": [], "explanations": [], "language": call.language, "priority": call.priority, "tier": call.tier,
-    }
+def _ghost_record(call, now: float) -> CallRecord:
+    return CallRecord(
+        call_id=call.id, caller=call.caller, did=call.did, customer_id=call.customer_id, queue=call.queue,
+        ivr_path=list(call.ivr_path), entered_at=call.entered_at, offered_at=call.offered_at, ended_at=now,
+        wait_s=round(now - call.entered_at, 3) if call.entered_at else 0.0, outcome="abandoned",
+        hangup_cause="LOST_CHANNEL", language=call.language, priority=call.priority, tier=call.tier)
 
 
-def _orphan_record(call, agent_id: str, now: float) -> dict:
+def _orphan_record(call, agent_id: str, now: float) -> CallRecord:
     """``now``: when the call ended, as far as anyone knows (last_seen)."""
     answered = call.answered_at
     now = max(now, answered or now)
-    return {**_ghost_record(call, now), "agent_id": agent_id, "answered_at": answered,
-            "wait_s": round((answered or now) - call.entered_at, 3) if call.entered_at else 0.0,
-            "talk_s": round(now - answered, 3) if answered else 0.0,
-            "outcome": "answered" if answered else "abandoned", "hangup_cause": "CONTROLLER_LOST"}
+    return replace(_ghost_record(call, now), agent_id=agent_id, answered_at=answered,
+                   wait_s=round((answered or now) - call.entered_at, 3) if call.entered_at else 0.0,
+                   talk_s=round(now - answered, 3) if answered else 0.0,
+                   outcome="answered" if answered else "abandoned", hangup_cause="CONTROLLER_LOST")

@@ -17,6 +17,7 @@ import gevent.queue
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from control.domain.call_record import CallRecord
 from control.domain.job_ids import wrapup_job_id
 from control.metrics import CALLS, backend_error
 from records.calls import is_outage
@@ -175,7 +176,7 @@ class QueuedStateLog:
         return self.batcher.backlog()
 
 
-def hand_over(deps, record: dict) -> None:
+def hand_over(deps, record: CallRecord) -> None:
     """A finished call's record to the database, then its wrap-up job (idempotent: the job id is
     derived from the call id, control/domain/job_ids.py)."""
-    deps.records.submit(record)
+    deps.records.submit(record.to_dict())

@@ -91,10 +91,12 @@ def test_a_batch_holding_a_segment_id_enqueues_every_wrap_up_job(sessions, tmp_p
 
     jobs = RQJobs(redis_client, f"{redis_prefix}-wrapup")
     records = writer(sessions, tmp_path, jobs, outbox, clock=lambda: 1000.0)
-    for call_id in ("c1", "c1:1", "c2"):
+    first, second = f"{redis_prefix}-c1", f"{redis_prefix}-c2"   # job ids are not under the prefix
+    for call_id in (first, f"{first}:1", second):
         records.submit(record(call_id))
     assert records.drain(5)
     gevent.sleep(0)
-    assert call_ids(sessions) == ["c1", "c1:1", "c2"]
+    assert call_ids(sessions) == [first, f"{first}:1", second]
     queued = set(Queue(f"{redis_prefix}-wrapup", connection=redis_client).job_ids)
-    assert {"wrapup-c1", "wrapup-c2", wrapup_job_id("c1:1")} <= queued
+    assert {f"wrapup-{first}", f"wrapup-{second}", wrapup_job_id(f"{first}:1")} == queued
+    redis_client.delete(*(f"rq:job:{job}" for job in queued))

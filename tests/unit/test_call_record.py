@@ -1,0 +1,33 @@
+"""CallRecord (control/domain/call_record.py) is the one definition of a call record's fields."""
+from __future__ import annotations
+
+import pytest
+
+from control.domain.call_record import FIELDS, LIST_FIELDS, PLAIN_FIELDS, TIME_FIELDS, CallRecord
+
+
+def test_the_writer_stores_every_field_one_way():
+    stored = {"call_id", "disposition", *TIME_FIELDS, *LIST_FIELDS, *PLAIN_FIELDS}
+    assert stored == FIELDS and len(stored) == len(TIME_FIELDS) + len(LIST_FIELDS) + len(PLAIN_FIELDS) + 2
+
+
+def test_a_record_travels_as_its_dict():
+    record = CallRecord(call_id="c1:1", caller="+1", offers=["alice"], explanations=[{"kind": "route"}])
+    assert CallRecord.from_dict(record.to_dict()) == record
+
+
+@pytest.mark.parametrize("data,words", [
+    ({"caller": "+1"}, "needs a call_id"),
+    ({"call_id": "c1", "talk_time": 3}, "unknown call record fields ['talk_time']"),
+])
+def test_a_bad_record_is_refused_with_what_is_wrong(data, words):
+    with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        CallRecord.from_dict(data)
+
+
+def test_the_writer_refuses_a_field_that_is_not_a_call_record_field(tmp_path):
+    from records.calls import CallRecordWriter
+
+    writer = CallRecordWriter(lambda: None, spool_path=tmp_path / "spool.jsonl")
+    with pytest.raises(ValueError, match="talk_time"):
+        writer.write({"call_id": "c1", "talk_time": 3})
