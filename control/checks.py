@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from control import outbound
 from control.config import DEFAULTS, Config, load_config
 from control.yamlfile import ConfigError, ConfigErrors, load
 
@@ -40,6 +41,9 @@ def check_config_file(path: str) -> list[ConfigError]:
         if not ok:
             errors.append(locator.error([key], f"{key} must be {want.__name__}, not {type(value).__name__}",
                                         f"default is {DEFAULTS[key]!r}"))
+        elif key == "outbound_allow":
+            errors += [locator.error([key], problem, "see docs/security.md, Outbound allow-list")
+                       for problem in outbound.problems(value)]
     return errors
 
 

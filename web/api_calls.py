@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from control.domain.numbers import normalize
+from control.outbound import AllowListError, allowed, role_patterns
 from records.card_models import Callback
 from records.models import Agent, Customer, Queue
 from records.wrapup_models import CallFacts
@@ -21,7 +22,6 @@ from web.audit import audit
 from web.call_access import refuse_unless_handled
 from web.extensions import db
 from web.live import config, live_state, publisher, redis_client
-from web.outbound import AllowListError, allowed, role_patterns
 from web.queue_rules import queue_rules
 from web.roles import has_role, role_required
 

@@ -196,3 +196,23 @@ def test_the_dialplan_and_the_console_default_agree():
     """Same default in both places, so nothing the console allows is refused by the switch."""
     assert _vars()["hotline_outbound_allow"] == DEFAULTS["outbound_allow"]["agent"][0]
     assert all(patterns == DEFAULTS["outbound_allow"]["agent"] for patterns in DEFAULTS["outbound_allow"].values())
+
+
+@pytest.mark.parametrize("setting,words", [
+    ({"agent": ["^\\+1[0-9"]}, "not a regular expression"),
+    ({"agent": "^\\+1.*$"}, "must be a list"),
+    ({"agents": ["^\\+1.*$"]}, "unknown roles"),
+])
+def test_hotline_check_reports_a_bad_outbound_allow(tmp_path, setting, words):
+    from control.checks import check_config_file
+
+    path = tmp_path / "hotline.yaml"
+    path.write_text(yaml.safe_dump({"outbound_allow": setting}))
+    [error] = check_config_file(str(path))
+    assert words in error.message and error.line == 1
+
+
+def test_the_default_outbound_allow_passes_check():
+    from control.outbound import problems
+
+    assert problems(DEFAULTS["outbound_allow"]) == []
