@@ -72,6 +72,7 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
     from control.queues import QueueRegistry
     from control.store.batch import QueuedRecords, QueuedStateLog
     from control.store.call_log import CallLog
+    from control.store.consoles import RedisConsoles
     from control.store.jobs import RQJobs
     from control.store.keys import Keys
     from control.store.outbox import RecordOutbox
@@ -106,6 +107,7 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
         flows=flows or FlowRegistry(config.flows_dir),
         queues=queues or QueueRegistry(config.queues_dir),
         call_log=CallLog(client, config.redis_prefix),
+        consoles=RedisConsoles(client, config.redis_prefix),
         now=time.time,
         offload=offload,
         state_log=QueuedStateLog(lambda changes: append_states(sessions, changes), offload),

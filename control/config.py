@@ -69,6 +69,9 @@ DEFAULTS: dict[str, Any] = {
     # answers 429 with Retry-After until the window passes (lockout with back-off: minute, hour).
     "login_limit_account": "5 per minute;20 per hour",
     "login_limit_address": "30 per minute;300 per hour",
+    # The card before the ring: when the agent's console is open, the phone is rung once the console
+    # has acknowledged the pop, or after this many milliseconds at most (0: never wait).
+    "pop_ack_budget_ms": 250,
     # Seconds an agent's phone rings before the offer is withdrawn and the agent set not-ready.
     "ring_timeout_s": 15,
     # Lease of a reservation; renewed while the offer is alive, reclaimed by the reconciler when it lapses.

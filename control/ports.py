@@ -29,6 +29,9 @@ class LiveState(Protocol):
         """Any agent at all (false after Redis restarted empty)."""
     def available_agents(self) -> list[Agent]:
         """The AVAILABLE agents (Redis reads them through an index, not every agent)."""
+    def available_index(self) -> dict[str, float]:
+        """Agent id -> idle_since of (a superset of) the available agents: a changed value means the
+        agent left and came back (handlers/agent_cache.py reads only those again)."""
     def set_agent_state(self, agent_id: str, state: AgentState, now: float,
                         reason: str | None = None, current: Agent | None = None) -> Agent:
         """``current``: the agent as just read by the caller (an optimisation; the write is a CAS)."""
@@ -135,6 +138,17 @@ class JobQueue(Protocol):
     def enqueue(self, func_path: str, *args: Any, job_id: str | None = None, **kwargs: Any) -> None: ...
     def enqueue_many(self, func_path: str, jobs: list[tuple[tuple, str]]) -> None:
         """(args, job_id) pairs at once."""
+
+
+class Consoles(Protocol):
+    """Agents' consoles: open or not, and their acknowledgement that a pop is on screen
+    (control/store/consoles.py)."""
+
+    def is_open(self, agent_id: str) -> bool: ...
+    def expect(self, call_id: str, agent_id: str) -> Any:
+        """A waiter (``.wait(timeout) -> bool``) registered before the pop is published."""
+    def acked(self, call_id: str, agent_id: str) -> None: ...
+    def mark_open(self, agent_id: str, ttl_s: float) -> None: ...
 
 
 class SwitchControl(Protocol):

@@ -66,10 +66,11 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     login_limits.install(app, config)
     app.register_blueprint(api_supervisor.bp)   # /api/supervisor
     csrf.exempt(health.bp)
-    from web import metrics, openapi
+    from web import metrics, openapi, pops
 
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(pops.bp)
 
     @app.get("/")
     def index():

@@ -1,7 +1,7 @@
 """The agent console page and its live event stream (/agent/events)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,7 +11,7 @@ from records.models import Agent, Queue
 from web.card_layout import FIELDS as CARD_FIELDS, layouts_for_role
 from web.json_api import BREAK_REASONS
 from web.extensions import db
-from web.live import stream_response
+from web.live import consoles, stream_response
 from web.masking import mask_message
 from web.queue_rules import queue_rules
 from web.roles import has_role, role_required
@@ -65,4 +65,8 @@ def events():
     if not agent_id:
         abort(409, description="this user is not an agent")
     role = current_user.role
-    return stream_response(f"agent:{agent_id}", transform=lambda m: mask_message(m, role))
+    on_read = None
+    if agent_id == current_user.agent_id:   # the agent's own console: its pops are acknowledged
+        marks, ttl = consoles(), 2 * float(current_app.config["SSE_HEARTBEAT_S"]) + 5
+        on_read = lambda: marks.mark_open(agent_id, ttl)   # noqa: E731
+    return stream_response(f"agent:{agent_id}", transform=lambda m: mask_message(m, role), on_read=on_read)

@@ -58,7 +58,17 @@ def live_state():
     return state
 
 
-def stream_response(channel: str, transform):
+def consoles():
+    """ports.Consoles: marks this agent's console open while its stream runs."""
+    found = current_app.config.get("CONSOLES") or current_app.extensions.get("hotline.consoles")
+    if found is None:
+        from control.store.consoles import RedisConsoles
+
+        found = current_app.extensions["hotline.consoles"] = RedisConsoles(redis_client(), config().redis_prefix)
+    return found
+
+
+def stream_response(channel: str, transform, on_read=None):
     """The SSE response for one publisher channel: replay after Last-Event-ID, then follow live."""
     from flask import Response, request
 
@@ -70,6 +80,6 @@ def stream_response(channel: str, transform):
     stream_key = pub.stream_key(channel) if hasattr(pub, "stream_key") else Keys(config().redis_prefix).stream(channel)
     heartbeat = float(current_app.config["SSE_HEARTBEAT_S"])
     db.session.close()   # a stream lives for hours; it must not hold a database connection
-    body = sse.events(redis_client(), stream_key, last_id, heartbeat, transform=transform)
+    body = sse.events(redis_client(), stream_key, last_id, heartbeat, transform=transform, on_read=on_read)
     return Response(body, mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -85,6 +85,8 @@ OPERATIONS: dict[str, tuple[str, tuple[str, ...], dict[str, Any] | None]] = {
         ["current_password", "new_password"], current_password={"type": "string"},
         new_password={"type": "string"})),
     "account.api_force_reset": ("Make a user set a new password at next login", ("admin",), None),
+    "pops.ack": ("The console has drawn this call's card: its phone may ring", ("agent",), body(
+        ["call_id"], call_id={**CALL_ID, "minLength": 1})),
     "openapi.spec": ("This description", (), None),
 }
 

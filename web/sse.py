@@ -14,7 +14,6 @@ import time
 from typing import Any, Callable, Iterator
 
 from control.events import ready as ready_event
-from control.events import ready as ready_event
 from control.metrics import POP_DELIVERY_SECONDS
 
 STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
@@ -51,7 +50,9 @@ def _observe_delivery(message: dict[str, Any]) -> None:
 
 
 def events(client, stream_key: str, last_id: str | None, heartbeat_s: float,
-           transform: Transform = lambda m: m, batch: int = 100) -> Iterator[str]:
+           transform: Transform = lambda m: m, batch: int = 100,
+           on_read: Callable[[], None] | None = None) -> Iterator[str]:
+    """``on_read``: called before each read of the stream (at least once a heartbeat)."""
     yield "retry: 2000\n\n"
     if last_id is None:
         newest = client.xrevrange(stream_key, count=1)
@@ -62,6 +63,8 @@ def events(client, stream_key: str, last_id: str | None, heartbeat_s: float,
         yield frame(ready_event(resumed_from=last_id), event="ready")
     block_ms = max(1, int(heartbeat_s * 1000))
     while True:
+        if on_read is not None:
+            on_read()
         reply = client.xread({stream_key: last_id}, count=batch, block=block_ms)
         if not reply:
             yield ": heartbeat\n\n"

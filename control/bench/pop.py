@@ -1,11 +1,16 @@
-"""Screen-pop benchmark: offer published -> event in the browser's SSE stream, over loopback.
+"""Screen-pop benchmark: offer published -> event in the browser's SSE stream, over loopback, and
+whether the card beat the ring.
 
 The console runs in a subprocess (gevent WSGIServer on 127.0.0.1, ephemeral port, a temporary
 SQLite database with N seeded agent users). N logged-in sessions each hold one SSE stream
 (a greenlet with a raw socket), offers are published through RedisPublisher with a
-timestamp, and each stream notes when the offer reaches it.
+timestamp, and each stream notes when the offer reaches it and acknowledges it
+(POST /api/agent/pop-ack), as the console's JavaScript does once the card is drawn. The bench
+plays the ringing controller's part exactly as offers.start_ring does it (RedisConsoles: expect,
+publish, wait for the acknowledgement on the control channel at most --budget-ms): the card was
+first when the acknowledgement came within the budget.
 
-    hotline bench pop [--consoles 500] [--pops 2000] [--rate 500] [--json]
+    hotline bench pop [--consoles 500] [--pops 2000] [--rate 500] [--budget-ms 250] [--json]
 """
 from __future__ import annotations
 
@@ -79,7 +84,8 @@ def seed(db_url: str, consoles: int) -> None:
 
 
 # -- the browsers ----------------------------------------------------------------------------------
-def login(base: str, username: str) -> str:
+def login(base: str, username: str) -> tuple[str, str]:
+    """(cookie header, CSRF token of the session) of a console signed in as ``username``."""
     import requests
 
     with requests.Session() as http:
@@ -89,19 +95,23 @@ def login(base: str, username: str) -> str:
                           allow_redirects=False, timeout=30)
         if reply.status_code != 302:
             raise RuntimeError(f"login of {username} failed: HTTP {reply.status_code}")
-        return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+        console = http.get(f"{base}/agent/", timeout=30)
+        return "; ".join(f"{k}={v}" for k, v in http.cookies.items()), CSRF.search(console.text).group(1)
 
 
 class Stream:
     """One console's SSE stream over a raw socket (HTTP/1.0: no chunked framing to undo)."""
 
-    def __init__(self, port: int, cookie: str):
-        self.port, self.cookie = port, cookie
+    def __init__(self, port: int, cookie: str, csrf: str):
+        self.port, self.cookie, self.csrf = port, cookie, csrf
         self.ready = False
         self.received: dict[str, float] = {}     # call id -> latency in seconds
+        self.acks: list = []                     # greenlets sending acknowledgements
         self.sock = None
 
     def run(self) -> None:
+        import gevent
+
         self.sock = socket.create_connection(("127.0.0.1", self.port))
         self.sock.sendall((f"GET /agent/events HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
                            f"Cookie: {self.cookie}\r\n\r\n").encode())
@@ -126,10 +136,53 @@ class Stream:
                         continue
                     if message.get("type") == "offer":
                         self.received[message["call_id"]] = now - float(message["ts"])
+                        self.acks.append(gevent.spawn(self.ack, message["call_id"]))
+
+    def ack(self, call_id: str) -> None:
+        """What console.js sends once the card is drawn (a connection of its own, as a browser's fetch
+        beside the open stream)."""
+        import requests
+
+        requests.post(f"http://127.0.0.1:{self.port}/api/agent/pop-ack", json={"call_id": call_id}, timeout=30,
+                      headers={"Cookie": self.cookie, "X-CSRFToken": self.csrf, "Connection": "close"})
 
     def close(self) -> None:
         if self.sock is not None:
             self.sock.close()
+
+
+class Ringer:
+    """The controller's side of every offer: RedisConsoles fed by the control channel, as the
+    controller's listener feeds it; ``offer`` waits like offers.card_before_ring."""
+
+    def __init__(self, client, prefix: str, budget_s: float):
+        import gevent
+
+        from control.store.consoles import RedisConsoles
+        from control.store.keys import Keys
+
+        self.consoles, self.budget_s = RedisConsoles(client, prefix), budget_s
+        self.results: list[tuple[bool, float]] = []   # (card first, ms the ring waited)
+        self.pubsub = client.pubsub(ignore_subscribe_messages=True)
+        self.pubsub.subscribe(Keys(prefix).events("control"))
+        self.listener = gevent.spawn(self._listen)
+
+    def _listen(self) -> None:
+        for message in self.pubsub.listen():
+            data = json.loads(message["data"])
+            if data.get("type") == "pop_ack":
+                self.consoles.acked(data["call_id"], data["agent_id"])
+
+    def offer(self, publisher, agent_id: str, message: dict) -> None:
+        waiter = self.consoles.expect(message["call_id"], agent_id) if self.consoles.is_open(agent_id) else None
+        published = time.time()
+        publisher.publish(f"agent:{agent_id}", {**message, "ts": published})
+        acked = waiter is not None and waiter.wait(self.budget_s)
+        self.results.append((acked, (time.time() - published) * 1000))
+
+    def close(self) -> None:
+        self.listener.kill(block=False)
+        self.pubsub.close()
 
 
 def run(args) -> dict:
@@ -154,8 +207,8 @@ def run(args) -> dict:
             raise RuntimeError("the console did not start")
         port = int(line.split()[1])
         base = f"http://127.0.0.1:{port}"
-        cookies = Pool(50).map(lambda i: login(base, f"a{i}"), range(args.consoles))
-        streams = [Stream(port, cookie) for cookie in cookies]
+        sessions = Pool(50).map(lambda i: login(base, f"a{i}"), range(args.consoles))
+        streams = [Stream(port, cookie, csrf) for cookie, csrf in sessions]
         readers = [gevent.spawn(s.run) for s in streams]
         deadline = time.time() + 60
         while not all(s.ready for s in streams) and time.time() < deadline:
@@ -163,22 +216,28 @@ def run(args) -> dict:
         if not all(s.ready for s in streams):
             raise RuntimeError(f"only {sum(s.ready for s in streams)} of {args.consoles} streams opened")
         publisher = RedisPublisher(client, prefix)
+        ringer = Ringer(client, prefix, args.budget_ms / 1000.0)
+        offers = []
         started = time.time()
         for i in range(args.pops):
             due = started + i / args.rate
             if due > time.time():
                 gevent.sleep(due - time.time())
-            agent = i % args.consoles
-            publisher.publish(f"agent:a{agent}", {
+            agent = f"a{i % args.consoles}"
+            offers.append(gevent.spawn(ringer.offer, publisher, agent, {
                 "type": "offer", "call_id": f"bench-{i}", "caller": "+14155550100", "did": "+18005550100",
                 "queue": "support", "wait_s": 0, "language": "en", "ivr_path": [], "customer": None,
-                "partial": False, "agent_id": f"a{agent}", "ts": time.time()})
+                "partial": False, "agent_id": agent}))
+        gevent.joinall(offers)
         wait_until = time.time() + args.timeout
         while sum(len(s.received) for s in streams) < args.pops and time.time() < wait_until:
             gevent.sleep(0.05)
         latencies = [v * 1000 for s in streams for v in s.received.values()]
+        first = [waited for acked, waited in ringer.results if acked]
+        ringer.close()
         for reader in readers:
             reader.kill(block=False)
+        gevent.joinall([ack for s in streams for ack in s.acks], timeout=args.timeout)
     finally:
         for s in streams:
             s.close()
@@ -190,7 +249,9 @@ def run(args) -> dict:
         shutil.rmtree(workdir, ignore_errors=True)
     return {"consoles": args.consoles, "pops": args.pops, "p50_ms": round(pct(latencies, 0.50), 2),
             "p95_ms": round(pct(latencies, 0.95), 2), "p99_ms": round(pct(latencies, 0.99), 2),
-            "lost": args.pops - len(latencies)}
+            "lost": args.pops - len(latencies), "budget_ms": args.budget_ms,
+            "card_first_pct": round(100.0 * len(first) / args.pops, 2),
+            "ring_held_p50_ms": round(pct(first, 0.50), 2), "ring_held_p99_ms": round(pct(first, 0.99), 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pops", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=500.0, help="offers published per second")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the last pops")
+    parser.add_argument("--budget-ms", type=float, default=250.0,
+                        help="how long a ring waits for the console's acknowledgement (pop_ack_budget_ms)")
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--serve", metavar="DB_URL", help=argparse.SUPPRESS)
@@ -220,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"screen pop: offer published -> SSE event received, {result['consoles']} consoles, loopback")
         for key in ("pops", "p50_ms", "p95_ms", "p99_ms", "lost"):
             print(f"  {key:<8} {result[key]:>10}")
+        print(f"card before the ring (acknowledged within {result['budget_ms']:.0f} ms; the ring waited that long):")
+        for key in ("card_first_pct", "ring_held_p50_ms", "ring_held_p99_ms"):
+            print(f"  {key:<17} {result[key]:>10}")
     return 0 if result["lost"] == 0 else 1
 
 

@@ -42,6 +42,8 @@ def on_message(manager, data: dict) -> None:
         callbacks, due = manager.callbacks, data.get("due_at")
         if callbacks is not None:
             callbacks.arm_rows(float(due) if isinstance(due, (int, float)) else None)
+    elif kind == "pop_ack":
+        manager.deps.consoles.acked(str(data.get("call_id", "")), str(data.get("agent_id", "")))
     elif kind == "callback_cancel":
         if manager.callbacks is not None:
             manager.callbacks.cancel(data)   # one controller acts (a claim); see callback_cancel.py

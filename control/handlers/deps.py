@@ -2,12 +2,13 @@
 ports (control/ports.py): tests pass fakes that implement the whole port."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from control.config import Config
-from control.ports import (CallEvents, CallRecords, ConfigSource, CustomerLookup, JobQueue, LiveState, Publisher,
-                           QueueSource, StateHistory, SwitchControl)
+from control.ports import (CallEvents, CallRecords, ConfigSource, Consoles, CustomerLookup, JobQueue, LiveState,
+                           Publisher, QueueSource, StateHistory, SwitchControl)
+from control.store.consoles import ConsoleWaits
 
 
 @dataclass
@@ -26,3 +27,4 @@ class Deps:
     now: Callable[[], float]       # the clock
     offload: Callable[..., Any]    # run blocking I/O (SQL) off the event loop, in the thread pool
     state_log: StateHistory        # the agent state history for reports (agent_state_log)
+    consoles: Consoles = field(default_factory=ConsoleWaits)   # open consoles and their pop acks

@@ -76,13 +76,27 @@ def start_ring(deps, call, agent, leg: str, ring_s: float, now: float, pop: dict
                kind: str | None = None, ring: str | None = None):
     """The pop (before the phone rings) and the wallboard's offer, then the agent's leg is originated;
     returns the originate job. ``pop``: a callback call's details (events.callback_pop). Raises SwitchUnavailable."""
+    waiter = deps.consoles.expect(call.id, agent.id) if deps.consoles.is_open(agent.id) else None
     deps.publisher.publish(f"agent:{agent.id}", events.offer(call, agent.id, now, callback=pop))
     deps.publisher.publish("wallboard", events.offer_rung(call.id, agent.id, call.queue, kind=kind, ring=ring))
     deps.publisher.flush()   # the pop is in Redis before the agent's phone rings
+    card_before_ring(deps, call.id, agent.id, waiter, now)
     if call.entered_at:
         QUEUE_TO_RING_SECONDS.observe(max(0.0, now - call.entered_at))
     dial = actions.dial_string(deps.config.agent_dial_string, agent.extension, deps.config.sip_domain)
     return actions.originate_agent(deps.switch, leg, call, agent, dial, ring_s)
+
+
+def card_before_ring(deps, call_id: str, agent_id: str, waiter, published_at: float) -> None:
+    """Hold the ring until the agent's open console has the card on screen, at most
+    ``pop_ack_budget_ms``; the explanation says whether the card came first and when."""
+    budget_s = max(0.0, float(deps.config.pop_ack_budget_ms) / 1000.0)
+    acked = waiter is not None and waiter.wait(budget_s)
+    waited_ms = round((deps.now() - published_at) * 1000.0, 1)
+    console = "closed" if waiter is None else ("acknowledged" if acked else "no acknowledgement in time")
+    deps.call_log.append(call_id, "explanations", {
+        "kind": "pop", "agent": agent_id, "console": console, "card_first": bool(acked),
+        "waited_ms": waited_ms if waiter is not None else 0.0, "at": published_at})
 
 
 def _wait_renewing(deps, job, call_id: str, agent_id: str) -> str:

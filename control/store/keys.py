@@ -57,5 +57,8 @@ class Keys:
     def events(self, channel: str) -> str:           # pub/sub channel of the same (control, wallboard, agent:<id>)
         return f"{self.prefix}:events:{channel}"
 
+    def console(self, agent_id: str) -> str:         # string with expiry: the agent's console is open (consoles.py)
+        return f"{self.prefix}:console:{agent_id}"
+
     def controller(self, controller_id: str) -> str:  # a controller's heartbeat (control/handlers/orphans.py)
         return f"{self.prefix}:controller:{controller_id}"

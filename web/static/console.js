@@ -116,6 +116,11 @@
     enrich(msg);
   }
 
+  // The card is drawn: tell the controller, which holds the phone's ring until now (docs/console.md).
+  function ackPop(msg) {
+    if (msg.call_id) api("POST", root.dataset.popAckUrl, {call_id: msg.call_id});
+  }
+
   async function enrich(msg) {
     const caller = msg.caller || "";
     if (!caller || caller === "anonymous" || caller[0] !== "+") return;
@@ -168,7 +173,7 @@
     switch (msg.type) {
       case "ready": setConn(true); break;
       case "conn": setConn(msg.live); break;
-      case "offer": showOffer(msg); notify(msg); logLine(T.incoming + " " + (msg.caller || "")); break;
+      case "offer": showOffer(msg); ackPop(msg); notify(msg); logLine(T.incoming + " " + (msg.caller || "")); break;
       case "answered": banner(T.answered); logLine(T.answered); break;
       case "ended": banner(T.ended); logLine(T.ended); break;
       case "missed": banner(T.missed); logLine(T.missed); break;
