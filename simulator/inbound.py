@@ -51,6 +51,8 @@ class InboundSession:
                 gevent.sleep(delay)
             conn.api_response(self.switch.api.run_now(cmd.arg))
         elif cmd.verb == "bgapi":
+            if self.switch.command_latency.bgapi_accept:
+                gevent.sleep(self.switch.command_latency.bgapi_accept)
             self.switch.api.background(conn, cmd.arg)
         elif cmd.verb == "sendmsg":
             target = self.switch.channel(cmd.arg.strip())

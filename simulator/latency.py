@@ -8,7 +8,9 @@ connection that handles commands in order; sleeping there for a command's latenc
 connection only, as on the real switch.
 
 ``CommandLatency`` maps a command name (``show``, ``uuid_bridge``, ``originate``) to seconds, with
-``default`` for the rest. ``DEFAULT_LATENCY`` is what was measured on FreeSWITCH 1.11.2
+``default`` for the rest; ``bgapi_accept`` is how long a ``bgapi`` holds its connection before the
+``+OK Job-UUID`` reply (FreeSWITCH starts the job's thread and waits for it to pick the job up).
+``DEFAULT_LATENCY`` is the median measured on FreeSWITCH 1.11.2 with 200 channels up
 (docs/benchmarks.md, Event Socket command latency); ``CommandLatency.none()`` answers at once.
 """
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 class CommandLatency:
     default: float = 0.0
     by_command: dict[str, float] = field(default_factory=dict)
+    bgapi_accept: float = 0.0
 
     @classmethod
     def none(cls) -> "CommandLatency":
@@ -50,4 +53,4 @@ class CommandLatency:
         return self.by_command.get(name, self.default)
 
 
-DEFAULT_LATENCY = CommandLatency()
+DEFAULT_LATENCY = CommandLatency(default=0.0002, by_command={"show": 0.016}, bgapi_accept=0.0025)
