@@ -12,7 +12,7 @@ from web.card_layout import FIELDS as CARD_FIELDS, layouts_for_role
 from web.json_api import BREAK_REASONS
 from web.extensions import db
 from web.live import consoles, stream_response
-from web.masking import mask_message
+from web.masking import current_policy, mask_message
 from web.queue_rules import queue_rules
 from web.roles import has_role, role_required
 
@@ -69,4 +69,5 @@ def events():
     if agent_id == current_user.agent_id:   # the agent's own console: its pops are acknowledged
         marks, ttl = consoles(), 2 * float(current_app.config["SSE_HEARTBEAT_S"]) + 5
         on_read = lambda: marks.mark_open(agent_id, ttl)   # noqa: E731
-    return stream_response(f"agent:{agent_id}", transform=lambda m: mask_message(m, role), on_read=on_read)
+    policy = current_policy()
+    return stream_response(f"agent:{agent_id}", transform=lambda m: mask_message(m, role, policy), on_read=on_read)

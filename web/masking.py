@@ -141,8 +141,9 @@ def mask_customer(card: dict[str, Any] | None, role: str | None,
     return out
 
 
-def mask_message(message: dict[str, Any], role: str | None) -> dict[str, Any]:
-    """Live messages carry the customer card too (the pop); mask it the same way."""
+def mask_message(message: dict[str, Any], role: str | None, policy: MaskPolicy | None = None) -> dict[str, Any]:
+    """Live messages carry the customer card too (the pop); mask it the same way. An event stream
+    runs outside the request, so it passes the ``policy`` it read when the stream began."""
     if isinstance(message.get("customer"), dict) and level(role) < LEVELS["supervisor"]:
-        return {**message, "customer": mask_customer(message["customer"], role)}
+        return {**message, "customer": mask_customer(message["customer"], role, policy)}
     return message

@@ -204,3 +204,26 @@ def test_a_path_outside_the_folders_is_not_served_even_to_admins(web_app, client
     for call_id in ("c-out", "c-dots", "c-link"):
         assert client.get(f"/reports/calls/{call_id}/recording").status_code == 404
         assert b"Play recording" not in client.get(f"/reports/calls/{call_id}").data
+
+
+def test_the_live_pop_masks_the_configured_fields_too(web_app, client_for):
+    """The event stream runs after the request has ended: it must keep the configured policy."""
+    import json
+
+    from tests.unit.test_web_sse import FakeStreams, parse
+
+    class Streams(FakeStreams):
+        def __getattr__(self, name):      # the console-open marks (SET with a TTL) are not under test
+            return lambda *args, **kwargs: True
+
+    streams = Streams()
+    web_app.config["REDIS_CLIENT"] = streams
+    web_app.config["HOTLINE"] = web_app.config["HOTLINE"].replace(sensitive_fields="Loyalty Code")
+    response = client_for("alice").get("/agent/events", buffered=False)
+    frames = iter(response.response)
+    next(frames), next(frames)                       # retry, ready
+    streams.add({"type": "offer", "call_id": "c-1",
+                 "customer": {"name": "Kim", "fields": {"loyalty_code": "LC-99812", "note": f"card {CARD}"}}})
+    pop = json.loads(parse(next(frames).decode())["data"])
+    response.close()
+    assert pop["customer"]["fields"] == {"loyalty_code": "••••9812", "note": "card ••••••••••••1111"}
