@@ -90,6 +90,21 @@ def _check(pattern: re.Pattern, what: str, value: object) -> str:
     return text
 
 
+def app_arg(value: object) -> str:
+    """An application's argument in a ``sendmsg`` header: a CR or LF would end the header (and could
+    add others), so each becomes a space; FreeSWITCH reads the rest of the line as it is."""
+    return str(value).replace("\0", "").replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+
+
+def execute(app: str, arg: object | None, event_uuid: str) -> str:
+    """``sendmsg`` on an outbound socket running ``app`` on its channel (switch_ivr.c, CMD_EXECUTE)."""
+    lines = ["sendmsg", "call-command: execute", f"execute-app-name: {_check(_NAME, 'application', app)}"]
+    if arg is not None and str(arg) != "":
+        lines.append(f"execute-app-arg: {app_arg(arg)}")
+    lines.append(f"Event-UUID: {_check(_UUID, 'uuid', event_uuid)}")
+    return "\n".join(lines)
+
+
 # -- dial strings ----------------------------------------------------------------------------
 def user_dial(template: str, extension: str, domain: str) -> str:
     """An agent's or supervisor's phone from ``agent_dial_string`` (e.g. ``user/{extension}``)."""

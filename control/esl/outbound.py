@@ -18,6 +18,7 @@ from gevent.pool import Pool
 from gevent.server import StreamServer
 from greenswitch import esl as gs
 
+from control.esl import commands
 from control.esl.frames import Decoded, plain_header
 from control.esl.protocol import FramedProtocol
 
@@ -68,15 +69,11 @@ class OutboundChannel(FramedProtocol, gs.OutboundSession):
         if self.hungup.is_set():
             raise ChannelGone(app)
         event_uuid = str(uuid.uuid4())
-        lines = ["sendmsg", "call-command: execute", f"execute-app-name: {app}"]
-        if arg:
-            lines.append(f"execute-app-arg: {arg}")
-        lines.append(f"Event-UUID: {event_uuid}")
         result = gevent.event.AsyncResult()
         if wait:
             self._pending_apps[event_uuid] = result
         try:
-            reply = self.send("\n".join(lines))
+            reply = self.send(commands.execute(app, arg, event_uuid))
         except (gs.NotConnectedError, OSError) as exc:
             self._pending_apps.pop(event_uuid, None)
             raise ChannelGone(app) from exc

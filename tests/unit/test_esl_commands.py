@@ -143,3 +143,14 @@ def test_dial_strings_accept_ordinary_extensions_and_numbers():
     assert commands.user_dial("user/{extension}@{domain}", "1001", "pbx.example.com") == "user/1001@pbx.example.com"
     assert commands.number_dial("loopback/{number}/public-outbound", "+14155550100") == \
         "loopback/+14155550100/public-outbound"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_an_application_argument_stays_inside_its_header(value):
+    message = commands.execute("set", f"hotline_note={value}", "6e062acd-4999-412a-add7-936e89bcc0eb")
+    lines = message.split("\n")
+    names = [line.split(":", 1)[0] for line in lines[1:]]
+    assert lines[0] == "sendmsg" and names == ["call-command", "execute-app-name", "execute-app-arg", "Event-UUID"]
+    assert lines[3] == "execute-app-arg: hotline_note=" + value.replace("\0", "").replace("\r\n", " ") \
+        .replace("\r", " ").replace("\n", " ")
