@@ -198,7 +198,16 @@ def js_strings() -> dict[str, str]:
 @bp.get("/callbacks/")
 @role_required("agent")
 def page():
-    return render_template("supervisor/callbacks.html", data=listing(), strings=js_strings())
+    data = listing()
+    _audit_view("callbacks.view")   # the page load; its refreshes of list.json are not each audited
+    return render_template("supervisor/callbacks.html", data=data, strings=js_strings())
+
+
+def _audit_view(action: str) -> None:
+    from web.audit import audit
+
+    audit(action, None)
+    db.session.commit()
 
 
 @bp.get("/callbacks/list.json")

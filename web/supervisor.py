@@ -144,8 +144,12 @@ def js_strings() -> dict[str, str]:
 @role_required("supervisor")
 def wallboard():
     from web.api_supervisor import monitoring_extension
+    from web.audit import audit
 
-    return render_template("supervisor/wallboard.html", board=snapshot(), strings=js_strings(),
+    board = snapshot()
+    audit("wallboard.view", None)   # the page load (callers' numbers); its refreshes are not each audited
+    db.session.commit()
+    return render_template("supervisor/wallboard.html", board=board, strings=js_strings(),
                            own_extension=monitoring_extension(current_user) or "")
 
 

@@ -181,3 +181,10 @@ def test_only_admins_read_the_trail(web_app, client_for):
     for who in ("alice", "supervisor"):
         assert client_for(who).get("/admin/audit").status_code == 403
         assert client_for(who).get("/admin/audit.csv").status_code == 403
+
+
+@pytest.mark.parametrize("path,action,who", [("/callbacks/", "callbacks.view", "alice"),
+                                             ("/supervisor/", "wallboard.view", "supervisor")])
+def test_pages_listing_callers_are_audited_when_opened(web_app, client_for, path, action, who):
+    assert client_for(who).get(path).status_code == 200
+    assert [r.who for r in entries(web_app, action)] == [who]
