@@ -14,12 +14,21 @@ import socket  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 import gevent  # noqa: E402
 
 from control.config import Config, load_config  # noqa: E402
 from control.handlers.deps import Deps  # noqa: E402
 from control.ports import JobQueue  # noqa: E402
+
+if TYPE_CHECKING:
+    import redis
+
+    from control.esl.inbound import SwitchClient
+    from control.esl.outbound import OutboundServer
+    from control.handlers.callbacks import CallbackService
+    from control.handlers.manager import Manager
 
 log = logging.getLogger("hotline.controller")
 REDIS_CONNECTIONS = 1000
@@ -28,11 +37,11 @@ REDIS_CONNECTIONS = 1000
 @dataclass
 class Controller:
     deps: Deps
-    manager: object
-    server: object
-    switch: object
-    redis: object
-    callbacks: object = None
+    manager: Manager
+    server: OutboundServer
+    switch: SwitchClient
+    redis: redis.Redis
+    callbacks: CallbackService | None = None
 
     def start(self) -> None:
         self.switch.start()

@@ -104,7 +104,7 @@ class AuditFilter:
 def page_of(flt: AuditFilter) -> tuple[list[AuditLog], bool]:
     """The rows of ``flt.page``, newest first, and whether another page follows."""
     rows = db.session.scalars(flt.query().offset((flt.page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return list(rows[:PAGE_SIZE]), len(rows) > PAGE_SIZE
 
 
 def _cell(value: Any) -> str:

@@ -29,6 +29,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Sequence, cast
 
 import gevent
 
@@ -63,7 +64,7 @@ class Rig:
     """Config files, database with agents, the simulator (this process) and controller processes."""
 
     def __init__(self, agents: int, controllers: int, database_url: str | None, redis_url: str,
-                 controller_args: list[str] = (), probe_s: float = 0.0):
+                 controller_args: Sequence[str] = (), probe_s: float = 0.0):
         from control.config import load_config
         from simulator.switch import Switch
 
@@ -134,7 +135,7 @@ class Rig:
 
         client = redis.Redis.from_url(self.redis_url)
         try:
-            return client.scard(Keys(self.prefix).agents()) >= len(self.extensions)
+            return cast(int, client.scard(Keys(self.prefix).agents())) >= len(self.extensions)
         finally:
             client.close()
 
@@ -272,7 +273,7 @@ def run(args) -> dict:
             gevent.sleep(0.5)
         unfinished = sum(1 for h in every if not h.done.ready())
         # never bridged: still queued (routing); bridged: talking past the wait (set up late)
-        stuck = {"never_bridged": sum(1 for h in every if not h.done.ready() and not h.bridged_at),
+        stuck: dict[str, Any] = {"never_bridged": sum(1 for h in every if not h.done.ready() and not h.bridged_at),
                  "bridged": sum(1 for h in every if not h.done.ready() and h.bridged_at)}
         if unfinished:
             stuck["calls"] = [_stuck_call(rig, h) for h in every if not h.done.ready()][:5]
@@ -298,7 +299,7 @@ def _stuck_call(rig: Rig, handle) -> dict:
 
     client = redis.Redis.from_url(rig.redis_url, decode_responses=True)
     try:
-        live = client.hgetall(Keys(rig.prefix).call(handle.uuid))
+        live = cast(dict, client.hgetall(Keys(rig.prefix).call(handle.uuid)))
         log_of = {kind: CallLog(client, rig.prefix).read(handle.uuid, kind) for kind in ("offers", "explanations")}
     finally:
         client.close()

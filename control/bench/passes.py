@@ -67,11 +67,12 @@ def simulate(queues, agents, new_call, passes: int, idle: int, seed: int, dispat
     rng.shuffle(ids)
     for i in ids[:idle]:
         store.free(i, rng.random() * 100)
-    busy, taken = deque(ids[idle:]), deque()
-    cache, waiting, samples, now, n = AvailableAgents(store), {}, [], 1000.0, 0
+    busy, taken = deque(ids[idle:]), deque[str]()
+    waiting: dict[str, Call] = {}
+    cache, samples, now, n = AvailableAgents(store), [], 1000.0, 0
     for _ in range(passes):
         now += 0.05
-        for i in [i for i, c in waiting.items() if now - c.entered_at > ABANDON_S]:
+        for i in [i for i, c in waiting.items() if c.entered_at is not None and now - c.entered_at > ABANDON_S]:
             del waiting[i]
         while len(waiting) < rng.randint(1, 5):
             n += 1

@@ -84,19 +84,26 @@ def seed(db_url: str, consoles: int) -> None:
 
 
 # -- the browsers ----------------------------------------------------------------------------------
+def csrf_token(html: str) -> str:
+    found = CSRF.search(html)
+    if found is None:
+        raise RuntimeError("the console page carries no CSRF token (<meta name=\"csrf-token\">)")
+    return found.group(1)
+
+
 def login(base: str, username: str) -> tuple[str, str]:
     """(cookie header, CSRF token of the session) of a console signed in as ``username``."""
     import requests
 
     with requests.Session() as http:
         page = http.get(f"{base}/login", timeout=30)
-        token = CSRF.search(page.text).group(1)
+        token = csrf_token(page.text)
         reply = http.post(f"{base}/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
                           allow_redirects=False, timeout=30)
         if reply.status_code != 302:
             raise RuntimeError(f"login of {username} failed: HTTP {reply.status_code}")
         console = http.get(f"{base}/agent/", timeout=30)
-        return "; ".join(f"{k}={v}" for k, v in http.cookies.items()), CSRF.search(console.text).group(1)
+        return "; ".join(f"{k}={v}" for k, v in http.cookies.items()), csrf_token(console.text)
 
 
 class Stream:
@@ -107,18 +114,18 @@ class Stream:
         self.ready = False
         self.received: dict[str, float] = {}     # call id -> latency in seconds
         self.acks: list = []                     # greenlets sending acknowledgements
-        self.sock = None
+        self.sock: socket.socket | None = None
 
     def run(self) -> None:
         import gevent
 
-        self.sock = socket.create_connection(("127.0.0.1", self.port))
-        self.sock.sendall((f"GET /agent/events HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+        self.sock = sock = socket.create_connection(("127.0.0.1", self.port))
+        sock.sendall((f"GET /agent/events HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
                            f"Cookie: {self.cookie}\r\n\r\n").encode())
         buffer = b""
         while True:
             try:
-                data = self.sock.recv(65536)
+                data = sock.recv(65536)
             except OSError:
                 return
             if not data:
@@ -202,7 +209,7 @@ def run(args) -> dict:
                                args.redis_url, "--prefix", prefix], stdout=subprocess.PIPE, text=True)
     streams: list[Stream] = []
     try:
-        line = server.stdout.readline()
+        line = server.stdout.readline() if server.stdout is not None else ""
         if not line.startswith("PORT "):
             raise RuntimeError("the console did not start")
         port = int(line.split()[1])

@@ -39,7 +39,7 @@ def build(n_calls: int, n_agents: int, n_skills: int, seed: int = 7):
         own = {s: rng.randint(1, 10) for s in rng.sample(skills, rng.randint(3, 8))}
         qs = rng.sample(sorted(queues), rng.randint(1, 3))
         for q in qs:
-            own[queues[q].requirements and next(iter(queues[q].requirements))] = rng.randint(2, 10)
+            own[next(iter(queues[q].requirements))] = rng.randint(2, 10)   # every bench queue requires a skill
         own[languages[i % 5]] = rng.randint(3, 10)
         agents.append(Agent(id=f"a{i}", extension=str(10000 + i), skills=own, queues=qs,
                             state=AgentState.ON_CALL, idle_since=rng.random() * 100, order=i))
@@ -131,7 +131,8 @@ def pass_workloads(n_agents: int, n_skills: int, seed: int) -> dict:
 def run_passes(n_agents: int, n_skills: int, idle: int, n: int, seed: int) -> dict:
     out: dict = {}
     for name, (queues, agents, make_call) in pass_workloads(n_agents, n_skills, seed).items():
-        out[name], made = {}, {}
+        out[name] = {}
+        made: dict[str, list] = {}
         for mode, dispatcher in passes.DISPATCHERS.items():
             made[mode] = []
             samples = passes.simulate(queues, [copy.deepcopy(a) for a in agents], make_call, n, idle, seed,
@@ -176,7 +177,7 @@ def run_redis(url: str, queues, agents, calls, skills, n: int, seed: int) -> dic
             samples.append(time.perf_counter() - t0)
             router.remove_agent(agent.id)
             agent.state = AgentState.ON_CALL
-            if ok:
+            if ok and d is not None:
                 router.remove_call(d.call_id)
                 store.remove_call(d.call_id)
                 client.hset(store.keys.agent(agent.id), mapping={"state": "on_call"})

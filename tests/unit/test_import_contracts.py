@@ -47,8 +47,6 @@ IO_OURS = (
     "control.app", "control.cli", "control.config", "control.queues", "control.yamlfile", "control.procs",
     "control.fsconf", "control.checks", "control.demo", "control.bench", "control.production", *IVR_WITH_IO,
 )
-# Packages whose own module cycles another change is removing (issue 14); delete the entry when it lands.
-MODULE_CYCLES_BEING_REMOVED = ("control.handlers",)
 
 
 @dataclass(frozen=True)
@@ -270,9 +268,7 @@ def test_no_cycles_between_the_subpackages_of_control():
 
 
 def test_no_cycles_between_modules():
-    found = cycles(lambda module: module,
-                   scope=lambda m: not _in(m, MODULE_CYCLES_BEING_REMOVED))
-    _fail_on(found, "Modules")
+    _fail_on(cycles(lambda module: module), "Modules")
 
 
 def test_entry_points_are_imported_only_by_entry_points():
