@@ -48,9 +48,6 @@ class AvailableAgents:
 
     def refresh(self, now: float) -> None:
         store = self.store
-        if not hasattr(store, "available_index"):   # MemoryState: nothing to save; changes by comparison
-            self._replace_all(store.available_agents())
-            return
         kept, changes = self._kept, self._changes
         if now - self._filled_at >= self.max_age_s:
             self._drop(list(kept))
@@ -97,13 +94,3 @@ class AvailableAgents:
         for agent_id in agent_ids:
             if kept.pop(agent_id, None) is not None:
                 changes[agent_id] = None
-
-    def _replace_all(self, agents: list) -> None:
-        kept, changes = self._kept, self._changes
-        fresh = {a.id: a for a in agents if a.state == AgentState.AVAILABLE}
-        self._drop([i for i in kept if i not in fresh])
-        for agent_id, agent in fresh.items():
-            old = kept.get(agent_id)
-            if old is None or old[1] != agent:
-                kept[agent_id] = (0.0, agent)
-                changes[agent_id] = agent

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable
 import gevent
 import gevent.event
 
+from control import requests
 from control.domain.models import Agent, AgentState, CallState
 from control.errors import RedisError
 from control.handlers import offers, ring_group
@@ -28,6 +29,7 @@ from control.ports import CallRecords
 from control.store.keys import Keys
 
 if TYPE_CHECKING:
+    from control.handlers.call import CallSession
     from control.handlers.callbacks import CallbackService
     from control.handlers.consult_legs import Consult
     from control.handlers.last_seen import LastSeen
@@ -57,7 +59,7 @@ class Manager:
         self.running = False
         self._snapshot: tuple[float, list] | None = None
         self._waiting: WaitingView | None = None
-        self.sessions: dict[str, object] = {}   # call id -> local CallSession (callers whose socket we hold)
+        self.sessions: dict[str, CallSession] = {}   # call id -> the callers whose socket this controller holds
         # agents from the database back into live state after Redis lost them: busy {agent: call} -> count
         self.resync_agents: Callable[[dict[str, str]], int] | None = None
         # dialling callbacks (handlers/callbacks.py); the composition root sets it, with its database rows
@@ -103,7 +105,7 @@ class Manager:
 
     def _send_nudge(self) -> None:
         self._nudge = None
-        message = {"type": "dispatch", "from": self.deps.controller_id}
+        message = requests.dispatch(controller_id=self.deps.controller_id)
         if self.redis is None:
             self.deps.publisher.publish("control", message)
             return

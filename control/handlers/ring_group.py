@@ -31,7 +31,7 @@ def is_group(decision) -> bool:
 def is_callback(store, call_id: str) -> bool:
     """Callback calls have no caller leg to bridge; offers.run_offer handles them one agent at a time."""
     call = store.get_call(call_id)
-    return call is not None and getattr(call, "kind", "inbound") == "callback"
+    return call is not None and call.kind == "callback"
 
 
 def reserve(deps, decision, now: float) -> list[str]:
@@ -89,7 +89,7 @@ class RingGroup:
         deps, store, call_id = self.deps, self.deps.store, self.decision.call_id
         lease = deps.config.reservation_lease_s
         session = self.manager.sessions.get(call_id)
-        hungup = getattr(getattr(session, "channel", None), "hungup", None)
+        hungup = session.channel.hungup if session is not None else None   # a caller on this controller
         next_join = time.monotonic() + self.delay
         while self.winner is None and not self.caller_gone:
             if not self.legs and not self._join():

@@ -58,6 +58,10 @@ class MemoryState(MemoryGroups):
     def agents_by_id(self, ids) -> list[Agent]:
         return [copy.deepcopy(self._agents[i]) for i in ids if i in self._agents]
 
+    def available_index(self) -> dict[str, float]:
+        """As RedisState's index: agent id -> idle_since, for the available agents."""
+        return {a.id: a.idle_since for a in self._agents.values() if a.state == AgentState.AVAILABLE}
+
     def available_agents(self) -> list[Agent]:
         return sorted((copy.deepcopy(a) for a in self._agents.values() if a.state == AgentState.AVAILABLE),
                       key=lambda a: a.id)

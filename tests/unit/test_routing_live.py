@@ -169,7 +169,7 @@ def test_stale_heap_entries_are_swept():
     assert bucket.live == 1 and len(bucket.heap) <= 33
 
 
-def test_memory_store_changes_are_reported_by_comparison():
+def test_memory_store_changes_follow_its_index_as_redis_does():
     store = MemoryState()
     for i in range(3):
         store.put_agent(Agent(id=f"a{i}", extension=str(i), state=AgentState.AVAILABLE, idle_since=float(i)))
@@ -179,12 +179,12 @@ def test_memory_store_changes_are_reported_by_comparison():
     cache.refresh(2.0)
     assert cache.take_changes() == {}
     store.set_agent_state("a1", AgentState.BREAK, 3.0)
-    agent = store.get_agent("a2")
-    agent.calls_taken = 4
-    store.put_agent(agent)
-    cache.refresh(3.0)
+    store.set_agent_state("a2", AgentState.BREAK, 3.0)
+    store.set_agent_state("a2", AgentState.AVAILABLE, 3.5)   # left and came back: a new idle_since
+    cache.agents_changed = True   # as the dispatcher's trigger says
+    cache.refresh(4.0)
     changes = cache.take_changes()
-    assert changes.keys() == {"a1", "a2"} and changes["a1"] is None and changes["a2"].calls_taken == 4
+    assert changes.keys() == {"a1", "a2"} and changes["a1"] is None and changes["a2"].idle_since == 3.5
     assert [a.id for a in cache.read(4.0)] == ["a0", "a2"]
 
 
