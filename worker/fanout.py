@@ -46,7 +46,10 @@ def fan_out(queue: Queue, call, target_ids: list[int], settings: Settings) -> li
     wanted: list[tuple[str, tuple]] = []
     if call.recording_path:
         wanted.append(("archive", ()))
-    wanted.append(("ticket", ()))
+    if call.disposition in settings.ticket_dispositions:
+        # A follow-up flag needs no job from here: the console enqueues one when the agent sets it
+        # (enqueue_ticket), before or after this runs. Most calls ask for no ticket: one job fewer.
+        wanted.append(("ticket", ()))
     if settings.sms_provider:
         wanted.append(("sms", ()))
     if settings.crm_writeback_url:

@@ -56,3 +56,25 @@ def test_queue_files_are_parsed_again_only_when_one_changes(monkeypatch, tmp_pat
     some_file.write_text(some_file.read_text() + "\n")
     runtime.queue_thresholds()
     assert len(parsed) == 2
+
+
+def test_the_fan_out_enqueues_a_ticket_job_only_for_a_disposition_that_asks_for_one(redis_client, redis_prefix):
+    from types import SimpleNamespace
+
+    from worker.fanout import fan_out
+    from worker.queues import job_queue
+    from worker.settings import Settings
+
+    queue = job_queue(f"{redis_prefix}-wrapup", redis_client)
+    settings = Settings(sms_provider="")
+
+    def call(call_id, disposition):
+        return SimpleNamespace(call_id=call_id, disposition=disposition, recording_path=None)
+
+    try:
+        assert fan_out(queue, call(f"{redis_prefix}-a", "resolved"), [], settings) == []
+        assert fan_out(queue, call(f"{redis_prefix}-b", None), [], settings) == []
+        assert fan_out(queue, call(f"{redis_prefix}-c", "complaint"), [], settings) == [f"ticket-{redis_prefix}-c"]
+    finally:
+        for key in redis_client.scan_iter(match=f"rq:*{redis_prefix}*", count=1000):
+            redis_client.delete(key)
