@@ -18,7 +18,7 @@ from control.domain.models import Agent, AgentState
 from control.handlers.actions import agent_leg_uuid
 from control.ivr.loader import flows_from_data
 from control.queues import queues_from_data
-from simulator.runner import Static
+from simulator.runner import RecordTap, Static
 from simulator.switch import Switch
 from tests.integration.faultkit import wait_for
 
@@ -47,14 +47,8 @@ class Rig:
         self.switch.start()
         self.controller = build(self.config, flows=Static(flows_from_data(FLOWS, "test")),
                                 queues=Static(queues_from_data(QUEUES, "test")))
-        self.records: dict[str, dict] = {}
-        write = self.controller.deps.records.write
-
-        def tap(record: dict) -> None:
-            self.records[record["call_id"]] = record
-            write(record)
-
-        self.controller.deps.records = type("Tap", (), {"write": staticmethod(tap)})()
+        self.records: dict[str, dict] = {}   # the production path (QueuedRecords), tapped
+        self.controller.deps.records = RecordTap(self.controller.deps.records, self.records)
         self.store = self.controller.deps.store
         for i, (agent_id, ext, answers) in enumerate((("alice", "1001", 0.2), ("bob", "1002", bob_answers))):
             self.store.put_agent(Agent(id=agent_id, extension=ext, queues=["support"], order=i, name=agent_id))
