@@ -45,6 +45,9 @@ def build_app(db_url: str, **overrides):
     overrides.setdefault("TESTING", True)
     overrides.setdefault("WTF_CSRF_ENABLED", False)
     overrides.setdefault("SSE_HEARTBEAT_S", 1)
+    # admin saves write the phone directory and ask the switch to reload: here, not the repo's, and no switch
+    overrides.setdefault("freeswitch_conf_dir", str(Path(db_url[len("sqlite:///"):]).parent / "freeswitch-conf"))
+    overrides.setdefault("esl_port", 1)
     return create_app(load_config(env={}), database_url=db_url, **overrides)
 
 

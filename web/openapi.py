@@ -31,6 +31,13 @@ def body(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "required": required, "properties": properties}
 
 
+AGENT_BODY = body(
+    ["id", "name", "extension"], id={"type": "string", "maxLength": 64}, name={"type": "string", "maxLength": 200},
+    extension={"type": "string", "maxLength": 10},
+    skills={"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 10}},
+    queues={"type": "array", "items": {"type": "string"}},
+    wrap_up_s={"type": ["number", "null"], "minimum": 0}, version={"type": "string"})
+
 # endpoint -> (summary, roles, JSON body schema or None)
 OPERATIONS: dict[str, tuple[str, tuple[str, ...], dict[str, Any] | None]] = {
     "api.get_customer": ("The customer with this phone number, with history", ("agent",), None),
@@ -87,6 +94,9 @@ OPERATIONS: dict[str, tuple[str, tuple[str, ...], dict[str, Any] | None]] = {
     "account.api_force_reset": ("Make a user set a new password at next login", ("admin",), None),
     "pops.ack": ("The console has drawn this call's card: its phone may ring", ("agent",), body(
         ["call_id"], call_id={**CALL_ID, "minLength": 1})),
+    "admin_agents.api_create": ("Create an agent (its SIP password is in the reply, once)", ("admin",), AGENT_BODY),
+    "admin_agents.api_update": ("Change an agent; version is the one read, or the save is refused with 409",
+                                ("admin",), {**AGENT_BODY, "required": ["version"]}),
     "openapi.spec": ("This description", (), None),
 }
 

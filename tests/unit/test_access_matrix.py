@@ -58,6 +58,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     # (the stream's generator is not read; a user without an agent phone must name ?agent=)
     # alice is on a call: the state machine refuses (409) after the access check let her in
     ("api.set_agent_state", "POST"): Case("/api/agent/state", "agent", json={"state": "not_ready"}, allowed=(409,)),
+    ("pops.ack", "POST"): Case("/api/agent/pop-ack", "agent", json={"call_id": "c-live"}, allowed=(202,),
+                               per_role={"supervisor": 409, "admin": 409}),   # users without an agent phone
     ("pops.ack", "POST"): Case("/api/agent/pop-ack", "agent", json={"call_id": "c-live"},
                                per_role={"supervisor": 409, "admin": 409}),     # no agent phone
     ("api.get_customer", "GET"): Case("/api/customers/+14155550100", "agent"),
@@ -106,6 +108,15 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("admin.set_monitor_extension", "POST"): Case("/admin/users/5/monitor-extension", "admin",
                                                   form={"extension": "2002"}, allowed=(302,)),
     ("admin.agents", "GET"): Case("/admin/agents", "admin"),
+    ("admin_agents.new", "GET"): Case("/admin/agents/new", "admin"),
+    ("admin_agents.new", "POST"): Case("/admin/agents/new", "admin", form={"id": "x"}, allowed=(400,)),
+    ("admin_agents.edit", "GET"): Case("/admin/agents/carol", "admin"),
+    ("admin_agents.edit", "POST"): Case("/admin/agents/carol", "admin", form={"name": "C"}, allowed=(400,)),
+    ("admin_agents.regenerate", "POST"): Case("/admin/agents/carol/sip-password", "admin"),
+    ("admin_agents.export_csv", "GET"): Case("/admin/agents.csv", "admin"),
+    ("admin_agents.import_csv", "POST"): Case("/admin/agents/import", "admin", allowed=(400,)),   # no file
+    ("admin_agents.api_create", "POST"): Case("/api/admin/agents", "admin", json={}, allowed=(400,)),
+    ("admin_agents.api_update", "PUT"): Case("/api/admin/agents/carol", "admin", json={}, allowed=(400,)),
     ("admin.queues", "GET"): Case("/admin/queues", "admin"),
     ("admin.audit_log", "GET"): Case("/admin/audit", "admin"),
     ("admin.audit_csv", "GET"): Case("/admin/audit.csv", "admin"),
