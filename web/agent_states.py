@@ -11,6 +11,7 @@ import time
 
 from flask_login import current_user
 
+from control import requests
 from control.handlers.agent_states import AgentStates
 from control.ports import LiveState
 from records import state_log
@@ -27,7 +28,7 @@ class RequestStateLog:
 
 def _nudge(_agent) -> None:
     # No "from": every controller, including the one that owns the call, runs a dispatch pass.
-    publisher().publish("control", {"type": "dispatch", "by": current_user.username, "ts": time.time()})
+    publisher().publish("control", requests.dispatch(by=current_user.username, now=time.time()))
 
 
 def agent_states(store: LiveState) -> AgentStates:

@@ -12,6 +12,7 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from control import requests
 from control.domain.numbers import normalize
 from control.outbound import AllowListError, allowed, role_patterns
 from records.card_models import Callback
@@ -70,8 +71,7 @@ def _outbound_refused(number: str, queue: str | None):
 
 
 def _publish(action: str, call_id: str, **extra):
-    message = {"type": "call_action", "action": action, "call_id": call_id, "by": current_user.username,
-               "agent_id": current_user.agent_id, "ts": time.time(), **extra}
+    message = requests.call_action(action, call_id, current_user.username, current_user.agent_id, time.time(), **extra)
     stream_id = publisher().publish("control", message)
     audit(f"call.{action}", f"call:{call_id}", **{("transfer_" + k if k == "target" else k): v
                                                   for k, v in extra.items()})
@@ -223,6 +223,6 @@ def _announce_callback(item_id: int, due: datetime) -> None:
     import redis
 
     try:
-        publisher().publish("control", {"type": "callback_scheduled", "id": item_id, "due_at": due.timestamp()})
+        publisher().publish("control", requests.callback_scheduled(item_id, due.timestamp()))
     except (redis.RedisError, OSError):
         log.warning("callback %s stored but not announced to the controllers", item_id, exc_info=True)

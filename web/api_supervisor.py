@@ -10,8 +10,7 @@ import time
 from flask import Blueprint, abort, jsonify
 from flask_login import current_user
 
-from control import events
-from control import events
+from control import events, requests
 from control.domain.agent_state import HOLDS_CALL, InvalidTransition
 from control.domain.models import AgentState, CallState
 from web.agent_states import agent_states
@@ -70,7 +69,7 @@ def _done(action: str, target: str, reply: dict, status: int = 200, **details):
 
 def _dispatch() -> None:
     # No "from": every controller, including the one that owns the call, runs a dispatch pass.
-    publisher().publish("control", {"type": "dispatch", "by": current_user.username, "ts": time.time()})
+    publisher().publish("control", requests.dispatch(by=current_user.username, now=time.time()))
 
 
 @bp.post("/agents/<agent_id>/supervise")
@@ -97,8 +96,7 @@ def supervise(agent_id: str):
         return _error(f"you may monitor only from your own registered extension ({extension})", 403)
     if not EXTENSION.match(extension):
         return _error("the registered extension may only contain letters, digits and + _ . -", 409)
-    message = {"type": "supervise", "agent_id": agent_id, "extension": extension, "mode": mode,
-               "supervisor": current_user.username, "supervisor_agent": own.id if own is not None else None}
+    message = requests.supervise(agent_id, extension, mode, current_user.username, own.id if own is not None else None)
     stream_id = publisher().publish("control", message)
     return _done(f"agent.{mode}", f"agent:{agent_id}", {**message, "call_id": agent.call_id, "published": stream_id},
                  202, mode=mode, extension=extension, call_id=agent.call_id)

@@ -11,6 +11,7 @@ import redis
 from flask import jsonify, request
 from flask_login import current_user
 
+from control import requests
 from control.domain.models import CallState
 from records.callback_rows import cancel_row
 from records.card_models import Callback
@@ -27,8 +28,8 @@ BUSY = "An agent is already calling this customer; the callback can no longer be
 
 
 def _ask_controller(call_id: str) -> dict:
-    message = {"type": "callback_cancel", "call_id": call_id, "request_id": uuid.uuid4().hex,
-               "by": current_user.username, "agent_id": current_user.agent_id, "ts": time.time()}
+    message = requests.callback_cancel(call_id, uuid.uuid4().hex, current_user.username, current_user.agent_id,
+                                       time.time())
     publisher().publish("control", message)
     return message
 

@@ -10,6 +10,7 @@ import time
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
+from control import requests
 from web.live import publisher
 from web.roles import role_required
 
@@ -25,6 +26,5 @@ def ack():
         return jsonify(error="send a JSON object with call_id (a string of at most 64 characters)"), 400
     if not current_user.agent_id:
         return jsonify(error="this user is not an agent"), 409
-    publisher().publish("control", {"type": "pop_ack", "call_id": call_id, "agent_id": current_user.agent_id,
-                                    "ts": time.time()})
+    publisher().publish("control", requests.pop_ack(call_id, current_user.agent_id, time.time()))
     return jsonify(ok=True), 202

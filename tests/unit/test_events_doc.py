@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from control import events
+from control import events, requests
 from control.domain.models import Call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,11 +16,13 @@ DOC = (ROOT / "docs" / "events.md").read_text()
 NOW = 1795439403.1
 
 
-def documented() -> dict[str, tuple[dict, set[str], str]]:
-    """heading -> (example, optional keys, section text)."""
+def documented(kind: str = "") -> dict[str, tuple[dict, set[str], str]]:
+    """heading -> (example, optional keys, section text); ``kind`` "request": the control channel's."""
     sections = {}
-    for match in re.finditer(r"^### (\w+)\n(.*?)(?=^##|\Z)", DOC, re.S | re.M):
-        name, body = match.group(1), match.group(2)
+    for match in re.finditer(r"^### (\w+)( \(request\))?\n(.*?)(?=^##|\Z)", DOC, re.S | re.M):
+        name, body = match.group(1), match.group(3)
+        if bool(match.group(2)) != (kind == "request"):
+            continue
         example = re.search(r"```json\n(.*?)```", body, re.S)
         assert example, f"docs/events.md: section {name} has no JSON example"
         optional = re.search(r"^Optional: (.*)$", body, re.M)
@@ -70,10 +72,35 @@ BUILDERS = {
 }
 
 
+REQUESTS = {
+    "dispatch": (lambda: requests.dispatch("ctl-1", by="sue", now=NOW), lambda: requests.dispatch()),
+    "supervise": (lambda: requests.supervise("alice", "1009", "listen", "sue", None),) * 2,
+    "call_action": (lambda: requests.call_action("transfer", "c1", "alice", "alice", NOW, target="billing",
+                                                 to="queue", kind="attended"),
+                    lambda: requests.call_action("hold", "c1", "alice", "alice", NOW)),
+    "callback_scheduled": (lambda: requests.callback_scheduled(12, NOW),) * 2,
+    "callback_cancel": (lambda: requests.callback_cancel("cb-c1", "r1", "sue", None, NOW),) * 2,
+    "pop_ack": (lambda: requests.pop_ack("c1", "alice", NOW),) * 2,
+}
+
+
+def _public(module) -> set[str]:
+    return {name for name, fn in inspect.getmembers(module, inspect.isfunction)
+            if fn.__module__ == module.__name__ and not name.startswith("_")}
+
+
 def test_every_message_function_is_documented_and_tested():
-    functions = {name for name, fn in inspect.getmembers(events, inspect.isfunction)
-                 if fn.__module__ == events.__name__ and not name.startswith("_") and name != "callback_pop"}
-    assert functions == set(documented()) == set(BUILDERS)
+    assert _public(events) - {"callback_pop"} == set(documented()) == set(BUILDERS)
+    assert _public(requests) == set(documented("request")) == set(REQUESTS)
+
+
+@pytest.mark.parametrize("name", sorted(REQUESTS))
+def test_each_request_is_the_documented_one(name):
+    example, optional, _ = documented("request")[name]
+    full, minimal = (build() for build in REQUESTS[name])
+    assert set(full) == set(example), f"{name}: built {sorted(full)}, documented {sorted(example)}"
+    assert set(minimal) == set(example) - optional
+    assert full["type"] == example["type"]
 
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
