@@ -23,7 +23,7 @@ from web.audit import audit
 from web.call_access import refuse_unless_handled
 from web.extensions import db
 from web.live import config, live_state, publisher, redis_client
-from web.queue_rules import queue_rules
+from web.queue_rules import queue_configs, queue_rules
 from web.roles import has_role, role_required
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,8 @@ def _own_live_call(call_id: str):
 
 def _outbound_refused(number: str, queue: str | None):
     """None when ``number`` is on the allow-list of the user's role or of the call's queue."""
-    queue_patterns = tuple(queue_rules().get(queue or "", {}).get("outbound_allow") or ())
+    own = queue_configs().get(queue or "")
+    queue_patterns = tuple(own.outbound_allow) if own is not None else ()
     try:
         patterns = role_patterns(config().outbound_allow, current_user.role) + queue_patterns
         if allowed(number, patterns):

@@ -6,6 +6,8 @@ hang-up) nothing says who had the call, so the change is let through; the record
 """
 from __future__ import annotations
 
+import re
+
 from flask import Response, jsonify
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,6 +17,7 @@ from web.extensions import db
 from web.live import live_state
 from web.roles import has_role
 
+CALL_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 NOT_YOURS = "not your call: only the agent who handled it, or a supervisor, may change it"
 
 
@@ -35,7 +38,9 @@ def handler_of(call_id: str) -> tuple[bool, str | None]:
 
 
 def refuse_unless_handled(call_id: str) -> Response | None:
-    """None when the current user may change ``call_id``, else a 403 response."""
+    """None when the current user may change ``call_id``, else a 400 (not a call id) or 403 response."""
+    if not CALL_ID.match(call_id):
+        return _refuse("call_id must be 1-64 letters, digits or . _ : -", 400)
     if has_role(current_user, "supervisor"):
         return None
     known, agent_id = handler_of(call_id)

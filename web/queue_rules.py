@@ -35,7 +35,7 @@ def queue_rules() -> dict[str, dict[str, Any]]:
         log.warning("queue files could not be loaded from %s", folder, exc_info=True)
         queues = {}
     rules = {name: {"dispositions": list(q.dispositions), "required": bool(q.disposition_required),
-                    "wrap_up_s": q.wrap_up_s, "outbound_allow": list(q.outbound_allow)} for name, q in queues.items()}
+                    "wrap_up_s": q.wrap_up_s} for name, q in queues.items()}
     current_app.extensions["hotline.queue_rules"] = (stamp, rules)
     return rules
 

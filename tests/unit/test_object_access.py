@@ -216,3 +216,9 @@ def test_the_default_outbound_allow_passes_check():
     from control.outbound import problems
 
     assert problems(DEFAULTS["outbound_allow"]) == []
+
+
+@pytest.mark.parametrize("call_id", ["a\x00b", "c 1", "\ud800", "x" * 65])
+def test_a_call_id_that_cannot_be_one_is_a_400(web_app, client_for, call_id):
+    response = client_for("alice").post("/api/notes", json={"call_id": call_id, "customer_id": 1, "text": "t"})
+    assert response.status_code == 400 and "call_id" in response.get_json()["error"]
