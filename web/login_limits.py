@@ -30,19 +30,40 @@ def _failed(response) -> bool:
     return response.status_code == 401
 
 
-def install(app: Flask, config: Config, endpoint: str = "auth.login") -> Limiter:
+LOGIN_ENDPOINT = "auth.login"
+
+
+def install(app: Flask, config: Config) -> Limiter:
     """Wrap the login view of ``app`` in both limits (POST only)."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", config.redis_url)
     # limits' own prefix: the counters live under the deployment's Redis prefix, like every other key
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": f"{config.redis_prefix}:login-limits"})
     limiter = Limiter(key_func=client_address, app=app, in_memory_fallback_enabled=True, headers_enabled=True,
                       strategy="fixed-window")
-    view = app.view_functions[endpoint]
+    view = app.view_functions[LOGIN_ENDPOINT]
     by_address = limiter.limit(config.login_limit_address, methods=["POST"], deduct_when=_failed,
                                scope="login-address")
     by_account = limiter.limit(config.login_limit_account, key_func=account_name, methods=["POST"],
                                deduct_when=_failed, scope="login-account")
     # Flask-Limiter's decorator is typed for async views too; this one stays synchronous
-    app.view_functions[endpoint] = cast(RouteCallable, by_account(by_address(view)))
+    app.view_functions[LOGIN_ENDPOINT] = cast(RouteCallable, by_account(by_address(view)))
     app.extensions["hotline.login_limiter"] = limiter
+    app.register_error_handler(429, _locked_out)
     return limiter
+
+
+def _locked_out(error):
+    """The login page again, saying why; Flask-Limiter adds Retry-After to the response."""
+    from flask import flash, render_template
+    from flask_babel import gettext as _
+
+    from web.audit import audit
+    from web.auth import LoginForm
+    from web.extensions import db
+
+    if request.endpoint != LOGIN_ENDPOINT:
+        return error
+    audit("login_locked", "user:" + (request.form.get("username") or "").strip()[:80], limit=str(error.description))
+    db.session.commit()
+    flash(_("Too many failed logins. Wait a while, then try again."), "error")
+    return render_template("login.html", form=LoginForm()), 429

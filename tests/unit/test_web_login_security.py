@@ -115,6 +115,7 @@ def test_forty_wrong_passwords_lock_the_account_across_processes(sqlite_url, red
     assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}
     right = clients[0].post("/login", data={"username": "admin", "password": "admin"})
     assert right.status_code == 429 and int(right.headers["Retry-After"]) > 0
+    assert "Too many failed logins" in right.get_data(as_text=True)
     assert login(clients[1], "alice")   # other accounts are not locked
 
 
