@@ -32,7 +32,7 @@ def callback_id(original_call_id: str) -> str:
 
 def from_request(call: Call, number: str, original_record_id: str, now: float, default_queue: str) -> Call:
     """The virtual call for a caller's callback request: same place in line, same needs."""
-    vars_ = {k: call.vars[k] for k in ("customer", "customer_partial", "customer_name") if k in call.vars}
+    vars_: dict[str, object] = {k: call.vars[k] for k in ("customer", "customer_partial", "customer_name") if k in call.vars}
     vars_["callback"] = {"number": number, "original_call_id": original_record_id, "attempts": 0}
     return Call(id=callback_id(original_record_id), caller=number, did=call.did, queue=call.queue or default_queue,
                 requirements=list(call.requirements), priority=call.priority, tier=call.tier,

@@ -40,7 +40,7 @@ def live_channels(switch) -> set[str] | None:
     except (ValueError, AttributeError):
         log.warning("unexpected 'show channels as json' reply: %r", body[:200])
         return None
-    return {row.get("uuid") for row in rows if isinstance(row, dict)}
+    return {row["uuid"] for row in rows if isinstance(row, dict) and isinstance(row.get("uuid"), str)}
 
 
 def restore_lost_state(manager) -> int:

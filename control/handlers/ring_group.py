@@ -57,7 +57,7 @@ class RingGroup:
         self.ring_s = getattr(self.queue, "ring_timeout_s", None) or self.deps.config.ring_timeout_s
         self.delay = getattr(self.queue, "ring_progressively_delay_s", None) or DEFAULT_DELAY_S
         self.call = None
-        self.legs: dict[str, tuple[str, object]] = {}   # ringing: agent -> (leg uuid, originate job)
+        self.legs: dict[str, tuple[str, gevent.event.AsyncResult]] = {}   # ringing: agent -> (leg uuid, originate job)
         self.rung: list[dict] = []                       # every agent rung: agent, at, result
         self.attempts: dict[str, int] = {}               # agent -> its leg's attempt number
         self.to_join: list[str] = []
