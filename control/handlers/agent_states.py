@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 
 import gevent
 
+from control import events
 from control.domain.agent_state import wrap_up_length
 from control.domain.models import Agent, AgentState
 from control.domain.queue_config import QueueConfig
@@ -59,10 +60,9 @@ class AgentStates:
             log.warning("agent state history not written for %s", agent_id, exc_info=True)
 
     def _publish_state(self, agent: Agent, reason: str | None, now: float, extra: Mapping[str, Any]) -> None:
-        self.publisher.publish(f"agent:{agent.id}", {"type": "state", "agent_id": agent.id, "state": agent.state.value,
-                                                     "reason": reason, "ts": now, **extra})
-        self.publisher.publish("wallboard", {"type": "agent_state", "agent_id": agent.id, "state": agent.state.value,
-                                             "reason": reason, "ts": now, **extra})
+        message = events.state(agent.id, agent.state.value, reason, now, forced_by=extra.get("forced_by"))
+        self.publisher.publish(f"agent:{agent.id}", message)
+        self.publisher.publish("wallboard", message)
 
     # -- the end of a conversation ----------------------------------------------------------
     def wrap_up_s(self, agent: Agent | None, queue: str | None) -> float:
@@ -86,10 +86,7 @@ class AgentStates:
         if answered_at and queue:
             self.store.record_handle_time(queue, now - answered_at + wrap_s, now)
         self.note(agent_id, AgentState.WRAP_UP, None, now)
-        message: dict[str, Any] = {"type": "ended", "call_id": call_id, "wrap_up_s": wrap_s, "ts": now}
-        if reason:
-            message["reason"] = reason
-        self.publisher.publish(f"agent:{agent_id}", message)
+        self.publisher.publish(f"agent:{agent_id}", events.ended(call_id, now, reason=reason or None, wrap_up_s=wrap_s))
         self.start_wrap_up(agent_id, wrap_s)
         return wrap_s
 

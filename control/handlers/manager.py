@@ -17,7 +17,6 @@ import gevent
 import gevent.event
 
 from control import requests
-from control import requests
 from control.domain.models import Agent, AgentState, CallState
 from control.errors import RedisError
 from control.handlers import offers, ring_group
