@@ -6,11 +6,12 @@ STAMP  := $(VENV)/.installed
 export HOTLINE_TEST_PG_URL ?= postgresql://postgres:postgres@127.0.0.1:5432/postgres
 export HOTLINE_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test test-fast check prompts bench run install system-test-deps clean help
+.PHONY: demo test test-fast static check prompts bench run install system-test-deps clean help
 
 help:
 	@echo "make demo    - console + controller + worker + switch simulator with live traffic"
-	@echo "make test    - install what the tests need, then run them"
+	@echo "make test    - install what the tests need, then run them (type checker and import contracts too)"
+	@echo "make static  - only the type checker and the import contracts"
 	@echo "make check   - validate every flow, queue and config file"
 	@echo "make prompts - render text prompts to 8 kHz WAV (espeak-ng)"
 	@echo "make bench   - run the benchmarks (see docs/benchmarks.md)"
@@ -54,6 +55,10 @@ test: $(STAMP) system-test-deps
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+# Also part of `make test` (they are tests): mypy and the import contracts, docs/architecture.md "Checks".
+static: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_static_checks.py tests/unit/test_import_contracts.py
 
 bench: $(STAMP)
 	$(BIN)/hotline bench routing
