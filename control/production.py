@@ -42,8 +42,9 @@ def secret_problems(config: Config) -> list[Problem]:
     if config.esl_password == DEFAULT_ESL_PASSWORD:
         found.append(Problem(
             "the FreeSWITCH Event Socket password is the default ClueCon",
-            "change it in freeswitch-conf/autoload_configs/event_socket.conf.xml and set HOTLINE_ESL_PASSWORD "
-            "(or esl_password) to the same value"))
+            "give FreeSWITCH a new one (esl_password in freeswitch-conf/vars.local.xml, see vars.local.xml.example, "
+            "or HOTLINE_ESL_PASSWORD in FreeSWITCH's environment) and set HOTLINE_ESL_PASSWORD (or esl_password) "
+            "for Hotline to the same value"))
     return found
 
 

@@ -23,7 +23,7 @@ def _text(config) -> str:
 def test_default_secret_key_and_event_socket_password_are_named_with_their_fix(tmp_path):
     text = _text(_config(tmp_path))
     assert "secret_key is the default" in text and "HOTLINE_SECRET_KEY" in text
-    assert "ClueCon" in text and "HOTLINE_ESL_PASSWORD" in text and "event_socket.conf.xml" in text
+    assert "ClueCon" in text and "HOTLINE_ESL_PASSWORD" in text and "vars.local.xml" in text
 
 
 def test_short_secret_key_is_refused(tmp_path):
