@@ -17,7 +17,7 @@ from control.config import load_config
 from control.metrics import count_job_failure, serve
 
 # Measured with `hotline bench worker` (docs/benchmarks.md).
-CALLS_PER_S_PER_PROCESS = 50
+CALLS_PER_S_PER_PROCESS = 18
 
 
 def main(argv: list[str]) -> int:
