@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterator, Mapping
 
 from flask import request
@@ -64,6 +64,8 @@ class AuditFilter:
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> "AuditFilter":
+        if any("\x00" in str(v) for v in args.values()):
+            raise BadFilter("a filter may not contain NUL characters")
         page = (args.get("page") or "1").strip()
         if not page.isdigit() or int(page) < 1:
             raise BadFilter("page must be a whole number from 1")
@@ -91,9 +93,9 @@ class AuditFilter:
         if self.target:
             query = query.where(AuditLog.target.like(_like(self.target), escape="\\"))
         if self.start:
-            query = query.where(AuditLog.at >= datetime.combine(self.start, time()))
+            query = query.where(AuditLog.at >= datetime.combine(self.start, time(), timezone.utc))
         if self.end:
-            query = query.where(AuditLog.at < datetime.combine(self.end + timedelta(days=1), time()))
+            query = query.where(AuditLog.at < datetime.combine(self.end + timedelta(days=1), time(), timezone.utc))
         if self.q:
             pattern = _like(self.q.lower())
             columns = (AuditLog.who, AuditLog.action, AuditLog.target, AuditLog.ip, cast(AuditLog.details, String))

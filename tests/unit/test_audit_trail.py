@@ -161,7 +161,8 @@ def test_pages_of_fifty_newest_first(web_app, client_for, trail):
     assert 'rel="next"' not in last and "who=alice" in last.split('rel="prev"')[1][:200]
 
 
-@pytest.mark.parametrize("query", ["start=23-11-2026", "page=0", "page=x", "start=2026-11-22&end=2026-11-21"])
+@pytest.mark.parametrize("query", ["start=23-11-2026", "page=0", "page=x", "start=2026-11-22&end=2026-11-21",
+                                   "q=a%00b"])
 def test_bad_filters_get_a_400_that_says_what_is_wrong(web_app, client_for, query):
     response = client_for("admin").get(f"/admin/audit?{query}")
     assert response.status_code == 400 and b'class="error"' in response.data
@@ -188,3 +189,30 @@ def test_only_admins_read_the_trail(web_app, client_for):
 def test_pages_listing_callers_are_audited_when_opened(web_app, client_for, path, action, who):
     assert client_for(who).get(path).status_code == 200
     assert [r.who for r in entries(web_app, action)] == [who]
+
+
+def test_the_filter_runs_on_postgresql(pg_sessions):
+    """The page's query (date range, prefix, LIKE with escapes, search in the JSON details) on PostgreSQL,
+    migrated to the newest schema (which has users.monitor_extension, migration 0006)."""
+    from datetime import date
+
+    from sqlalchemy import inspect
+
+    from records.models import AuditLog
+    from web.audit import AuditFilter
+
+    day = datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)
+    with pg_sessions() as session:
+        session.add_all([
+            AuditLog(who="alice", action="customer.view", target="number:+14155550100", details={"found": True},
+                     ip="10.0.0.1", at=day),
+            AuditLog(who="alice", action="customer.view", target="number:+14155550101", details={"found": False},
+                     ip="10.0.0.1", at=day + timedelta(hours=1)),          # the next UTC day
+            AuditLog(who="bob", action="customer.view", target="number:100%", details={}, ip="10.0.0.2", at=day),
+        ])
+        session.commit()
+        flt = AuditFilter(who="alice", action="customer.", target="number:+1", start=date(2026, 11, 20),
+                          end=date(2026, 11, 20), q='"FOUND": TRUE')
+        assert [r.target for r in session.scalars(flt.query())] == ["number:+14155550100"]
+        assert [r.who for r in session.scalars(AuditFilter(q="100%").query())] == ["bob"]
+        assert "monitor_extension" in {c["name"] for c in inspect(session.get_bind()).get_columns("users")}
