@@ -140,14 +140,14 @@ def _forbidden_io(target: str) -> bool:
 
 
 # -- the pure core ----------------------------------------------------------------------------
-def io_reached_by_the_pure_core() -> list[str]:
+def io_reached_by_the_pure_core(root: Path = ROOT) -> list[str]:
     """Each import of I/O a pure module makes, directly or through modules of ours that are not pure
     (a pure module it imports is checked on its own), with the chain of imports that reaches it."""
     by_importer = defaultdict(list)
-    for imp in imports():
+    for imp in imports(root):
         by_importer[imp.importer].append(imp)
     problems = set()
-    for start in _module_files():
+    for start in _module_files(root):
         if not is_pure(start):
             continue
         seen, todo = {start}, [(start, [])]
@@ -222,12 +222,12 @@ def strongly_connected(edges: dict[str, set[str]]) -> list[list[str]]:
     return groups
 
 
-def cycles(unit_of, scope=lambda module: True) -> list[str]:
+def cycles(unit_of, scope=lambda module: True, root: Path = ROOT) -> list[str]:
     """Cycles between the units ``unit_of(module)`` groups modules into, each with the imports that
     close it; entry points and type-only imports left out."""
     edges: dict[str, set[str]] = defaultdict(set)
     evidence: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for imp in imports():
+    for imp in imports(root):
         if imp.type_only or is_entry_point(imp.importer) or imp.target.split(".")[0] not in PACKAGES:
             continue
         if not (scope(imp.importer) and scope(imp.target)):
@@ -323,6 +323,26 @@ def test_the_graph_sees_imports_inside_functions_and_tells_type_only_ones(tmp_pa
     assert found[("control.b", "control.a")].type_only
 
 
-def test_a_cycle_is_reported_with_the_imports_that_close_it():
-    groups = strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}})
-    assert groups == [["a", "b", "c"]]
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_io_reached_through_a_helper_is_reported_with_the_chain(tmp_path):
+    root = _tree(tmp_path, {"control/__init__.py": "", "control/domain/__init__.py": "",
+                            "control/domain/rules.py": "from control.helper import clock\n",
+                            "control/helper.py": "import time\nimport redis\n"})
+    assert io_reached_by_the_pure_core(root) == [
+        "control.domain.rules (line 1) imports control.helper -> control.helper (line 2) imports redis"]
+
+
+def test_a_cycle_is_reported_with_the_imports_that_close_it(tmp_path):
+    root = _tree(tmp_path, {"web/__init__.py": "", "web/a.py": "from web.b import x\n",
+                            "web/b.py": "def f():\n    from web import a\n", "web/c.py": "import web.a\n"})
+    assert cycles(lambda module: module, root=root) == [
+        "cycle between web.a, web.b\n    web.a -> web.b: web.a (line 1) imports web.b\n"
+        "    web.b -> web.a: web.b (line 2) imports web.a"]
+    assert strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
