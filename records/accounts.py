@@ -43,7 +43,7 @@ def find(session: DbSession, username: str) -> User:
 
 
 def add_user(session: DbSession, username: str, password: str, role: str = "agent",
-             agent_id: str | None = None) -> User:
+             agent_id: str | None = None, hasher: Callable[[str], str] = generate_password_hash) -> User:
     username = username.strip()
     if not username or len(username) > 80:
         raise AccountError("a user name is 1 to 80 characters")
@@ -56,18 +56,19 @@ def add_user(session: DbSession, username: str, password: str, role: str = "agen
         raise AccountError(f"no agent with id {agent_id!r}")
     _check_password(username, password)
     user = User(username=username, role=role, agent_id=agent_id, active=True)
-    user.set_password(password)
+    user.set_password_hash(hasher(password))
     session.add(user)
     session.flush()
     return user
 
 
-def set_password(session: DbSession, username: str, password: str, must_change: bool = False) -> User:
+def set_password(session: DbSession, username: str, password: str, must_change: bool = False,
+                 hasher: Callable[[str], str] = generate_password_hash) -> User:
     """An administrator sets the password; ``must_change`` makes the user pick a new one at next login.
     Every session the user has ends."""
     user = find(session, username)
     _check_password(username, password)
-    user.set_password(password)
+    user.set_password_hash(hasher(password))
     user.must_change_password = must_change
     return user
 

@@ -17,8 +17,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("/users")
 @role_required("admin")
 def users():
-    rows = db.session.scalars(select(User).order_by(User.username)).all()
-    return render_template("admin/users.html", users=rows)
+    from web.admin_users import users_page
+
+    return users_page()
 
 
 @bp.post("/users/<int:user_id>/monitor-extension")

@@ -15,7 +15,7 @@ from apispec_webframeworks.flask import FlaskPlugin
 from flask import Blueprint, Flask, current_app, jsonify
 from werkzeug.routing import IntegerConverter
 
-from records.models import CHANNELS
+from records.models import CHANNELS, ROLES
 from web.api import AGENT_STATES
 from web.api_calls import TRANSFER_KINDS, TRANSFER_TO
 from web.api_supervisor import MODES
@@ -97,6 +97,12 @@ OPERATIONS: dict[str, tuple[str, tuple[str, ...], dict[str, Any] | None]] = {
     "admin_agents.api_create": ("Create an agent (its SIP password is in the reply, once)", ("admin",), AGENT_BODY),
     "admin_agents.api_update": ("Change an agent; version is the one read, or the save is refused with 409",
                                 ("admin",), {**AGENT_BODY, "required": ["version"]}),
+    "admin_users.api_create": ("Create a user; the temporary password is in the reply, once", ("admin",), body(
+        ["username"], username={"type": "string", "maxLength": 80}, role={"type": "string", "enum": list(ROLES)},
+        agent_id={"type": ["string", "null"]})),
+    "admin_users.api_act": ("disable, enable, reset (a temporary password, once) or role (role, agent_id)",
+                            ("admin",), body([], role={"type": "string", "enum": list(ROLES)},
+                                             agent_id={"type": ["string", "null"]})),
     "openapi.spec": ("This description", (), None),
 }
 

@@ -108,6 +108,10 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("admin.set_monitor_extension", "POST"): Case("/admin/users/5/monitor-extension", "admin",
                                                   form={"extension": "2002"}, allowed=(302,)),
     ("admin.agents", "GET"): Case("/admin/agents", "admin"),
+    ("admin_users.create", "POST"): Case("/admin/users/new", "admin", form={"username": ""}, allowed=(400,)),
+    ("admin_users.act", "POST"): Case("/admin/users/5/enable", "admin"),
+    ("admin_users.api_create", "POST"): Case("/api/admin/users", "admin", json={}, allowed=(400,)),
+    ("admin_users.api_act", "POST"): Case("/api/admin/users/carol/enable", "admin", json={}),
     ("admin_agents.new", "GET"): Case("/admin/agents/new", "admin"),
     ("admin_agents.new", "POST"): Case("/admin/agents/new", "admin", form={"id": "x"}, allowed=(400,)),
     ("admin_agents.edit", "GET"): Case("/admin/agents/carol", "admin"),
@@ -177,6 +181,20 @@ def signed_in(web_app):
     return make
 
 
+# Writes that leave no audit row, and why.
+NOT_AUDITED = {"pops.ack": "a pop shown on screen; no data changes"}
+
+
+def audit_rows(app) -> int:
+    from sqlalchemy import func, select
+
+    from records.models import AuditLog
+    from web.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(AuditLog))
+
+
 def expected(case: Case, who: str) -> tuple[int, ...]:
     if who == "anonymous":
         if case.anonymous is not None:
@@ -200,8 +218,13 @@ def call(client, method: str, case: Case):
 def test_role_matrix(web_app, signed_in, who, endpoint, method):
     case = ROUTES[(endpoint, method)]
     world(web_app)
+    before = audit_rows(web_app)
     response = call(signed_in(USERS[who]), method, case)
     assert response.status_code in expected(case, who), response.get_data(as_text=True)[:300]
+    changed = method != "GET" and who != "anonymous" and (200 <= response.status_code < 300 or
+                                                            response.status_code == 302)
+    if changed and endpoint not in NOT_AUDITED:
+        assert audit_rows(web_app) > before, f"{endpoint} {method} changed something without an audit row"
     if who == "anonymous" and response.status_code == 302 and case.least != "public":
         assert "/login" in response.location
     if who != "anonymous" and response.status_code == 302:
