@@ -69,13 +69,21 @@ def ring_agent(manager, decision, call, agent, pop: dict | None = None, kind: st
         store.release(call.id, agent_id, AgentState.AVAILABLE, deps.now(), requeue_call=True)
         manager.trigger()
         return None
+    except ValueError as exc:   # the agent's phone cannot be dialled (commands.user_dial): nothing was sent
+        log.error("agent %s not rung for call %s: %s", agent_id, call.id, exc)
+        store.release(call.id, agent_id, AgentState.NOT_READY, deps.now(), requeue_call=True)
+        manager.agents.note(agent_id, AgentState.NOT_READY, "phone cannot be dialled")
+        manager.trigger(broadcast=True)
+        return None
     return leg, queue, _wait_renewing(deps, job, call.id, agent_id)
 
 
 def start_ring(deps, call, agent, leg: str, ring_s: float, now: float, pop: dict | None = None,
                kind: str | None = None, ring: str | None = None):
     """The pop (before the phone rings) and the wallboard's offer, then the agent's leg is originated;
-    returns the originate job. ``pop``: a callback call's details (events.callback_pop). Raises SwitchUnavailable."""
+    returns the originate job. ``pop``: a callback call's details (events.callback_pop). Raises SwitchUnavailable,
+    or ValueError (before any pop) when the agent's extension cannot go into a dial string."""
+    dial = actions.dial_string(deps.config.agent_dial_string, agent.extension, deps.config.sip_domain)
     waiter = deps.consoles.expect(call.id, agent.id) if deps.consoles.is_open(agent.id) else None
     deps.publisher.publish(f"agent:{agent.id}", events.offer(call, agent.id, now, callback=pop))
     deps.publisher.publish("wallboard", events.offer_rung(call.id, agent.id, call.queue, kind=kind, ring=ring))
@@ -83,7 +91,6 @@ def start_ring(deps, call, agent, leg: str, ring_s: float, now: float, pop: dict
     card_before_ring(deps, call.id, agent.id, waiter, now)
     if call.entered_at:
         QUEUE_TO_RING_SECONDS.observe(max(0.0, now - call.entered_at))
-    dial = actions.dial_string(deps.config.agent_dial_string, agent.extension, deps.config.sip_domain)
     return actions.originate_agent(deps.switch, leg, call, agent, dial, ring_s)
 
 

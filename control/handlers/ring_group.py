@@ -152,6 +152,9 @@ class RingGroup:
             self.legs[agent_id] = (leg, offers.start_ring(deps, call, agent, leg, self.ring_s, now, ring=self.strategy))
         except SwitchUnavailable:
             self._free([agent_id], AgentState.AVAILABLE, "switch unavailable")
+        except ValueError as exc:   # the phone cannot be dialled (commands.user_dial): nothing was sent
+            log.error("agent %s not rung for call %s: %s", agent_id, call.id, exc)
+            self._free([agent_id], AgentState.NOT_READY, "phone cannot be dialled")
 
     def _join(self) -> bool:
         """ring-progressively: the next listed agent still available starts ringing."""
