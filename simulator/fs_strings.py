@@ -54,7 +54,8 @@ def separate_string(text: str, delim: str, limit: int = 1024) -> list[str]:
 
 
 def _split_char(text: str, delim: str, limit: int) -> list[str]:
-    pieces, start, i, inside_quotes = [], 0, 0, False
+    pieces: list[str] = []
+    start, i, inside_quotes = 0, 0, False
     while i < len(text) and len(pieces) + 1 < limit:
         ch = text[i]
         if ch == ESCAPE:

@@ -22,7 +22,7 @@ def dial_string(template: str, extension: str, domain: str) -> str:
     return commands.user_dial(template, extension, domain)
 
 
-def originate_agent(switch, leg: str, call, agent, dial: str, ring_timeout_s: int):
+def originate_agent(switch, leg: str, call, agent, dial: str, ring_timeout_s: float):
     """Ring the agent's phone; the AsyncResult gets '+OK <uuid>' on answer or '-ERR CAUSE'."""
     return switch.bgapi(commands.originate({
         "origination_uuid": leg,
