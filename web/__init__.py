@@ -66,9 +66,10 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     login_limits.install(app, config)
     app.register_blueprint(api_supervisor.bp)   # /api/supervisor
     csrf.exempt(health.bp)
-    from web import admin_agents, admin_users, metrics, openapi, pops
+    from web import admin_agents, admin_files, admin_users, metrics, openapi, pops
 
     app.register_blueprint(admin_agents.bp)
+    app.register_blueprint(admin_files.bp)
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)

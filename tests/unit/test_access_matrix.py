@@ -3,7 +3,8 @@ admin, plus object-level cases (agent A on agent B's call).
 
 Data-driven: ROUTES classifies each (endpoint, method) with the least role it needs and a request that
 exercises it. A route missing from ROUTES fails test_every_route_is_classified, so a new route cannot
-ship without saying who may call it.
+ship without saying who may call it. A write that succeeds must add an audit row (or be listed in
+NOT_AUDITED with the reason).
 """
 from __future__ import annotations
 
@@ -112,6 +113,12 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("admin_users.act", "POST"): Case("/admin/users/5/enable", "admin"),
     ("admin_users.api_create", "POST"): Case("/api/admin/users", "admin", json={}, allowed=(400,)),
     ("admin_users.api_act", "POST"): Case("/api/admin/users/carol/enable", "admin", json={}),
+    ("admin_files.index", "GET"): Case("/admin/files/", "admin"),
+    ("admin_files.new", "GET"): Case("/admin/files/new?kind=queues&name=x", "admin", allowed=(302,)),
+    ("admin_files.edit", "GET"): Case("/admin/files/flows/main", "admin"),
+    ("admin_files.save", "POST"): Case("/admin/files/queues/support", "admin", form={"text": "x", "version": "0"},
+                                       allowed=(409,)),   # not the version on disk: refused, nothing written
+    ("admin_files.live_check", "POST"): Case("/admin/files/flows/main/check", "admin", form={"text": "name: main"}),
     ("admin_agents.new", "GET"): Case("/admin/agents/new", "admin"),
     ("admin_agents.new", "POST"): Case("/admin/agents/new", "admin", form={"id": "x"}, allowed=(400,)),
     ("admin_agents.edit", "GET"): Case("/admin/agents/carol", "admin"),
@@ -182,7 +189,9 @@ def signed_in(web_app):
 
 
 # Writes that leave no audit row, and why.
-NOT_AUDITED = {"pops.ack": "a pop shown on screen; no data changes"}
+NOT_AUDITED = {"pops.ack": "a pop shown on screen; no data changes",
+               "admin_files.live_check": "checks the text being edited; writes nothing",
+               "auth.login": "a signed-in user is only sent on (logins are audited: test_web_login_security.py)"}
 
 
 def audit_rows(app) -> int:
