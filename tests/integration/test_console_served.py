@@ -105,7 +105,7 @@ def test_parallel_logins_do_not_stall_healthz(console):
     print(f"healthz median idle {idle:.1f} ms, during 8 login loops {statistics.median(loaded):.1f} ms "
           f"(max {max(loaded):.1f} ms, {len(logins)} logins)")
     assert len(logins) >= 8
-    assert statistics.median(loaded) < 250, loaded
+    assert statistics.median(loaded) < 400, loaded   # ~1,200 ms when hashing ran on the event loop
 
 
 def test_an_idle_live_stream_stays_one_connection(console):
