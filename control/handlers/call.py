@@ -8,6 +8,7 @@ hangup write the call record and enqueue the wrap-up job. Whatever happens,
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -106,7 +107,7 @@ class CallSession:
         self.call.outcome = Outcome.TRANSFERRED
         self.done.set()
 
-    def _start(self, data: dict[str, str]) -> None:
+    def _start(self, data: Mapping[str, str]) -> None:
         cfg, now = self.deps.config, self.deps.now()
         self.segment = int(data.get("variable_hotline_segment") or 0)
         self.call = Call(

@@ -7,6 +7,7 @@ when it did not.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from control import events
 from control.domain.agent_state import InvalidTransition
@@ -28,7 +29,7 @@ def _agent_by_extension(store, extension: str):
     return next((a for a in store.agents() if a.extension == extension), None)
 
 
-def handle_feature(deps, manager, channel, data: dict[str, str]) -> str:
+def handle_feature(deps, manager, channel, data: Mapping[str, str]) -> str:
     feature = data.get("variable_hotline_feature", "")
     caller_ext = data.get("Caller-Caller-ID-Number", "")
     agent_id = data.get("variable_hotline_agent") or getattr(_agent_by_extension(deps.store, caller_ext), "id", None)
