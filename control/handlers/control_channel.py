@@ -12,6 +12,8 @@ import logging
 import gevent
 
 from control import events
+from control.handlers.call_actions import ActionRefused, carry_out
+from control.handlers.supervise import SuperviseError, supervise
 from control.store.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -52,8 +54,6 @@ def on_message(manager, data: dict) -> None:
 
 
 def _supervise(manager, data: dict) -> None:
-    from control.handlers.supervise import SuperviseError, supervise
-
     agent = manager.deps.store.get_agent(data.get("agent_id", ""))
     if agent is None or agent.call_id is None or not manager._owns(agent.call_id):
         return  # the controller that owns the call acts; the others ignore it
@@ -65,8 +65,6 @@ def _supervise(manager, data: dict) -> None:
 
 
 def _call_action(manager, data: dict) -> None:
-    from control.handlers.call_actions import ActionRefused, carry_out
-
     deps, call_id = manager.deps, data.get("call_id", "")
     if not manager._owns(call_id):
         return
