@@ -140,12 +140,17 @@ class Api:
         return "+OK Message sent\n"
 
     def cmd_uuid_transfer(self, arg):
-        """uuid_transfer <uuid> [-bleg|-both] <dest> [<dialplan> [<context>]]: inline dialplans only
-        (``app:arg,app:arg``); the simulator has no XML dialplan to transfer into."""
+        """uuid_transfer <uuid> [-bleg|-both] <dest> [<dialplan> [<context>]]: inline dialplans
+        (``app:arg,app:arg``), and of the XML dialplan the one extension Hotline transfers callers to,
+        ``hotline_queue_<name>`` in context ``hotline`` (dialplan/hotline.xml; simulator/calls.py)."""
         parts = [p for p in api_args(arg, 5) if p not in ("-bleg", "-both")] or [""]
         ch = self._get(parts[0])
         if ch is None or len(parts) < 2:
             return "-ERR No such channel!\n"
+        if len(parts) >= 4 and parts[2] == "XML":
+            if self.switch.calls.queue_transfer(ch, parts[1], parts[3]):
+                return "+OK\n"
+            return f"-ERR the simulator has no extension {parts[1]} in context {parts[3]}\n"
         if len(parts) < 3 or parts[2] != "inline":
             return "-ERR the simulator runs inline dialplans only\n"
         self.switch.leave_bridge(ch)

@@ -67,6 +67,9 @@ class Channel:
         self.is_a_leg = False
         self.session = None                      # outbound Event Socket session, if any
         self.socket_running = False              # the dialplan socket app is still executing
+        self.socket_runs = 0                     # connections to a controller, for a caller (simulator/calls.py)
+        self.socket_generation = 0               # bumped when a transfer runs `socket` afresh
+        self.controller: tuple | None = None     # where a caller's `socket` connects
         self.socket_app_uuid = ""
         self.setup_s: float | None = None          # seconds from connecting to the controller to its `answer`
         self.recording: str | None = None

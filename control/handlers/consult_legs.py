@@ -91,6 +91,7 @@ def requeue_or_end(manager, c: Consult) -> None:
     """The agent hung up and the target never took the call: back to its queue, else hang up."""
     deps = manager.deps
     call = deps.store.get_call(c.call_id)
+    session = manager.sessions.get(c.call_id)   # before the caller comes back as the next segment
     reply = "-ERR"
     if call is not None and call.queue:
         try:
@@ -99,7 +100,6 @@ def requeue_or_end(manager, c: Consult) -> None:
         except (ActionRefused, SwitchUnavailable) as exc:
             log.warning("could not requeue %s after a failed consult: %s", c.call_id, exc)
     if reply.startswith("+OK"):
-        session = manager.sessions.get(c.call_id)
         if session is not None:
             session.transferred()
     else:

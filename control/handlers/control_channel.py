@@ -69,11 +69,13 @@ def _call_action(manager, data: dict) -> None:
     if not manager._owns(call_id):
         return
     before = deps.store.get_call(call_id)
+    # read before acting: a transferred caller reconnects at once as the call's next segment, whose
+    # session takes the same call id in manager.sessions
+    session = manager.sessions.get(call_id)
     try:
         reply = carry_out(deps, data, manager=manager)
     except ActionRefused as exc:
         reply = f"-ERR {exc}"
-    session = manager.sessions.get(call_id)
     if data.get("action") == "transfer" and data.get("kind") != "attended" and reply.startswith("+OK"):
         if session is not None:   # the agent went to wrap-up in transfer.blind
             session.transferred()
