@@ -84,6 +84,16 @@ class FakeRecords:
         return True
 
 
+class NoCustomers:
+    """ports.CustomerLookup that knows nobody (a caller without a card)."""
+
+    def by_number(self, e164: str) -> dict | None:
+        return None
+
+    def by_account(self, account: str) -> dict | None:
+        return None
+
+
 class FakeHistory:
     """ports.StateHistory: the agent state history the handlers wrote, as (agent, state, reason)."""
 
@@ -119,7 +129,7 @@ def make_deps(queues: dict, switch=None, **config) -> Deps:
     deps = Deps(
         config=load_config(env={}).replace(**config), controller_id="test-ctl",
         store=MemoryState(), publisher=FakePublisher(), switch=switch or FakeSwitch(),
-        customers=None, records=FakeRecords(jobs), jobs=jobs, flows=Registry(None),
+        customers=NoCustomers(), records=FakeRecords(jobs), jobs=jobs, flows=Registry(None),
         queues=Registry(queues), call_log=MemoryCallLog(), now=clock,
         offload=lambda f, *a, **k: f(*a, **k),
         state_log=history,

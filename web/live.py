@@ -76,8 +76,7 @@ def stream_response(channel: str, transform, on_read=None):
     from web.extensions import db
 
     last_id = sse.valid_id(request.headers.get("Last-Event-ID") or request.args.get("last_id"))
-    pub = publisher()
-    stream_key = pub.stream_key(channel) if hasattr(pub, "stream_key") else Keys(config().redis_prefix).stream(channel)
+    stream_key = Keys(config().redis_prefix).stream(channel)   # where RedisPublisher appends (same prefix)
     heartbeat = float(current_app.config["SSE_HEARTBEAT_S"])
     db.session.close()   # a stream lives for hours; it must not hold a database connection
     body = sse.events(redis_client(), stream_key, last_id, heartbeat, transform=transform, on_read=on_read)
