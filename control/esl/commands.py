@@ -29,29 +29,30 @@ _NUMBER = re.compile(r"[A-Za-z0-9+*#_.-]{1,64}")   # a number, or an extension t
 _APP_ARG = re.compile(r"[A-Za-z0-9_.:@/-]{0,256}")
 _EXPANSION = re.compile(r"\$\\*\{")     # switch_string_var_check_const: '$', backslashes, '{'
 
-_SPLIT_ESCAPES = {"\\": "\\\\", "'": "\\'", " ": "\\s", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_SPLIT_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'", " ": "\\s", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+                                "\0": None})
+_DELIM_ESCAPES = {delim: str.maketrans({"\\": "\\\\", "'": "\\'", delim: "\\" + delim}) for delim in ",="}
 
 
 # -- escaping -------------------------------------------------------------------------------
 def arg(value: object) -> str:
     """One argument of an ``api`` command: survives FreeSWITCH's split on spaces exactly."""
-    text = str(value).replace("\0", "")
-    if not text:
-        return "''"
-    return "".join(_SPLIT_ESCAPES.get(ch, ch) for ch in text)
+    text = str(value).translate(_SPLIT_ESCAPES)
+    return text or "''"
 
 
 def _escape(text: str, delim: str) -> str:
     """For a cleanup with ``delim`` (',' or '='): backslashes, quotes and the delimiter escaped, and
     the leading and trailing spaces, which that cleanup would trim."""
-    table = {"\\": "\\\\", "'": "\\'", delim: "\\" + delim}
     core = text.strip(" ")
     lead = len(text) - len(text.lstrip(" "))
     trail = len(text) - lead - len(core)
-    return "\\s" * lead + "".join(table.get(ch, ch) for ch in core) + "\\s" * trail
+    return "\\s" * lead + core.translate(_DELIM_ESCAPES[delim]) + "\\s" * trail
 
 
 def _neutral_braces(text: str) -> str:
+    if "{" not in text and "}" not in text:
+        return text
     depth = 0
     for ch in text:
         depth += (ch == "{") - (ch == "}")
