@@ -31,14 +31,18 @@ _EXPANSION = re.compile(r"\$\\*\{")     # switch_string_var_check_const: '$', ba
 
 _SPLIT_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'", " ": "\\s", "\n": "\\n", "\r": "\\r", "\t": "\\t",
                                 "\0": None})
+_PLAIN_ARG = re.compile(r"[^\\' \n\r\t\0]+")              # nothing arg() would change
+_PLAIN_VALUE = re.compile(r"[^\\' \n\r\t\0,={}]+")        # nothing _var_value() would change
 _DELIM_ESCAPES = {delim: str.maketrans({"\\": "\\\\", "'": "\\'", delim: "\\" + delim}) for delim in ",="}
 
 
 # -- escaping -------------------------------------------------------------------------------
 def arg(value: object) -> str:
     """One argument of an ``api`` command: survives FreeSWITCH's split on spaces exactly."""
-    text = str(value).translate(_SPLIT_ESCAPES)
-    return text or "''"
+    text = str(value)
+    if _PLAIN_ARG.fullmatch(text):
+        return text
+    return text.translate(_SPLIT_ESCAPES) or "''"
 
 
 def _escape(text: str, delim: str) -> str:
@@ -64,7 +68,10 @@ def _neutral_braces(text: str) -> str:
 
 
 def _var_value(value: object) -> str:
-    text = _neutral_braces(str(value).replace("\0", ""))
+    text = str(value)
+    if _PLAIN_VALUE.fullmatch(text):
+        return text
+    text = _neutral_braces(text.replace("\0", ""))
     # innermost first: the item's split on '=', the block's split on ',', the api's split on spaces
     return arg(_escape(_escape(text, "="), ","))
 
