@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("control.checks:main", "validate every flow, queue and config file"),
     "db": ("control.db_cli:main", "database: upgrade, seed, rollup --rebuild"),
     "user": ("records.user_cli:main", "accounts: add, passwd, reset, disable, enable, list"),
+    "agent": ("records.agent_cli:main", "agents: list, add, set, sip-password, export, import"),
     "render-fs": ("control.fsconf:main", "render the agent directory into freeswitch-conf/ and reloadxml"),
     "prompts": ("control.ivr.prompts:main", "render text prompts to 8 kHz WAV with espeak-ng"),
     "bench": ("control.bench:main", "benchmarks: routing, pop, calls, reports"),

@@ -8,6 +8,7 @@ password, shown once; ``new_sip_password`` replaces it.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
@@ -144,6 +145,59 @@ def _set_skills(session: DbSession, agent: Agent, levels: dict[str, int]) -> Non
             held[name].proficiency = level
         else:
             agent.skills.append(AgentSkill(skill=skills[name], proficiency=level))
+
+
+def upsert(session: DbSession, form: AgentForm, known_queues: set[str]) -> tuple[Agent, str | None, dict]:
+    """``save`` as a create when the id is new, else as an update of what is stored now (imports, CLI)."""
+    existing = get(session, form.id)
+    form.version = version_of(existing) if existing is not None else None
+    return save(session, form, known_queues)
+
+
+def directory_rows(session: DbSession) -> list:
+    """Every agent's SIP account, for the switch's directory (control/fsconf.py)."""
+    from control.fsconf import AgentRow
+
+    return [AgentRow(a.id, a.name or "", a.extension, a.sip_password)
+            for a in session.scalars(select(Agent).order_by(Agent.extension))]
+
+
+# -- CSV (console and CLI) -------------------------------------------------------------------------------
+CSV_FIELDS = ("id", "name", "extension", "skills", "queues", "wrap_up_s")
+
+
+def write_csv(session: DbSession, out) -> None:
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for agent in list_agents(session):
+        values = AgentForm.from_agent(agent).values()
+        writer.writerow({**values, "skills": " ".join(f"{k}:{v}" for k, v in values["skills"].items()),
+                         "queues": " ".join(values["queues"]),
+                         "wrap_up_s": "" if values["wrap_up_s"] is None else values["wrap_up_s"]})
+
+
+def form_from_csv(row: dict) -> AgentForm:
+    skills = {}
+    for item in (row.get("skills") or "").split():
+        name, _sep, level = item.partition(":")
+        if not level.isdigit():
+            raise ValueError(f"skills: write name:level, e.g. english:7 (got {item!r})")
+        skills[name] = int(level)
+    return AgentForm(id=(row.get("id") or "").strip(), name=(row.get("name") or "").strip(),
+                     extension=(row.get("extension") or "").strip(), skills=skills,
+                     queues=(row.get("queues") or "").replace(",", " ").split(),
+                     wrap_up_s=seconds(row.get("wrap_up_s") or ""))
+
+
+def seconds(text: str) -> float | None:
+    """A wrap-up field: empty is None (the queue's); text that is not a number is refused by check()."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return -1.0
 
 
 def new_sip_password(session: DbSession, agent_id: str) -> str:

@@ -11,12 +11,12 @@ import csv
 import io
 import logging
 import time
-from pathlib import Path
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from control import agent_directory
 from records import agent_admin
 from records.agent_admin import AgentForm, Conflict, Invalid
 from records.agents import to_live
@@ -29,7 +29,6 @@ from web.roles import role_required
 
 log = logging.getLogger(__name__)
 bp = Blueprint("admin_agents", __name__)
-CSV_FIELDS = ("id", "name", "extension", "skills", "queues", "wrap_up_s")
 
 
 # -- pages --------------------------------------------------------------------------------------
@@ -72,13 +71,7 @@ def regenerate(agent_id: str):
 @role_required("admin")
 def export_csv():
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
-    writer.writeheader()
-    for agent in agent_admin.list_agents(db.session):
-        values = AgentForm.from_agent(agent).values()
-        writer.writerow({**values, "skills": " ".join(f"{k}:{v}" for k, v in values["skills"].items()),
-                         "queues": " ".join(values["queues"]),
-                         "wrap_up_s": "" if values["wrap_up_s"] is None else values["wrap_up_s"]})
+    agent_admin.write_csv(db.session, out)
     audit("agent.export", None)
     db.session.commit()
     return Response(out.getvalue(), mimetype="text/csv",
@@ -93,10 +86,8 @@ def import_csv():
     results = []
     for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         try:
-            form = _form_from_csv(row)
-            existing = agent_admin.get(db.session, form.id)
-            form.version = agent_admin.version_of(existing) if existing is not None else None
-            agent, _password, before = agent_admin.save(db.session, form, _queue_names())
+            form = agent_admin.form_from_csv(row)
+            agent, _password, before = agent_admin.upsert(db.session, form, _queue_names())
             audit("agent.import", f"agent:{agent.id}", before=before, after=form.values())
             db.session.commit()
             results.append((line, form.id, "saved", ""))
@@ -172,38 +163,16 @@ def _apply(agent: Agent) -> str:
     """The switch's directory and the live state follow the saved agent; returns what the switch said."""
     store = live_state()
     if store is not None:
-        live = to_live(agent)
-        current = store.get_agent(agent.id)
-        if current is not None:
-            live.state, live.state_since, live.call_id = current.state, current.state_since, current.call_id
-            live.break_reason, live.idle_since = current.break_reason, current.idle_since
-        store.put_agent(live)
+        agent_directory.publish(store, to_live(agent))
         publisher().publish("control", {"type": "dispatch", "by": "admin", "ts": time.time()})
-    return _render_switch()
+    cfg = config()
+    return agent_directory.render(cfg.freeswitch_conf_dir, agent_admin.directory_rows(db.session),
+                                  (cfg.esl_host, cfg.esl_port, cfg.esl_password))
 
 
 def _apply_all() -> None:
     for agent in agent_admin.list_agents(db.session):
         _apply(agent)
-
-
-def _render_switch() -> str:
-    from control.fsconf import AgentRow, EslError, RenderError, esl_api, render_agents, write_agent_files
-
-    cfg = config()
-    rows = [AgentRow(a.id, a.name or "", a.extension, a.sip_password) for a in
-            db.session.scalars(select(Agent).order_by(Agent.extension))]
-    try:
-        write_agent_files(Path(cfg.freeswitch_conf_dir), render_agents(rows))
-    except (RenderError, OSError) as exc:
-        log.warning("agent directory not written: %s", exc)
-        return _("The phone directory was not written (%(error)s): run hotline render-fs.", error=exc)
-    try:
-        reply = esl_api(cfg.esl_host, int(cfg.esl_port), cfg.esl_password, "reloadxml", timeout=2.0)
-    except (OSError, EslError) as exc:
-        return _("FreeSWITCH did not answer (%(error)s): its directory is written; run reloadxml once it is up.",
-                 error=exc)
-    return _("FreeSWITCH reloaded its directory.") if reply.startswith("+OK") else reply.strip()
 
 
 def _queue_names() -> set[str]:
@@ -226,7 +195,7 @@ def _form_from_request(agent_id: str | None = None) -> AgentForm:
     return AgentForm(id=agent_id or f.get("id", "").strip(), name=f.get("name", "").strip(),
                      extension=f.get("extension", "").strip(), skills=skills,
                      queues=[q for q in f.get("queues", "").replace(",", " ").split() if q],
-                     wrap_up_s=_seconds(f.get("wrap_up_s", "")), version=f.get("version") or None)
+                     wrap_up_s=agent_admin.seconds(f.get("wrap_up_s", "")), version=f.get("version") or None)
 
 
 def _form_from_json(data: dict, agent_id: str | None) -> AgentForm:
@@ -244,26 +213,3 @@ def _form_from_json(data: dict, agent_id: str | None) -> AgentForm:
         raise ValueError("id, name, extension and version are strings")
     return AgentForm(id=agent_id or (text["id"] or ""), name=text["name"] or "", extension=text["extension"] or "",
                      skills=dict(skills), queues=list(queues), wrap_up_s=wrap, version=text["version"])
-
-
-def _form_from_csv(row: dict) -> AgentForm:
-    skills = {}
-    for item in (row.get("skills") or "").split():
-        name, _sep, level = item.partition(":")
-        if not level.isdigit():
-            raise ValueError(f"skills: write name:level, e.g. english:7 (got {item!r})")
-        skills[name] = int(level)
-    return AgentForm(id=(row.get("id") or "").strip(), name=(row.get("name") or "").strip(),
-                     extension=(row.get("extension") or "").strip(), skills=skills,
-                     queues=(row.get("queues") or "").replace(",", " ").split(),
-                     wrap_up_s=_seconds(row.get("wrap_up_s") or ""))
-
-
-def _seconds(text: str) -> float | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return -1.0   # refused by check() with the rule spelled out
