@@ -55,6 +55,15 @@ def _own_live_call(call_id: str):
     return _live_call(call_id)[1]
 
 
+def _widening_queue(queue: str | None) -> str | None:
+    """The queue whose own allow-list may widen a callback's: only one the agent serves (any for
+    supervisors), or naming a queue in the request would be a way round the role's list."""
+    agent = current_user.agent
+    if queue is None or has_role(current_user, "supervisor") or (agent is not None and queue in agent.queues):
+        return queue
+    return None
+
+
 def _outbound_refused(number: str, queue: str | None):
     """None when ``number`` is on the allow-list of the user's role or of the call's queue."""
     own = queue_configs().get(queue or "")
@@ -204,7 +213,7 @@ def schedule_callback():
         return _error("no such customer", 404)
     queue = _text(data, "queue", 64, required=False)
     call_id = _text(data, "call_id", 64, required=False)
-    refused = (call_id and refuse_unless_handled(call_id)) or _outbound_refused(number, queue)
+    refused = (call_id and refuse_unless_handled(call_id)) or _outbound_refused(number, _widening_queue(queue))
     if refused:
         return refused
     item = Callback(number=number, due_at=due, customer_id=customer_id, call_id=call_id,

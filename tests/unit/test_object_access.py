@@ -146,6 +146,9 @@ def test_a_queue_widens_the_list_for_its_own_calls(web_app, client_for, tmp_path
                       json={"to": "external", "target": ABROAD}).status_code == 403
     assert alice.post("/api/callbacks", json={"number": ABROAD, "queue": "billing",
                                               "due_at": time.time() + 60}).status_code == 201
+    # bob does not serve billing: naming it does not widen his list
+    assert client_for("bob").post("/api/callbacks", json={"number": ABROAD, "queue": "billing",
+                                                          "due_at": time.time() + 60}).status_code == 403
 
 
 def test_a_bad_queue_pattern_is_reported_by_check(tmp_path):
