@@ -11,6 +11,8 @@ Redis, PostgreSQL and TCP):
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from control.config import load_config
@@ -21,9 +23,10 @@ from tests.integration.faultkit import wait_for
 pytestmark = pytest.mark.integration
 
 CALLER, MENU_DID, ZH_DID, QUEUE_DID = "+14155550100", "+18005550100", "+18005550101", "+18005550102"
+ZH_QUEUE_DID = "+18005550103"
 FIRST, SECOND, SORRY = "For English, press 1.", "For billing, press 2.", "Sorry, that is not a choice."
 FLOWS = {
-    "dids": {"default": "front", "dids": {ZH_DID: "zh", QUEUE_DID: "queued"}},
+    "dids": {"default": "front", "dids": {ZH_DID: "zh", QUEUE_DID: "queued", ZH_QUEUE_DID: "zh_queued"}},
     "front": {"languages": ["en"], "start": "menu",
               "prompts": {"choose": {"en": [FIRST, SECOND]}, "sorry": {"en": SORRY}},
               "nodes": {"menu": {"type": "menu", "prompt": "choose", "options": {"1": "one", "2": "one"},
@@ -39,11 +42,13 @@ FLOWS = {
                                  "timeout_s": 0.3, "retries": 0, "default": "done"},
                      "done": {"type": "hangup"}}},
     "queued": {"languages": ["en"], "nodes": {"q": {"type": "queue", "queue": "support"}}},
+    "zh_queued": {"languages": ["zh"], "nodes": {"q": {"type": "queue", "queue": "mandarin"}}},
 }
 QUEUES = {"queues": {
     "support": {"ring_timeout_s": 5, "announce_every_s": 0,
                 "overflow": [{"name": "to-billing", "after_s": 1, "action": "move", "target": "billing"}]},
-    "billing": {"ring_timeout_s": 5, "announce_every_s": 0}}}
+    "billing": {"ring_timeout_s": 5, "announce_every_s": 0},
+    "mandarin": {"ring_timeout_s": 5, "announce_every_s": 1}}}
 
 
 class Rig:
@@ -79,6 +84,8 @@ class Rig:
         self.controller.deps.publisher.publish = spy
         self.store = self.controller.deps.store
         self.store.put_agent(Agent(id="bob", extension="1001", queues=["billing"]))
+        # busy on another call: the mandarin queue is staffed, so its callers hear their position
+        self.store.put_agent(Agent(id="li", extension="1002", queues=["mandarin"], state=AgentState.ON_CALL))
         self.controller.start()
         assert self.controller.switch.wait_ready(10)
         self.controller.manager.agents.change("bob", AgentState.AVAILABLE)
@@ -146,6 +153,15 @@ def test_mandarin_numbers_are_said_in_a_declared_language(rig):
     assert handle.done.wait(15)
     assert "say:zh NUMBER pronounced 3" in handle.channel.played
     assert rig.switch.errors == []    # FreeSWITCH: "Can't find language zh." and nothing said
+
+
+def test_a_mandarin_caller_hears_the_position_and_minutes_of_the_queue_announcement(rig):
+    handle = rig.switch.place_call(CALLER, ZH_QUEUE_DID, patience=6)
+    assert handle.done.wait(15)
+    said = [p for p in handle.channel.played if p.startswith("say:")]
+    assert said[0] == "say:zh NUMBER pronounced 1", handle.channel.played          # first in line
+    assert re.fullmatch(r"say:zh NUMBER pronounced [1-9][0-9]*", said[1]), handle.channel.played   # minutes
+    assert rig.switch.errors == []
 
 
 @pytest.mark.parametrize("key", ["A", "d"])
