@@ -64,8 +64,9 @@ class Rig:
     """Config files, database with agents, the simulator (this process) and controller processes."""
 
     def __init__(self, agents: int, controllers: int, database_url: str | None, redis_url: str,
-                 controller_args: Sequence[str] = (), probe_s: float = 0.0):
+                 controller_args: Sequence[str] = (), probe_s: float = 0.0, command_latency: str = ""):
         from control.config import load_config
+        from simulator.latency import DEFAULT_LATENCY, CommandLatency
         from simulator.switch import Switch
 
         self.tmp = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
@@ -79,7 +80,10 @@ class Rig:
         (self.tmp / "flows" / "dids.yaml").write_text("default: straight\n")
         self._seed_agents(agents)
         self.ports = [free_port() for _ in range(controllers)]
-        self.switch = Switch(controller=("127.0.0.1", self.ports[0]), esl_listen=("127.0.0.1", 0), media_s=0.05)
+        # how long the simulated switch takes per Event Socket command (simulator/latency.py)
+        latency = CommandLatency.parse(command_latency) if command_latency else DEFAULT_LATENCY
+        self.switch = Switch(controller=("127.0.0.1", self.ports[0]), esl_listen=("127.0.0.1", 0), media_s=0.05,
+                             command_latency=latency)
         self.switch.start()
         self.extensions = [str(100000 + i) for i in range(agents)]
         self.controller_args = list(controller_args)
@@ -231,7 +235,7 @@ def run(args) -> dict:
     # the simulator in this process holds a socket per call leg towards the controller(s)
     raise_open_files(args.agents + int(max(rates) * args.step_s) + 1000, name="hotline bench calls")
     rig = Rig(args.agents, args.controllers, args.database_url, args.redis_url, args.controller_arg or [],
-              probe_s=args.probe_s)
+              probe_s=args.probe_s, command_latency=args.command_latency)
     rig.add_phones(answer_after=0.05, talk_s=args.talk_s)
     steps: list[dict] = []
     try:
@@ -363,6 +367,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
     parser.add_argument("--redis-url", default="", help="default: the configured redis_url")
     parser.add_argument("--controller-arg", action="append", help="extra argument for `hotline controller`")
+    parser.add_argument("--command-latency", default="",
+                        help="simulated seconds per Event Socket command, e.g. 0.0002,show=0.018,uuid_record=0.01 "
+                             "(default: as measured on FreeSWITCH 1.11.2, simulator/latency.py; 0 = instant)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (controller logs)")
     parser.add_argument("--probe-s", type=float, default=0.0,
                         help="log controller internals every N s into its log (control/bench/probe.py)")
@@ -371,6 +378,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sample-s", type=float, default=10.0, help="with --hold: a progress line every N s")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.command_latency:
+        from simulator.latency import CommandLatency
+
+        try:
+            CommandLatency.parse(args.command_latency)
+        except ValueError as exc:
+            parser.error(f"--command-latency: {exc}")
     result = run(args)
     if args.json:
         print(json.dumps({k: result[k] for k in ("max_cps", "max_concurrent", "mem_per_call_kb",
