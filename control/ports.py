@@ -103,6 +103,8 @@ class Publisher(Protocol):
     def publish(self, channel: str, message: dict[str, Any]) -> None: ...
     def flush(self) -> None:
         """Send whatever is queued before returning (where order against the switch matters)."""
+    def close(self) -> None:
+        """At shutdown: send what is queued, then stop."""
 
 
 class CustomerLookup(Protocol):

@@ -48,12 +48,23 @@ class CallSession:
     def __init__(self, deps, manager, channel: OutboundChannel):
         self.deps, self.manager, self.channel = deps, manager, channel
         self.inbox: gevent.queue.Queue = gevent.queue.Queue()
-        self.call: Call | None = None
+        self._call: Call | None = None
         self.agent_id: str | None = None
         self.hangup_cause: str | None = None
         self.queued = False
         self.segment = 0
         self.done = gevent.event.Event()  # set when the caller leaves us without hanging up (transfer)
+
+    @property
+    def call(self) -> Call:
+        """The call, from its channel data on (``_start``); a session is in ``manager.sessions`` only then."""
+        if self._call is None:
+            raise RuntimeError("the call has not started: no channel data yet")
+        return self._call
+
+    @call.setter
+    def call(self, value: Call) -> None:
+        self._call = value
 
     # -- the call's life ------------------------------------------------------
     def run(self) -> None:
@@ -185,8 +196,8 @@ class CallSession:
 
     # -- the end ----------------------------------------------------------------------
     def finish(self) -> None:
-        deps, call = self.deps, self.call
-        if call is None:
+        deps, call = self.deps, self._call
+        if call is None:   # the caller left before its channel data came
             return
         now = deps.now()
         call.ended_at = now
@@ -199,7 +210,8 @@ class CallSession:
             hand_over(deps, record)   # batched write, then the wrap-up job
             if not self.segment and call.outcome != Outcome.TRANSFERRED:
                 deps.call_log.drop(call.id)   # the record has it all; a transferred call's next segment goes on
-            deps.publisher.publish("wallboard", events.call_ended(call.id, record.outcome, self.agent_id))
+            outcome = record.outcome or Outcome.FAILED.value   # _record always sets it
+            deps.publisher.publish("wallboard", events.call_ended(call.id, outcome, self.agent_id))
 
     def _release_agent(self, now: float) -> None:
         deps, call = self.deps, self.call

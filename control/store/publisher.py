@@ -50,6 +50,9 @@ class RedisPublisher:
     def flush(self) -> None:
         """Nothing is queued: ``publish`` has sent the message when it returns."""
 
+    def close(self) -> None:
+        """Nothing to send; the Redis client is its owner's to close."""
+
     def publish_many(self, items: list[tuple[str, str]]) -> None:
         """(channel, encoded message) pairs as one pipeline of script calls, in order. EVALSHA
         directly: a Script in a pipeline costs a SCRIPT EXISTS round trip per pipeline."""
@@ -152,4 +155,7 @@ class MemoryPublisher:
         return f"{len(self.messages)}-0"
 
     def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
         pass
