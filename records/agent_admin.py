@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
+
+from records.accounts import DbSession
 
 from records.models import Agent, AgentSkill, Skill
 
@@ -152,14 +153,6 @@ def upsert(session: DbSession, form: AgentForm, known_queues: set[str]) -> tuple
     existing = get(session, form.id)
     form.version = version_of(existing) if existing is not None else None
     return save(session, form, known_queues)
-
-
-def directory_rows(session: DbSession) -> list:
-    """Every agent's SIP account, for the switch's directory (control/fsconf.py)."""
-    from control.fsconf import AgentRow
-
-    return [AgentRow(a.id, a.name or "", a.extension, a.sip_password)
-            for a in session.scalars(select(Agent).order_by(Agent.extension))]
 
 
 # -- CSV (console and CLI) -------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ def _follow(config, session) -> str:
         live = "live state updated"
     except redis.RedisError as exc:
         live = f"live state not updated ({exc}): controllers see the change when they next start"
-    switch = agent_directory.render(config.freeswitch_conf_dir, agent_admin.directory_rows(session),
+    switch = agent_directory.render(config.freeswitch_conf_dir, agent_directory.directory_rows(session),
                                     (config.esl_host, config.esl_port, config.esl_password))
     return f"{live}; {switch}"
 

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, flash, jsonify, redirect, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from control import agent_directory
+from control import agent_directory, requests
 from records import agent_admin
 from records.agent_admin import AgentForm, Conflict, Invalid
 from records.agents import to_live
@@ -57,13 +57,13 @@ def edit(agent_id: str):
 @bp.post("/admin/agents/<agent_id>/sip-password")
 @role_required("admin")
 def regenerate(agent_id: str):
-    try:
-        password = agent_admin.new_sip_password(db.session, agent_id)
-    except Invalid:
+    agent = agent_admin.get(db.session, agent_id)
+    if agent is None:
         return _("No such agent."), 404
+    password = agent_admin.new_sip_password(db.session, agent_id)
     audit("agent.sip_password", f"agent:{agent_id}")
     db.session.commit()
-    switch = _apply(agent_admin.get(db.session, agent_id))
+    switch = _apply(agent)
     return render_template("admin/sip_password.html", agent_id=agent_id, password=password, switch=switch)
 
 
@@ -164,9 +164,9 @@ def _apply(agent: Agent) -> str:
     store = live_state()
     if store is not None:
         agent_directory.publish(store, to_live(agent))
-        publisher().publish("control", {"type": "dispatch", "by": "admin", "ts": time.time()})
+        publisher().publish("control", requests.dispatch(by="admin", now=time.time()))
     cfg = config()
-    return agent_directory.render(cfg.freeswitch_conf_dir, agent_admin.directory_rows(db.session),
+    return agent_directory.render(cfg.freeswitch_conf_dir, agent_directory.directory_rows(db.session),
                                   (cfg.esl_host, cfg.esl_port, cfg.esl_password))
 
 

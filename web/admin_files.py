@@ -80,6 +80,27 @@ def live_check(kind: str, name: str):
                    graph=render_template("admin/_flow_graph.html", graph=_graph(file, checked), name=name))
 
 
+@bp.post("/flows/<name>/test")
+@role_required("admin")
+def test_flow(name: str):
+    """The flow as typed, walked with a scripted caller (control/ivr/dry_run.py): the steps and path."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from control.ivr.dry_run import dry_run
+
+    file = _file("flows", name)
+    checked = config_edit.check(config(), file, request.form.get("text", ""), _agents())
+    if checked.flows is None or name not in checked.flows.flows:
+        return jsonify(error=_("Fix the problems first: the flow does not load."),
+                       problems=[str(p) for p in checked.problems]), 400
+    keys = [k for k in request.form.get("keys", "").replace(",", " ").split() if k]
+    caller = request.form.get("caller", "").strip() or "+14155550100"
+    result = dry_run(checked.flows, name, keys, datetime.now(ZoneInfo(config().timezone)), caller=caller,
+                     language=request.form.get("language", "en"))
+    return jsonify(steps=result.steps, path=result.path, outcome=result.outcome, queue=result.queue)
+
+
 @bp.post("/<kind>/<name>")
 @role_required("admin")
 def save(kind: str, name: str):
@@ -108,7 +129,8 @@ def _file(kind: str, name: str) -> ConfigFile:
         abort(404, description=str(exc))
 
 
-def _agents() -> list:
+def _agents() -> list | None:
+    """The agents queues are checked against (None: no agent yet, nothing to check against)."""
     return [to_live(a) for a in agent_admin.list_agents(db.session)] or None
 
 

@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from werkzeug.routing import IntegerConverter
 
 from records.models import CHANNELS, ROLES
-from web.api import AGENT_STATES
+from web.json_api import AGENT_STATES
 from web.api_calls import TRANSFER_KINDS, TRANSFER_TO
 from web.api_supervisor import MODES
 

@@ -96,14 +96,14 @@ def start_ring(deps, call, agent, leg: str, ring_s: float, now: float, pop: dict
 
 def card_before_ring(deps, call_id: str, agent_id: str, waiter, published_at: float) -> None:
     """Hold the ring until the agent's open console has the card on screen, at most
-    ``pop_ack_budget_ms``; the explanation says whether the card came first and when."""
-    budget_s = max(0.0, float(deps.config.pop_ack_budget_ms) / 1000.0)
-    acked = waiter is not None and waiter.wait(budget_s)
-    waited_ms = round((deps.now() - published_at) * 1000.0, 1)
-    console = "closed" if waiter is None else ("acknowledged" if acked else "no acknowledgement in time")
+    ``pop_ack_budget_ms``; the explanation says whether the card came first and when. With no
+    console open (a desk-phone agent) nothing waits and nothing is noted: there is no card to race."""
+    if waiter is None:
+        return
+    acked = waiter.wait(max(0.0, float(deps.config.pop_ack_budget_ms) / 1000.0))
     deps.call_log.append(call_id, "explanations", {
-        "kind": "pop", "agent": agent_id, "console": console, "card_first": bool(acked),
-        "waited_ms": waited_ms if waiter is not None else 0.0, "at": published_at})
+        "kind": "pop", "agent": agent_id, "console": "acknowledged" if acked else "no acknowledgement in time",
+        "card_first": acked, "waited_ms": round((deps.now() - published_at) * 1000.0, 1), "at": published_at})
 
 
 def _wait_renewing(deps, job, call_id: str, agent_id: str) -> str:

@@ -58,9 +58,9 @@ def _setup(rig, tmp_path, budget_ms: int):
     return phone, app, store
 
 
-def _pop_explanation(rig, call_id: str) -> dict:
+def _pop_explanation(rig, call_id: str) -> dict | None:
     records = wait_for(lambda: (r := rig.db.records()) and call_id in r and r, 10, what="the record")
-    return next(e for e in records[call_id].explanations if e.get("kind") == "pop")
+    return next((e for e in records[call_id].explanations if e.get("kind") == "pop"), None)
 
 
 def _console_open(rig) -> bool:
@@ -102,5 +102,4 @@ def test_no_console_no_wait(rig, tmp_path):
     _phone, _app, _store = _setup(rig, tmp_path, budget_ms=3000)
     call = rig.switch.place_call(caller="+14155550300", did="+18005550100", patience=30)
     assert call.done.wait(20), rig.logs()
-    pop = _pop_explanation(rig, call.uuid)
-    assert pop == {**pop, "card_first": False, "console": "closed", "waited_ms": 0.0}
+    assert _pop_explanation(rig, call.uuid) is None   # no card to race: nothing held, nothing noted

@@ -119,6 +119,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("admin_files.save", "POST"): Case("/admin/files/queues/support", "admin", form={"text": "x", "version": "0"},
                                        allowed=(409,)),   # not the version on disk: refused, nothing written
     ("admin_files.live_check", "POST"): Case("/admin/files/flows/main/check", "admin", form={"text": "name: main"}),
+    ("admin_files.test_flow", "POST"): Case("/admin/files/flows/main/test", "admin", form={"text": "x"},
+                                            allowed=(400,)),   # the flow does not load: said
     ("admin_agents.new", "GET"): Case("/admin/agents/new", "admin"),
     ("admin_agents.new", "POST"): Case("/admin/agents/new", "admin", form={"id": "x"}, allowed=(400,)),
     ("admin_agents.edit", "GET"): Case("/admin/agents/carol", "admin"),
@@ -191,6 +193,7 @@ def signed_in(web_app):
 # Writes that leave no audit row, and why.
 NOT_AUDITED = {"pops.ack": "a pop shown on screen; no data changes",
                "admin_files.live_check": "checks the text being edited; writes nothing",
+               "admin_files.test_flow": "walks the text being edited; writes nothing",
                "auth.login": "a signed-in user is only sent on (logins are audited: test_web_login_security.py)"}
 
 

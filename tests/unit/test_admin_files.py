@@ -103,3 +103,13 @@ def test_a_new_queue_file_is_created_from_its_template(admin, site):
     assert admin.post("/admin/files/queues/priority_line", data={"text": text, "version": ""}).status_code == 302
     assert (site / "queues" / "priority_line.yaml").read_text() == text
     assert admin.get("/admin/files/queues/Bad%20Name").status_code == 404
+
+
+def test_test_this_flow_walks_the_text_as_typed(admin, site):
+    text = (site / "flows" / "main.yaml").read_text()
+    reply = admin.post("/admin/files/flows/main/test", data={"text": text, "keys": "1 2"}).get_json()
+    assert reply["queue"] == "billing" and reply["outcome"] == "answered"
+    assert reply["path"][0] == "menu language: pressed 1 (language en)"
+    assert any("pressed 2" in step for step in reply["steps"])
+    broken = admin.post("/admin/files/flows/main/test", data={"text": text.replace("start: language", "start: x")})
+    assert broken.status_code == 400 and broken.get_json()["problems"]

@@ -40,6 +40,28 @@
     }
   }
 
+  const test = document.getElementById("test-form");
+  if (test) {
+    test.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = new URLSearchParams({text: text.value, csrf_token: csrf,
+                                        keys: document.getElementById("test-keys").value,
+                                        caller: document.getElementById("test-caller").value});
+      const res = await fetch(test.dataset.testUrl, {method: "POST", body, credentials: "same-origin",
+                                                     headers: {"X-CSRFToken": csrf}});
+      const data = await res.json();
+      const list = document.getElementById("test-steps");
+      list.textContent = "";
+      (data.steps || data.problems || []).forEach((s) => {
+        const li = document.createElement("li");
+        li.textContent = s;
+        list.appendChild(li);
+      });
+      document.getElementById("test-outcome").textContent =
+        data.error ? data.error : "→ " + (data.queue ? "queue " + data.queue : data.outcome) + " · " + (data.path || []).join(" · ");
+    });
+  }
+
   text.addEventListener("input", () => { numberLines(); clearTimeout(timer); timer = setTimeout(check, 400); });
   text.addEventListener("scroll", () => { gutter.scrollTop = text.scrollTop; });
   numberLines();
