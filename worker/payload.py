@@ -1,6 +1,8 @@
 """The call as the outside world sees it (webhooks, CRM write-back)."""
 from __future__ import annotations
 
+from control.domain.call_record import LIST_FIELDS, TIME_FIELDS
+
 
 def _iso(value):
     return value.isoformat() if value is not None else None
@@ -16,12 +18,18 @@ def summary(call) -> str:
     return f"Call {call.outcome or 'ended'}{who}{queue}{talk}{disposition}"
 
 
+# The call record's fields (control/domain/call_record.CallRecord) the outside world sees, in this order;
+# times as ISO 8601. Routing details (offers, explanations), the recording path and the customer's tier
+# stay inside.
+PUBLIC_FIELDS = ("call_id", "caller", "did", "customer_id", "queue", "agent_id", "outcome", "disposition",
+                 "hangup_cause", "entered_at", "answered_at", "ended_at", "wait_s", "talk_s", "ivr_path", "language")
+
+
 def call_payload(call) -> dict:
-    return {
-        "call_id": call.call_id, "caller": call.caller, "did": call.did, "customer_id": call.customer_id,
-        "queue": call.queue, "agent_id": call.agent_id, "outcome": call.outcome,
-        "disposition": call.disposition, "hangup_cause": call.hangup_cause,
-        "entered_at": _iso(call.entered_at), "answered_at": _iso(call.answered_at),
-        "ended_at": _iso(call.ended_at), "wait_s": call.wait_s, "talk_s": call.talk_s,
-        "ivr_path": list(call.ivr_path or []), "language": call.language, "summary": summary(call),
-    }
+    """``call``: the stored row (records.models.Call), which has every CallRecord field."""
+    payload = {}
+    for name in PUBLIC_FIELDS:
+        value = getattr(call, name)
+        payload[name] = _iso(value) if name in TIME_FIELDS else list(value or []) if name in LIST_FIELDS else value
+    payload["summary"] = summary(call)
+    return payload

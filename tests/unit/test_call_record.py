@@ -31,3 +31,19 @@ def test_the_writer_refuses_a_field_that_is_not_a_call_record_field(tmp_path):
     writer = CallRecordWriter(lambda: None, spool_path=tmp_path / "spool.jsonl")
     with pytest.raises(ValueError, match="talk_time"):
         writer.write({"call_id": "c1", "talk_time": 3})
+
+
+def test_the_worker_payload_is_made_of_call_record_fields():
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from worker.payload import PUBLIC_FIELDS, call_payload
+
+    assert set(PUBLIC_FIELDS) <= FIELDS
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    row = SimpleNamespace(**{**CallRecord(call_id="c1", outcome="answered", agent_id="alice", talk_s=65.0).to_dict(),
+                             "entered_at": at, "answered_at": None, "ended_at": at})
+    payload = call_payload(row)
+    assert list(payload) == [*PUBLIC_FIELDS, "summary"]
+    assert payload["entered_at"] == "2026-01-02T03:04:05+00:00" and payload["answered_at"] is None
+    assert payload["summary"] == "Call answered by alice, talked 1m05s"
