@@ -80,6 +80,19 @@ DEFAULTS: dict[str, Any] = {
     "reconcile_interval_s": 5,
     # Default wrap-up seconds when a queue does not set its own.
     "wrap_up_s": 10,
+    # Reason codes an agent picks for a break or for not-ready (the console's lists, checked by the
+    # API), each with whether the time is paid and whether it counts as productive (reports).
+    "agent_reasons": {
+        "break": [{"code": "lunch", "paid": False, "productive": False},
+                  {"code": "rest", "paid": True, "productive": False},
+                  {"code": "meeting", "paid": True, "productive": True},
+                  {"code": "training", "paid": True, "productive": True},
+                  {"code": "personal", "paid": False, "productive": False},
+                  {"code": "technical", "paid": True, "productive": False}],
+        "not_ready": [{"code": "after_call_work", "paid": True, "productive": True},
+                      {"code": "outbound", "paid": True, "productive": True},
+                      {"code": "technical", "paid": True, "productive": False}],
+    },
     # Dial string for an agent's (or supervisor's) phone; {extension} and {domain} are filled in.
     # user/<ext> without a domain uses FreeSWITCH's global "domain" variable.
     "agent_dial_string": "user/{extension}",

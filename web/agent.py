@@ -1,6 +1,8 @@
 """The agent console page and its live event stream (/agent/events)."""
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -9,11 +11,11 @@ from sqlalchemy import select
 
 from records.models import Agent, Queue
 from web.card_layout import FIELDS as CARD_FIELDS, layouts_for_role
-from web.json_api import BREAK_REASONS
 from web.extensions import db
-from web.live import consoles, stream_response
+from web.live import consoles, live_state, stream_response
 from web.masking import current_policy, mask_message
 from web.queue_rules import queue_rules
+from web.reasons import configured_reasons
 from web.roles import has_role, role_required
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -37,7 +39,43 @@ def js_strings() -> dict[str, str]:
         _("Choose a disposition before you finish"), "disposition_saved": _("Disposition saved"),
         "no_articles": _("No suggested articles"), "channel_chat": _("Chat"), "channel_email": _("Email"),
         "channel_call": _("Call"), "choose": _("Choose…"), "confirm_hangup": _("Hang up this call?"),
+        "st_available": _("Available"), "st_reserved": _("Ringing"), "st_on_call": _("On call"),
+        "st_on_hold": _("On hold"), "st_wrap_up": _("Wrap-up"), "st_break": _("Break"),
+        "st_not_ready": _("Not ready"), "st_logged_out": _("Logged out"), "st_unknown": _("Unknown"),
+        "talk": _("Talk"), "hold": _("Hold"), "pending": _("Pending…"), "done": _("Done"), "failed": _("Failed"),
+        "finished": _("Wrap-up finished"), "no_answer_from_switch": _("no answer from the switch"),
+        "switch_reasons": switch_reasons(),
     }
+
+
+def switch_reasons() -> dict[str, str]:
+    """FreeSWITCH's replies and hangup causes, in the agent's words (the console matches a fragment)."""
+    return {
+        "No such channel": _("the call is no longer on the switch"),
+        "is not live": _("the call has already ended"),
+        "NO_ANSWER": _("nobody answered"), "USER_BUSY": _("the line is busy"),
+        "CALL_REJECTED": _("the call was refused"), "UNALLOCATED_NUMBER": _("that number does not exist"),
+        "NO_ROUTE_DESTINATION": _("there is no route to that number"),
+        "USER_NOT_REGISTERED": _("that phone is not connected"), "SUBSCRIBER_ABSENT": _("that phone is not connected"),
+        "bad transfer target": _("the transfer target is not valid"),
+        "finish or cancel the consultation first": _("finish or cancel the consultation first"),
+        "no connection to the switch": _("the switch cannot be reached"),
+        "not allowed": _("that number is not allowed"),
+    }
+
+
+def live_agent(agent_id: str) -> dict | None:
+    """The agent's state as the controller holds it now, for the console's first paint (the stream
+    only carries changes). None when live state is unavailable or the agent is unknown to it."""
+    store = live_state()
+    agent = store.get_agent(agent_id) if store is not None and agent_id else None
+    if agent is None:
+        return None
+    call = store.get_call(agent.call_id) if agent.call_id else None
+    reason = agent.break_reason if agent.state.value == "break" else None
+    return {"state": agent.state.value, "reason": reason, "since": agent.state_since, "now": time.time(),
+            "call": None if call is None else {"call_id": call.id, "caller": call.caller, "queue": call.queue,
+                                               "answered_at": call.answered_at}}
 
 
 @bp.get("/")
@@ -47,8 +85,11 @@ def console():
     queues = sorted(set(rules) | set(db.session.scalars(select(Queue.name))))
     agents = db.session.execute(select(Agent.id, Agent.name).order_by(Agent.position, Agent.id)).all()
     setup = {"layouts": layouts_for_role(db.session, current_user.role), "fields": list(CARD_FIELDS),
-             "queues": {name: rules.get(name, {"dispositions": [], "required": False}) for name in queues}}
-    return render_template("agent/console.html", strings=js_strings(), break_reasons=BREAK_REASONS,
+             "queues": {name: rules.get(name, {"dispositions": [], "required": False}) for name in queues},
+             "live": live_agent(current_user.agent_id or "")}
+    reasons = configured_reasons()
+    return render_template("agent/console.html", strings=js_strings(), break_reasons=reasons["break"],
+                           not_ready_reasons=reasons["not_ready"],
                            agent_id=current_user.agent_id or "", setup=setup, queues=queues,
                            agents=[{"id": a.id, "name": a.name} for a in agents])
 

@@ -17,9 +17,10 @@ from records.models import CHANNELS, Call, Customer, Interaction, Note, Ticket
 from web.audit import audit
 from web.call_access import refuse_unless_handled
 from web.extensions import db
-from web.json_api import AGENT_STATES, BREAK_REASONS, E164, MAX_TEXT, _body, _error, _text, bp
+from web.json_api import AGENT_STATES, E164, MAX_TEXT, _body, _error, _text, bp
 from web.masking import mask_customer, mask_message
 from web.queue_rules import queue_rules
+from web.reasons import reason_error
 from web.roles import has_role, role_required
 
 HISTORY = 10
@@ -180,6 +181,21 @@ def set_disposition(call_id: str):
     return jsonify(call_id=call_id, disposition=disposition)
 
 
+def _missing_disposition(data: dict) -> str | None:
+    """Leaving wrap-up early ("finish now") with the call being wrapped up (``call_id``): its queue's
+    required disposition must be saved first. Without a call id the wrap-up timer's end decides."""
+    call_id = _text(data, "call_id", 64, required=False)
+    if not call_id:
+        return None
+    row = db.session.scalar(select(Call).where(Call.call_id == call_id))
+    queue = (row.queue if row is not None else None) or _text(data, "queue", 64, required=False)
+    if not queue_rules().get(queue or "", {}).get("required"):
+        return None
+    if row is not None and row.disposition:
+        return None
+    return f"queue {queue} requires a disposition for call {call_id}: save one before you finish"
+
+
 @bp.post("/agent/state")
 @role_required("agent")
 def set_agent_state():
@@ -193,21 +209,27 @@ def set_agent_state():
     reason = _text(data, "reason", 40, required=False)
     if state not in AGENT_STATES:
         return _error(f"state must be one of {', '.join(AGENT_STATES)}", 400)
-    if state == "break" and reason not in BREAK_REASONS:
-        return _error(f"a break needs a reason: {', '.join(BREAK_REASONS)}", 400)
+    wrong_reason = reason_error(state, reason)
+    if wrong_reason:
+        return _error(wrong_reason, 400)
     agent_id = current_user.agent_id
     if not agent_id:
         return _error("this user is not an agent", 409)
     store = live_state()
     if store is None:
         return _error("live state is not available", 503)
+    current = store.get_agent(agent_id)
+    if current is not None and current.state == AgentState.WRAP_UP:
+        missing = _missing_disposition(data)
+        if missing:
+            return _error(missing, 409)
     try:   # the state machine, live state, agent_state_log, live events, dispatch nudge
-        agent = agent_states(store).change(agent_id, AgentState(state), reason=reason)
+        agent = agent_states(store).change(agent_id, AgentState(state), reason=reason, current=current)
     except KeyError:
         return _error("the agent is not known to the controller yet", 409)
     except InvalidTransition as exc:
         return _error(str(exc), 409)
-    message = events.state(agent_id, agent.state.value, agent.break_reason, time.time())
+    message = events.state(agent_id, agent.state.value, reason, time.time())
     audit("agent.state", f"agent:{agent_id}", state=state, reason=reason)
     db.session.commit()
     return jsonify(mask_message(message, current_user.role))

@@ -14,7 +14,8 @@ from control import events, requests
 from control.domain.agent_state import HOLDS_CALL, InvalidTransition
 from control.domain.models import AgentState, CallState
 from web.agent_states import agent_states
-from web.json_api import AGENT_STATES as FORCE_STATES, BREAK_REASONS, _body, _error, _text
+from web.json_api import AGENT_STATES as FORCE_STATES, _body, _error, _text
+from web.reasons import reason_error
 from web.audit import audit
 from web.extensions import db
 from web.live import live_state, publisher
@@ -110,8 +111,9 @@ def force_state(agent_id: str):
     reason = _text(data, "reason", 40, required=False)
     if state not in FORCE_STATES:
         return _error(f"state must be one of {', '.join(FORCE_STATES)}", 400)
-    if state == "break" and reason not in BREAK_REASONS:
-        return _error(f"a break needs a reason: {', '.join(BREAK_REASONS)}", 400)
+    wrong_reason = reason_error(state, reason)
+    if wrong_reason:
+        return _error(wrong_reason, 400)
     agent, refused = _agent(agent_id)
     if refused:
         return refused

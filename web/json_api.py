@@ -13,7 +13,6 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-BREAK_REASONS = ("lunch", "meeting", "training", "personal", "technical")
 AGENT_STATES = ("available", "break", "not_ready", "logged_out")
 MAX_TEXT = 5000
 E164 = re.compile(r"^\+[1-9]\d{5,14}$")

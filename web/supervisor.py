@@ -19,7 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from control.domain.agent_state import HOLDS_CALL
 from control.domain.models import AgentState
 from control.domain.queueing import STAFFED
-from web.json_api import AGENT_STATES as FORCE_STATES, BREAK_REASONS
+from web.json_api import AGENT_STATES as FORCE_STATES
+from web.reasons import reason_codes
 from web.extensions import db
 from web.live import config, live_state, stream_response
 from web.masking import mask_message
@@ -113,7 +114,7 @@ def snapshot() -> dict:
     store = live_state()
     queues = queue_configs()
     base = {"now": time.time(), "queue_names": sorted(queues), "force_states": list(FORCE_STATES),
-            "break_reasons": list(BREAK_REASONS)}
+            "break_reasons": reason_codes("break"), "not_ready_reasons": reason_codes("not_ready")}
     if store is None:
         return {**base, "available": False, "queues": [], "agents": [], "waiting": [], "states": {}, "alerts": []}
     now = time.time()

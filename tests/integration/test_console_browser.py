@@ -83,6 +83,7 @@ def test_ticket_from_the_card_and_disposition_in_the_wrap_up_panel(browser, live
     from records.models import Call, Ticket
     from web.extensions import db
 
+    store = _live_agent(redis_client, redis_prefix, "on_call", call_id="call-wrap")
     page, errors = console_page(browser, live_server)
     publisher = RedisPublisher(redis_client, redis_prefix)
     publisher.publish("agent:alice", offer({"id": 1, "name": "Ann Lee", "tier": "vip", "tags": [], "fields": {}},
@@ -98,6 +99,7 @@ def test_ticket_from_the_card_and_disposition_in_the_wrap_up_panel(browser, live
     page.wait_for_selector("#card-tickets li:nth-child(3)", timeout=10000)
     assert "Refund the <b>second</b> charge" in page.text_content("#card-tickets li.new")
 
+    _live_agent(redis_client, redis_prefix, "wrap_up")   # as the controller's release leaves the agent
     publisher.publish("agent:alice", {"type": "ended", "call_id": "call-wrap", "wrap_up_s": 30, "ts": time.time()})
     page.wait_for_selector("#wrapup:not([hidden])", timeout=10000)
     assert "30" in page.text_content("#wrapup-countdown") or "29" in page.text_content("#wrapup-countdown")
@@ -115,6 +117,7 @@ def test_ticket_from_the_card_and_disposition_in_the_wrap_up_panel(browser, live
         ticket = db.session.scalar(select(Ticket).where(Ticket.call_id == "call-wrap"))
         assert ticket is not None and ticket.subject == "Refund the <b>second</b> charge" and ticket.customer_id == 1
         assert db.session.scalar(select(Call).where(Call.call_id == "call-wrap")).disposition == "refund"
+    assert store.get_agent("alice").state.value == "available"   # "save and finish" ended the wrap-up
     assert errors == []
 
 
@@ -174,4 +177,111 @@ def test_attended_transfer_shows_complete_and_cancel_from_the_consult_events(bro
     page.wait_for_selector("#transfer-form:not([hidden])", timeout=10000)
     assert page.is_hidden("#btn-consult-cancel") and page.is_hidden("#btn-consult-complete")
     assert "back with the caller" in page.text_content("#consult-text")
+    assert errors == []
+
+
+def _live_agent(redis_client, redis_prefix, state, call_id=None):
+    from control.domain.models import Agent, AgentState
+    from control.store.redis_state import RedisState
+
+    store = RedisState(redis_client, redis_prefix)
+    store.put_agent(Agent(id="alice", extension="1001", skills={"billing": 5}, queues=["billing"],
+                          state=AgentState(state), state_since=time.time() - 65, call_id=call_id))
+    return store
+
+
+def _state_text(page, expected: str) -> str:
+    page.wait_for_selector(f"#state-pill[data-state={expected}]", timeout=10000)
+    return page.text_content("#agent-state")
+
+
+def test_one_agent_ring_answer_hold_refused_transfer_wrap_up_finish(browser, live_server, redis_client,
+                                                                    redis_prefix, redis_web_app):
+    """The state bar follows the agent's real state through a whole call; actions are pending until
+    the switch answers; the wrap-up's required disposition is enforced by the server."""
+    import re
+
+    from sqlalchemy import select
+
+    from control.domain.models import AgentState, Call as LiveCall
+    from records.models import Call
+    from web.extensions import db
+
+    store = _live_agent(redis_client, redis_prefix, "available")
+    store.put_call(LiveCall(id="call-j", caller="+14155550100", did="+18005550100", queue="billing", agent_id="alice"))
+    page, errors = console_page(browser, live_server)
+    # the first paint comes from live state (the stream only carries changes), with the time in it
+    assert _state_text(page, "available") == "Available"
+    assert re.fullmatch(r"1:0\d", page.text_content("#state-time"))
+    publisher = RedisPublisher(redis_client, redis_prefix)
+    publisher.publish("agent:alice", offer({"id": 1, "name": "Ann Lee", "tier": "vip", "tags": [], "fields": {}},
+                                           call_id="call-j"))
+    assert _state_text(page, "reserved") == "Ringing"
+    publisher.publish("agent:alice", {"type": "answered", "call_id": "call-j", "agent_id": "alice", "ts": time.time()})
+    assert _state_text(page, "on_call") == "On call"
+    assert page.is_visible("#talk-time") and page.is_hidden("#hold-box")
+    page.screenshot(path="docs/screens/console-on-call.png", full_page=True)
+
+    page.click("#btn-hold")                                  # pending until the switch confirms
+    page.wait_for_selector("#action-status[data-phase=pending]", timeout=10000)
+    assert page.text_content("#agent-state") == "On call"
+    publisher.publish("agent:alice", {"type": "call_action", "action": "hold", "call_id": "call-j", "by": "alice",
+                                      "result": "+OK Success", "ok": True})
+    assert _state_text(page, "on_hold") == "On hold"
+    assert page.is_visible("#hold-time")
+    assert page.get_attribute("#action-status", "data-phase") == "done"
+    page.click("#btn-unhold")
+    page.wait_for_selector("#action-status[data-phase=pending]", timeout=10000)
+    publisher.publish("agent:alice", {"type": "call_action", "action": "unhold", "call_id": "call-j", "by": "alice",
+                                      "result": "+OK Success", "ok": True})
+    assert _state_text(page, "on_call") == "On call"
+
+    page.select_option("#transfer-to", "queue")              # the switch refuses the transfer
+    page.fill("#transfer-target", "billing")
+    page.click("#btn-transfer")
+    page.wait_for_selector("#action-status[data-phase=pending]", timeout=10000)
+    publisher.publish("agent:alice", {"type": "call_action", "action": "transfer", "call_id": "call-j",
+                                      "by": "alice", "result": "-ERR No such channel!", "ok": False})
+    page.wait_for_selector("#action-status[data-phase=failed]", timeout=10000)
+    assert "the call is no longer on the switch" in page.text_content("#action-status")
+    assert page.text_content("#agent-state") == "On call"
+    page.screenshot(path="docs/screens/console-action-failed.png", full_page=True)
+
+    _live_agent(redis_client, redis_prefix, "wrap_up")   # the controller released the call into wrap-up
+    publisher.publish("agent:alice", {"type": "ended", "call_id": "call-j", "wrap_up_s": 30, "ts": time.time()})
+    assert _state_text(page, "wrap_up") == "Wrap-up"
+    page.wait_for_selector("#wrapup:not([hidden])", timeout=10000)
+    page.click("#wrapup-finish")                             # billing requires a disposition: the server refuses
+    page.wait_for_selector("#wrapup-error:not([hidden])", timeout=10000)
+    assert "requires a disposition" in page.text_content("#wrapup-error")
+    assert store.get_agent("alice").state == AgentState.WRAP_UP
+    page.screenshot(path="docs/screens/console-wrap-up.png", full_page=True)
+    page.select_option("#wrapup-disposition", "refund")
+    page.click("#wrapup-save")                               # save and finish now
+    assert _state_text(page, "available") == "Available"
+    page.wait_for_selector("#wrapup[hidden]", state="attached", timeout=10000)
+    assert store.get_agent("alice").state == AgentState.AVAILABLE
+    with redis_web_app.app_context():
+        assert db.session.scalar(select(Call).where(Call.call_id == "call-j")).disposition == "refund"
+
+    page.select_option("#not-ready-reason", "technical")     # not ready, with a configured reason
+    page.click("#btn-not-ready")
+    assert _state_text(page, "not_ready") == "Not ready · technical"
+    page.click("#btn-log-out")
+    assert _state_text(page, "logged_out") == "Logged out"
+    assert errors == []
+
+
+def test_the_next_call_does_not_show_the_previous_wrap_up(browser, live_server, redis_client, redis_prefix):
+    _live_agent(redis_client, redis_prefix, "wrap_up")
+    page, errors = console_page(browser, live_server)
+    assert _state_text(page, "wrap_up") == "Wrap-up"
+    publisher = RedisPublisher(redis_client, redis_prefix)
+    publisher.publish("agent:alice", {"type": "ended", "call_id": "call-a", "wrap_up_s": 30, "ts": time.time()})
+    page.wait_for_selector("#wrapup:not([hidden])", timeout=10000)
+    publisher.publish("agent:alice", {"type": "state", "agent_id": "alice", "state": "available", "reason": None,
+                                      "ts": time.time()})
+    publisher.publish("agent:alice", offer(None, call_id="call-b"))
+    assert _state_text(page, "reserved") == "Ringing"
+    page.wait_for_selector("#wrapup[hidden]", state="attached", timeout=10000)
     assert errors == []

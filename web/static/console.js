@@ -168,8 +168,84 @@
     n.onclick = () => { window.focus(); n.close(); };
   }
 
+  // -- the agent's own state: from the live state at page load, then from live events ----------
+  // The controller publishes "state" for changes it makes through AgentStates; ringing, talking and
+  // wrap-up come with the call's own events (offer, answered, ended), hold with call_action results.
+  const live = setup.live || null;
+  const agent = {state: "unknown", reason: null, since: Date.now(), onHold: false, holdSince: 0,
+                 talkSince: 0, callId: null};
+
+  function mmss(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = String(s % 60).padStart(2, "0");
+    return h ? h + ":" + String(m).padStart(2, "0") + ":" + sec : m + ":" + sec;
+  }
+
+  function setState(state, reason, since) {
+    if (state !== agent.state) agent.since = since || Date.now();
+    agent.state = state;
+    agent.reason = reason || null;
+    if (state !== "on_call") agent.onHold = false;
+    if (state === "on_call" && !agent.talkSince) agent.talkSince = since || Date.now();
+    if (state !== "on_call" && state !== "reserved") { agent.talkSince = 0; agent.callId = null; }
+    paintState();
+  }
+
+  function setHold(on) {
+    agent.onHold = on;
+    agent.holdSince = on ? Date.now() : 0;
+    paintState();
+  }
+
+  function paintState() {
+    const shown = agent.state === "on_call" && agent.onHold ? "on_hold" : agent.state;
+    const reason = agent.reason ? " · " + agent.reason.replace(/_/g, " ") : "";
+    $("agent-state").textContent = (T["st_" + shown] || shown) + reason;
+    $("state-pill").dataset.state = shown;
+    $("call-timers").hidden = agent.state !== "on_call";
+    $("hold-box").hidden = !agent.onHold;
+    tickTimers();
+  }
+
+  function tickTimers() {
+    const now = Date.now();
+    $("state-time").textContent = agent.state === "unknown" ? "" : mmss(now - agent.since);
+    if (agent.talkSince) $("talk-time").textContent = mmss(now - agent.talkSince);
+    if (agent.onHold) $("hold-time").textContent = mmss(now - agent.holdSince);
+  }
+  setInterval(tickTimers, 1000);
+
+  if (live) {   // the controller's view when the page was built, shifted onto this browser's clock
+    const since = Date.now() - Math.max(0, live.now - live.since) * 1000;
+    if (live.call) agent.callId = live.call.call_id;
+    setState(live.state, live.reason, since);
+    if (live.state === "on_call" && live.call && live.call.answered_at)
+      agent.talkSince = Date.now() - Math.max(0, live.now - live.call.answered_at) * 1000;
+  }
+
+  function followState(msg) {
+    switch (msg.type) {
+      case "state": setState(msg.state, msg.reason); break;
+      case "offer": agent.callId = msg.call_id; setState("reserved"); break;
+      case "answered": agent.callId = msg.call_id; agent.talkSince = Date.now(); setState("on_call"); break;
+      case "missed": if (msg.state) setState(msg.state); break;
+      case "ended":
+        if (msg.call_id && agent.callId && msg.call_id !== agent.callId) break;   // a consultation leg
+        if (msg.wrap_up_s !== undefined) setState("wrap_up");
+        else if (agent.state === "reserved") setState("available");   // the caller left before the answer
+        break;
+      case "call_action":
+        if (!msg.ok || (agent.callId && msg.call_id !== agent.callId)) break;
+        if (msg.action === "hold") setHold(true);
+        if (msg.action === "unhold") setHold(false);
+        break;
+      default: break;
+    }
+  }
+
   // -- events -------------------------------------------------------------------------
   function handle(msg) {
+    followState(msg);
     switch (msg.type) {
       case "ready": setConn(true); break;
       case "conn": setConn(msg.live); break;
@@ -177,7 +253,6 @@
       case "answered": banner(T.answered); logLine(T.answered); break;
       case "ended": banner(T.ended); logLine(T.ended); break;
       case "missed": banner(T.missed); logLine(T.missed); break;
-      case "state": $("agent-state").textContent = msg.state + (msg.reason ? " (" + msg.reason + ")" : ""); break;
       default: break;
     }
     document.dispatchEvent(new CustomEvent("hotline:message", {detail: msg}));
@@ -211,6 +286,7 @@
   document.querySelectorAll("button.state").forEach((btn) => btn.addEventListener("click", async () => {
     const body = {state: btn.dataset.state};
     if (body.state === "break") body.reason = $("break-reason").value;
+    if (body.state === "not_ready" && $("not-ready-reason").value) body.reason = $("not-ready-reason").value;
     const res = await api("POST", root.dataset.stateUrl, body);
     if (res.ok) handle(res.data); else logLine(T.error + ": " + ((res.data && res.data.error) || res.status));
   }));
@@ -233,7 +309,8 @@
 
   // The call controls, quick actions and wrap-up (console_calls.js) share these.
   window.hotline = {
-    T, setup, root, $, el, clear, api, logLine, banner,
+    T, setup, root, $, el, clear, api, logLine, banner, handle, mmss,
+    agentState: () => agent.state,
     call: () => currentCall,
     customer: () => currentCustomer,
     error: (res) => T.error + ": " + ((res.data && res.data.error) || res.status),

@@ -13,24 +13,71 @@
   const callUrl = (call, what) => "/api/calls/" + encodeURIComponent(call.call_id) + "/" + what;
   const report = (res, okText) => logLine(res.ok ? okText : H.error(res));
 
-  // -- call controls ---------------------------------------------------------------------
-  document.querySelectorAll("button.call-action").forEach((btn) => btn.addEventListener("click", async () => {
+  // -- call controls: each action is pending until the switch's answer (a call_action event) -------
+  const pending = {};        // action -> {label, timer}
+  const ACTION_TIMEOUT_MS = 10000;
+
+  // The switch's reply in plain words: "-ERR No such channel!" -> "the call is no longer on the switch".
+  function plainReason(result) {
+    const text = String(result || "").replace(/^-ERR\s*/, "").trim();
+    const known = T.switch_reasons || {};
+    const key = Object.keys(known).find((k) => text.toLowerCase().indexOf(k.toLowerCase()) >= 0);
+    return key ? known[key] : (text || T.error);
+  }
+
+  function showAction(label, phase, detail) {
+    const box = $("action-status");
+    box.hidden = false;
+    box.dataset.phase = phase;
+    box.textContent = label + ": " + T[phase] + (detail ? " · " + detail : "");
+  }
+
+  async function runAction(action, label, url, body) {
+    const call = H.call();
+    if (!call) return;
+    clearTimeout(pending[action] && pending[action].timer);
+    showAction(label, "pending");
+    const timer = setTimeout(() => { delete pending[action]; showAction(label, "failed", T.no_answer_from_switch); },
+                             ACTION_TIMEOUT_MS);
+    pending[action] = {label, timer, callId: call.call_id};
+    const res = await api("POST", url, body);
+    if (!res.ok) {
+      clearTimeout(timer);
+      delete pending[action];
+      showAction(label, "failed", (res.data && res.data.error) || String(res.status));
+    }
+  }
+
+  function settleAction(msg) {
+    const wait = pending[msg.action];
+    if (!wait || wait.callId !== msg.call_id) return;
+    clearTimeout(wait.timer);
+    delete pending[msg.action];
+    if (msg.ok) {
+      showAction(wait.label, "done");
+      logLine(wait.label + " · " + T.done);
+      if (msg.action === "hold") H.banner(T.on_hold);
+      if (msg.action === "unhold") H.banner(T.answered);
+    } else {
+      showAction(wait.label, "failed", plainReason(msg.result));
+      logLine(wait.label + " · " + T.failed + " · " + plainReason(msg.result));
+    }
+  }
+
+  document.querySelectorAll("button.call-action").forEach((btn) => btn.addEventListener("click", () => {
     const call = H.call();
     if (!call) return;
     if (btn.dataset.action === "hangup" && !window.confirm(T.confirm_hangup)) return;
-    const res = await api("POST", callUrl(call, btn.dataset.action), {});
-    report(res, T.action_sent + " · " + btn.textContent);
-    if (res.ok && btn.dataset.action === "hold") H.banner(T.on_hold);
-    if (res.ok && btn.dataset.action === "unhold") H.banner(T.answered);
+    runAction(btn.dataset.action, btn.textContent.trim(), callUrl(call, btn.dataset.action), {});
   }));
 
-  $("transfer-form").addEventListener("submit", async (e) => {
+  $("transfer-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const call = H.call();
     if (!call) return;
-    const res = await api("POST", callUrl(call, "transfer"),
-                          {to: $("transfer-to").value, target: $("transfer-target").value, kind: $("transfer-kind").value});
-    report(res, T.action_sent);
+    const label = $("btn-transfer").textContent.trim() + " → " + $("transfer-target").value;
+    runAction("transfer", label, callUrl(call, "transfer"),
+              {to: $("transfer-to").value, target: $("transfer-target").value, kind: $("transfer-kind").value});
   });
 
   // -- attended transfer: the controller's consult events drive Complete / Cancel ----------------
@@ -196,22 +243,57 @@
     $("wrapup-error").hidden = false;
   }
 
-  $("wrapup").addEventListener("submit", async (e) => {
-    e.preventDefault();
+  function closeWrapUp() {
+    clearInterval(wrapTimer);
+    $("wrapup").hidden = true;
+    wrapCall = null;
+  }
+
+  // "Finish now": the console asks the controller's AgentStates (POST /api/agent/state) to make the
+  // agent available; the server refuses while the queue's required disposition is missing.
+  async function finishWrapUp() {
     if (!wrapCall) return;
+    if (H.agentState() !== "wrap_up") { closeWrapUp(); return; }
+    const res = await api("POST", root.dataset.stateUrl,
+                          {state: "available", call_id: wrapCall.call_id, queue: wrapCall.queue || null});
+    if (!res.ok) { showError(H.error(res)); return; }
+    H.handle(res.data);
+    logLine(T.finished);
+    closeWrapUp();
+  }
+
+  async function saveDisposition() {
     const disposition = dispositionValue();
     if (!disposition) {
-      if ($("wrapup").dataset.required) { showError(T.disposition_required); return; }
-      $("wrapup").hidden = true;
-      return;
+      if ($("wrapup").dataset.required) { showError(T.disposition_required); return false; }
+      return true;
     }
     const res = await api("POST", callUrl(wrapCall, "disposition"),
                           {disposition, note: $("wrapup-note").value || null, queue: wrapCall.queue || null});
-    if (!res.ok) { showError(H.error(res)); return; }
+    if (!res.ok) { showError(H.error(res)); return false; }
     dispositionSaved = true;
-    clearInterval(wrapTimer);
-    $("wrapup").hidden = true;
     logLine(T.disposition_saved + ": " + disposition);
+    return true;
+  }
+
+  $("wrapup").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!wrapCall) return;
+    if (await saveDisposition()) await finishWrapUp();
+  });
+  $("wrapup-finish").addEventListener("click", finishWrapUp);
+
+  // -- keyboard shortcuts (docs/console.md): Alt + a letter, shown in each button's aria-keyshortcuts --
+  const SHORTCUTS = {a: "btn-available", b: "btn-break", n: "btn-not-ready", h: "btn-hold", r: "btn-unhold",
+                     x: "btn-hangup", s: "wrapup-save", f: "wrapup-finish"};
+  document.addEventListener("keydown", (e) => {
+    if (!e.altKey || e.ctrlKey || e.metaKey) return;
+    const key = e.key.toLowerCase();
+    if (key === "t") { e.preventDefault(); $("transfer-target").focus(); return; }
+    const button = SHORTCUTS[key] && $(SHORTCUTS[key]);
+    if (!button || button.disabled || button.offsetParent === null) return;   // hidden: not now
+    e.preventDefault();
+    button.click();
   });
 
   // -- messages ---------------------------------------------------------------------------------
@@ -221,7 +303,15 @@
     if (msg.type === "consult") {
       if (call && msg.call_id !== call.call_id) return;
       showConsult(msg);
+    } else if (msg.type === "call_action") {
+      settleAction(msg);
+    } else if (msg.type === "state") {
+      // the wrap-up timer ran out (or a supervisor moved the agent): the form goes unless a required
+      // disposition is still missing, which the agent can still save
+      if (msg.state !== "wrap_up" && wrapCall && (dispositionSaved || !$("wrapup").dataset.required)) closeWrapUp();
     } else if (msg.type === "offer") {
+      closeWrapUp();   // the previous call's wrap-up belongs to that call, not this one
+      $("action-status").hidden = true;
       hideConsult();
       $("call-actions").hidden = false;
       suggest(msg);
