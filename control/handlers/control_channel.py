@@ -50,12 +50,12 @@ def on_message(manager, data: dict) -> None:
         if manager.callbacks is not None:
             manager.callbacks.cancel(data)   # one controller acts (a claim); see callback_cancel.py
     elif data.get("from") != manager.deps.controller_id:
-        manager._dirty.set()
+        manager.nudged()
 
 
 def _supervise(manager, data: dict) -> None:
     agent = manager.deps.store.get_agent(data.get("agent_id", ""))
-    if agent is None or agent.call_id is None or not manager._owns(agent.call_id):
+    if agent is None or agent.call_id is None or not manager.owns(agent.call_id):
         return  # the controller that owns the call acts; the others ignore it
     try:
         supervise(manager.deps, data["extension"], data["agent_id"], data.get("mode", "listen"),
@@ -66,7 +66,7 @@ def _supervise(manager, data: dict) -> None:
 
 def _call_action(manager, data: dict) -> None:
     deps, call_id = manager.deps, data.get("call_id", "")
-    if not manager._owns(call_id):
+    if not manager.owns(call_id):
         return
     before = deps.store.get_call(call_id)
     # read before acting: a transferred caller reconnects at once as the call's next segment, whose

@@ -249,9 +249,18 @@ class Manager:
 
         on_message(self, data)
 
-    def _owns(self, call_id: str) -> bool:
+    def owns(self, call_id: str) -> bool:
+        """This controller holds the caller's socket (only it acts on the call's media)."""
         call = self.deps.store.get_call(call_id)
         return call is not None and call.controller_id == self.deps.controller_id
+
+    def offering(self, call_id: str) -> bool:
+        """An offer of the call rings from this controller (it renews its own lease)."""
+        return call_id in self._offering
+
+    def nudged(self) -> None:
+        """Another controller's nudge: a pass soon (it is not passed on, and says nothing of agents)."""
+        self._dirty.set()
 
     # -- reconciliation ----------------------------------------------------------
     def _reconcile_loop(self) -> None:

@@ -76,7 +76,7 @@ def reconcile(manager) -> dict[str, int]:
     fixed = {"leases": 0, "ghost_calls": 0, "stuck_agents": 0, "wrap_ups": 0}
 
     for call_id, agent_id in store.expired_reservations(now):
-        if call_id in manager._offering:  # our own offer is still ringing; it renews its lease
+        if manager.offering(call_id):  # our own offer is still ringing; it renews its lease
             continue
         if agent_id == GROUP:  # several agents rang for the call (ring-all, ring-progressively)
             _sweep_group(deps, call_id, now)
@@ -108,7 +108,7 @@ def reconcile(manager) -> dict[str, int]:
         if agent.state in (AgentState.ON_CALL, AgentState.RESERVED) and live is not None:
             if agent.call_id in live:
                 alive.add(agent.call_id)
-            if agent.call_id and agent.call_id not in live and agent.call_id not in manager._offering \
+            if agent.call_id and agent.call_id not in live and not manager.offering(agent.call_id) \
                     and not _callback_legs_up(deps, agent.call_id, live) and _gone(deps, agent.call_id):
                 talked = agent.state == AgentState.ON_CALL
                 orphan = store.get_call(agent.call_id) if talked else None
@@ -124,7 +124,7 @@ def reconcile(manager) -> dict[str, int]:
                     # ended when its hangup was seen (or it was last seen alive), not at this sweep
                     hand_over(deps, _orphan_record(orphan, agent.id, seen.ended_at(orphan.id, now)))
                 fixed["stuck_agents"] += 1
-            elif (agent.state == AgentState.RESERVED and agent.call_id and agent.call_id not in manager._offering
+            elif (agent.state == AgentState.RESERVED and agent.call_id and not manager.offering(agent.call_id)
                   and _stray(store, agent) and not _consulted(manager, agent)):
                 # lost a ring-group race, or its call is gone, and the ringing controller died before freeing it
                 store.release(agent.call_id, agent.id, AgentState.AVAILABLE, now, requeue_call=False)
