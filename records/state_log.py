@@ -8,7 +8,7 @@ repeated write at worst adds a zero-length segment.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from sqlalchemy import insert, select
@@ -41,8 +41,17 @@ def add(session, changes: Iterable[tuple[str, str, str | None, Any]]) -> int:
     return len(rows)
 
 
+def _utc(value: datetime) -> datetime:
+    aware = to_datetime(value)
+    assert aware is not None
+    return aware.astimezone(timezone.utc)
+
+
 def read(sessions, start: datetime, end: datetime, agent_id: str | None = None) -> list[AgentStateChange]:
-    """Rows in [start, end) plus each agent's last row before ``start`` (the state it was in)."""
+    """Rows in [start, end) plus each agent's last row before ``start`` (the state it was in).
+    ``start``/``end`` naive (UTC) or aware in any zone; the rows' ``at`` come back aware UTC (SQLite
+    stores naive UTC, PostgreSQL gives aware values: both are compared as aware UTC)."""
+    start, end = _utc(start), _utc(end)
     with sessions() as session:
         query = select(AgentStateChange).where(AgentStateChange.at < end)
         if agent_id is not None:
@@ -51,6 +60,7 @@ def read(sessions, start: datetime, end: datetime, agent_id: str | None = None) 
                                               AgentStateChange.id)).all()
     out, before = [], {}
     for row in rows:
+        row.at = _utc(row.at)   # the session is closed: this changes only the returned object
         if row.at < start:
             before[row.agent_id] = row
         else:
