@@ -25,16 +25,6 @@ def publish(store: LiveState, agent: Agent) -> None:
     store.put_agent(agent)
 
 
-def directory_rows(session) -> list[AgentRow]:
-    """Every agent's SIP account from the database, for the switch's directory."""
-    from sqlalchemy import select
-
-    from records.models import Agent as AgentRecord
-
-    return [AgentRow(a.id, a.name or "", a.extension, a.sip_password)
-            for a in session.scalars(select(AgentRecord).order_by(AgentRecord.extension))]
-
-
 def render(conf_dir: str | Path, rows: Iterable[AgentRow], esl: tuple[str, int, str], timeout_s: float = 2.0) -> str:
     try:
         write_agent_files(Path(conf_dir), render_agents(rows))

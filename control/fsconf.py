@@ -43,6 +43,7 @@ class AgentRow:
     name: str
     extension: str
     sip_password: str
+    monitor: bool = False      # a supervisor's phone: may listen, whisper and barge (*33/*34/*35)
 
 
 # -- pure: agents -> XML ---------------------------------------------------------------
@@ -74,6 +75,7 @@ def render_agent(agent: AgentRow) -> str:
         agent_id=_safe_text(agent.id, "id", agent.id),
         name=_safe_text(agent.name or agent.id, "name", agent.id),
         password=_safe_text(agent.sip_password, "SIP password", agent.id),
+        monitor=agent.monitor,
     )
 
 
@@ -97,7 +99,7 @@ def with_passwords(agents: Iterable[AgentRow]) -> tuple[list[AgentRow], list[Age
     done, changed = [], []
     for agent in agents:
         if not agent.sip_password:
-            agent = AgentRow(agent.id, agent.name, agent.extension, new_password())
+            agent = AgentRow(agent.id, agent.name, agent.extension, new_password(), agent.monitor)
             changed.append(agent)
         done.append(agent)
     return done, changed
@@ -175,6 +177,19 @@ def preprocess(conf_dir: str | os.PathLike, core_vars: Mapping[str, str] | None 
 
 # -- I/O shell ---------------------------------------------------------------------------
 
+def agent_rows(session) -> list[AgentRow]:
+    """Every agent's SIP account from the database; ``monitor`` for the phone of an active
+    supervisor or admin (users.agent_id)."""
+    from sqlalchemy import select
+
+    from records.models import Agent, User
+
+    monitors = set(session.scalars(select(User.agent_id).where(User.role.in_(("supervisor", "admin")),
+                                                               User.active.is_(True), User.agent_id.is_not(None))))
+    return [AgentRow(r.id, r.name or "", r.extension, r.sip_password or "", r.id in monitors)
+            for r in session.scalars(select(Agent).order_by(Agent.extension))]
+
+
 def load_agents(database_url: str) -> list[AgentRow]:
     """Agents from the database; agents without a SIP password get one, stored there."""
     from sqlalchemy import select
@@ -185,8 +200,7 @@ def load_agents(database_url: str) -> list[AgentRow]:
     factory = session_factory(database_url)
     with factory() as session:
         rows = session.scalars(select(Agent).order_by(Agent.extension)).all()
-        agents, changed = with_passwords(
-            AgentRow(r.id, r.name or "", r.extension, r.sip_password or "") for r in rows)
+        agents, changed = with_passwords(agent_rows(session))
         if changed:
             by_id = {r.id: r for r in rows}
             for agent in changed:

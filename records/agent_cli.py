@@ -106,7 +106,7 @@ def _follow(config, session) -> str:
     """The switch's directory and live state follow the agents (as after a console save)."""
     import redis
 
-    from control import agent_directory
+    from control import agent_directory, fsconf
     from control.store.redis_state import RedisState
     from records.agents import to_live
 
@@ -117,7 +117,7 @@ def _follow(config, session) -> str:
         live = "live state updated"
     except redis.RedisError as exc:
         live = f"live state not updated ({exc}): controllers see the change when they next start"
-    switch = agent_directory.render(config.freeswitch_conf_dir, agent_directory.directory_rows(session),
+    switch = agent_directory.render(config.freeswitch_conf_dir, fsconf.agent_rows(session),
                                     (config.esl_host, config.esl_port, config.esl_password))
     return f"{live}; {switch}"
 

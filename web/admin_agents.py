@@ -16,7 +16,7 @@ from flask import Blueprint, Response, flash, jsonify, redirect, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from control import agent_directory, requests
+from control import agent_directory, fsconf, requests
 from records import agent_admin
 from records.agent_admin import AgentForm, Conflict, Invalid
 from records.agents import to_live
@@ -166,7 +166,7 @@ def _apply(agent: Agent) -> str:
         agent_directory.publish(store, to_live(agent))
         publisher().publish("control", requests.dispatch(by="admin", now=time.time()))
     cfg = config()
-    return agent_directory.render(cfg.freeswitch_conf_dir, agent_directory.directory_rows(db.session),
+    return agent_directory.render(cfg.freeswitch_conf_dir, fsconf.agent_rows(db.session),
                                   (cfg.esl_host, cfg.esl_port, cfg.esl_password))
 
 

@@ -35,7 +35,8 @@ def handle_feature(deps, manager, channel, data: Mapping[str, str]) -> str:
     agent_id = data.get("variable_hotline_agent") or getattr(_agent_by_extension(deps.store, caller_ext), "id", None)
     try:
         channel.execute("answer")
-        result = _run(deps, manager, channel, feature, agent_id, data.get("variable_hotline_target", ""))
+        result = _run(deps, manager, channel, feature, agent_id, data.get("variable_hotline_target", ""),
+                      may_monitor=data.get("variable_hotline_monitor") == "true")
         channel.execute("playback", OK_TONE if result == "ok" else ERROR_TONE)
         channel.execute("hangup", "NORMAL_CLEARING")
     except ChannelGone:
@@ -44,7 +45,7 @@ def handle_feature(deps, manager, channel, data: Mapping[str, str]) -> str:
     return result
 
 
-def _run(deps, manager, channel, feature: str, agent_id: str | None, target_ext: str) -> str:
+def _run(deps, manager, channel, feature: str, agent_id: str | None, target_ext: str, may_monitor: bool) -> str:
     if feature in STATES:
         if agent_id is None or deps.store.get_agent(agent_id) is None:
             return "unknown agent"
@@ -54,6 +55,8 @@ def _run(deps, manager, channel, feature: str, agent_id: str | None, target_ext:
             return str(exc)
         return "ok"
     if feature in MONITOR:
+        if not may_monitor:   # the directory marks supervisors' phones (hotline_monitor); the dialplan checks too
+            return "this phone may not monitor: only a supervisor's phone may (docs/security.md, Monitoring)"
         target = _agent_by_extension(deps.store, target_ext)
         if target is None or not target.call_id:
             return f"extension {target_ext} is not on a call"

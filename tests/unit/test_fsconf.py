@@ -246,11 +246,15 @@ def test_after_socket_reconnects_then_gives_up(resolved):
 
 def test_internal_feature_codes_and_agents(resolved):
     _, root = resolved
+    supervisor = {"hotline_monitor": "true"}   # the directory's mark on a supervisor's phone
     for code, feature in {"*21": "login", "*22": "logout", "*23": "break", "*24": "ready",
                           "*331001": "listen", "*341001": "whisper", "*351001": "barge"}.items():
-        ext = route(root, "internal", code)
+        ext = route(root, "internal", code, supervisor)
         acts = [(a.get("application"), a.get("data")) for a in ext.iter("action")]
         assert ("set", f"hotline_feature={feature}") in acts and socket_targets(ext), code
+    for code in ("*331001", "*341001", "*351001"):   # an agent's phone cannot monitor
+        ext = route(root, "internal", code)
+        assert ext is None or not any("hotline_feature" in (a.get("data") or "") for a in ext.iter("action")), code
     ext = route(root, "internal", "1001")
     assert ext.get("name") == "agent"
     assert any(a.get("data", "").startswith("user/$1@") for a in ext.iter("action"))

@@ -53,7 +53,8 @@ def test_whisper_on_an_extension_eavesdrops_the_agent_leg_toward_the_agent():
     channel = FakeChannel()
     result = handle_feature(deps, manager, channel, {"variable_hotline_feature": "whisper",
                                                       "variable_hotline_target": "1001",
-                                                      "Caller-Caller-ID-Number": "2001"})
+                                                      "Caller-Caller-ID-Number": "2001",
+                                                      "variable_hotline_monitor": "true"})
     assert result == "ok"
     assert ("set", "eavesdrop_whisper_bleg=true") in channel.apps
     assert ("eavesdrop", actions.agent_leg_uuid("c1", "alice", 0)) in channel.apps
@@ -64,5 +65,36 @@ def test_listening_to_an_idle_extension_is_refused():
     channel = FakeChannel()
     result = handle_feature(deps, manager, channel, {"variable_hotline_feature": "listen",
                                                       "variable_hotline_target": "1001",
-                                                      "Caller-Caller-ID-Number": "2001"})
+                                                      "Caller-Caller-ID-Number": "2001",
+                                                      "variable_hotline_monitor": "true"})
     assert "not on a call" in result and ("playback", ERROR_TONE) in channel.apps
+
+
+def test_monitoring_from_a_phone_not_marked_as_a_supervisors_is_refused():
+    deps, manager = setup()
+    deps.store.set_agent_state("alice", AgentState.AVAILABLE, deps.now())
+    deps.store.put_call(Call(id="c1", caller="+1", did="+2", queue="support", state=CallState.QUEUED))
+    deps.store.reserve("c1", "alice", "test-ctl", 30, deps.now())
+    deps.call_log.append("c1", "offers", "alice")
+    channel = FakeChannel()
+    result = handle_feature(deps, manager, channel, {"variable_hotline_feature": "listen",
+                                                      "variable_hotline_target": "1001",
+                                                      "Caller-Caller-ID-Number": "1002"})   # another agent
+    assert "only a supervisor's phone" in result and ("playback", ERROR_TONE) in channel.apps
+    assert not [app for app, _arg in channel.apps if app == "eavesdrop"]
+
+
+def test_the_directory_marks_supervisors_phones_and_the_dialplan_requires_the_mark():
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    from control.fsconf import AgentRow, render_agent
+
+    assert '<variable name="hotline_monitor" value="true"/>' in render_agent(
+        AgentRow("sue", "Sue", "2001", "secret-password-1", monitor=True))
+    assert "hotline_monitor" not in render_agent(AgentRow("bob", "Bob", "1002", "secret-password-2"))
+    plan = ET.parse(Path(__file__).resolve().parents[2] / "dialplan" / "internal.xml").getroot()
+    for name in ("feature_listen", "feature_whisper", "feature_barge"):
+        extension = next(e for e in plan.iter("extension") if e.get("name") == name)
+        first = extension.find("condition")
+        assert (first.get("field"), first.get("expression")) == ("${hotline_monitor}", "^true$"), name
