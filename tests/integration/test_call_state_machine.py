@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from control.domain.call_state import ALLOWED, CALLBACK_ONLY, IllegalCallTransition, can_move, move
 from control.domain.models import Agent, AgentState, Call, CallState
@@ -147,6 +147,10 @@ def make_store(request):
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(OPS, min_size=3, max_size=40))
+# always tried: a reserved call the caller leaves, and a conversation that ends
+@example(ops=[("arrive", "c1", "inbound", CallState.QUEUED), ("reserve", "c1", "a1"), ("end", "c1")])
+@example(ops=[("arrive", "c1", "inbound", CallState.QUEUED), ("reserve", "c1", "a1"), ("confirm", "c1", "a1"),
+              ("release", "c1", "a1", AgentState.WRAP_UP, False)])
 def test_random_operations_move_calls_only_along_the_machine(make_store, ops):
     store = make_store()
     for agent_id in AGENTS:
