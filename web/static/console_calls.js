@@ -318,6 +318,7 @@
     } else if (msg.type === "ended" || msg.type === "missed") {
       if (call && msg.call_id && msg.call_id !== call.call_id) return;
       $("call-actions").hidden = true;
+      if (!Object.keys(pending).length) $("action-status").hidden = true;   // the last call's result
       // "ended" without wrap_up_s: the caller left before the answer; there is nothing to wrap up.
       if (msg.type === "ended" && msg.wrap_up_s !== undefined) showWrapUp(call || msg, msg.wrap_up_s);
     }
