@@ -62,6 +62,10 @@ DEFAULTS: dict[str, Any] = {
     # seconds (a shift; each request renews it), and the HSTS max-age sent with every response
     # (0 = no Strict-Transport-Security header; set e.g. 31536000 once https works).
     "session_cookie_secure": False,
+    # Reverse proxies in front of the console that set X-Forwarded-For/-Proto/-Host (0: none). Set it
+    # to the number of proxies, so login limits, audit rows and Secure cookies see the client's
+    # address and scheme; a wrong number lets a client choose its own address.
+    "proxy_hops": 0,
     "session_lifetime_s": 43200,
     "hsts_max_age_s": 0,
     # Failed-login limits (Flask-Limiter syntax, ";" between limits), counted in Redis so they hold

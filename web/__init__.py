@@ -41,6 +41,11 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         BABEL_DEFAULT_LOCALE="en",
     )
     app.config.update(flask_settings)
+    if int(config.proxy_hops):   # behind N reverse proxies: the client's address, scheme and host
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(config.proxy_hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     if "BABEL_TRANSLATION_DIRECTORIES" not in flask_settings:
         app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_catalogs())
 

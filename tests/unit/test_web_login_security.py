@@ -142,3 +142,18 @@ def test_an_unknown_user_name_takes_as_long_as_a_known_one(sqlite_url):
     known = statistics.median(k for k, _ in pairs)
     unknown = statistics.median(u for _, u in pairs)
     assert abs(known - unknown) < 0.2 * known, (known, unknown)
+
+
+def test_forwarded_addresses_count_only_behind_configured_proxies(sqlite_url):
+    def seen_address(**overrides) -> str:
+        app = build_app(sqlite_url, **overrides)
+
+        @app.get("/_addr")
+        def _addr():
+            from flask import request
+            return request.remote_addr or ""
+        return app.test_client().get("/_addr", headers={"X-Forwarded-For": "198.51.100.7"},
+                                     environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
+
+    assert seen_address() == "127.0.0.1"                     # no proxy configured: the header is ignored
+    assert seen_address(proxy_hops=1) == "198.51.100.7"      # one proxy: its X-Forwarded-For is the client
