@@ -18,6 +18,7 @@ import itertools
 from collections import deque
 
 from control.domain.agent_state import HOLDS_CALL, apply_release, transition
+from control.domain.call_state import can_move
 from control.domain.models import Agent, AgentState, Call, CallState
 from control.store.ring_groups import MemoryGroups
 
@@ -151,7 +152,8 @@ class MemoryState(MemoryGroups):
         if agent is not None and (agent.call_id == call_id or (agent.call_id is None and agent.state in HOLDS_CALL)):
             apply_release(agent, AgentState(agent_state), now)
         if call is not None and call.agent_id in (agent_id, None):
-            if requeue_call:
+            # a conversation never goes back in line; a callback whose customer was not reached may
+            if requeue_call and can_move(call.state, CallState.QUEUED, call.kind):
                 call.state, call.agent_id = CallState.QUEUED, None
                 self._leases.pop(call_id, None)
             else:

@@ -79,11 +79,8 @@ def apply(store, op, now: float) -> None:
         store.renew(op[1], op[2], 30, now)
     elif kind == "confirm":
         store.confirm(op[1], op[2], now)
-    elif kind == "release":
-        call = store.get_call(op[1])
-        # a conversation is never put back in line; only a callback whose customer was not reached is
-        requeue = op[4] and (call is None or call.state != CallState.CONNECTED or call.kind == "callback")
-        store.release(op[1], op[2], op[3], now, requeue_call=requeue)
+    elif kind == "release":   # asked to requeue a conversation, the store ends it instead
+        store.release(op[1], op[2], op[3], now, requeue_call=op[4])
     elif kind == "defer":   # a callback whose customer did not answer waits for its next attempt
         call = store.get_call(op[1])
         if call is not None and call.kind == "callback" and call.state == CallState.CONNECTED:
@@ -147,7 +144,9 @@ def make_store(request):
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(OPS, min_size=3, max_size=40))
-# always tried: a reserved call the caller leaves, and a conversation that ends
+# always tried: a reserved call the caller leaves, a conversation that ends, one asked back in line
+@example(ops=[("arrive", "c1", "inbound", CallState.QUEUED), ("reserve", "c1", "a1"), ("confirm", "c1", "a1"),
+              ("release", "c1", "a1", AgentState.AVAILABLE, True)])
 @example(ops=[("arrive", "c1", "inbound", CallState.QUEUED), ("reserve", "c1", "a1"), ("end", "c1")])
 @example(ops=[("arrive", "c1", "inbound", CallState.QUEUED), ("reserve", "c1", "a1"), ("confirm", "c1", "a1"),
               ("release", "c1", "a1", AgentState.WRAP_UP, False)])

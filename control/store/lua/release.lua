@@ -1,6 +1,7 @@
 -- KEYS: agent, call, leases, waiting   ARGV: call_id, agent_id, agent_state, now, requeue(0/1)
 -- The agent is freed only if it holds this call; the call is requeued or dropped only if
--- this agent (or nobody) holds it.
+-- this agent (or nobody) holds it. A conversation (connected) never goes back in line: only a
+-- callback call, whose customer was not reached, may (control/domain/call_state.py).
 local astate = redis.call('HGET', KEYS[1], 'state')
 if astate then
   local acall = redis.call('HGET', KEYS[1], 'call_id') or ''
@@ -33,7 +34,12 @@ local cstate = redis.call('HGET', KEYS[2], 'state')
 if cstate then
   local holder = redis.call('HGET', KEYS[2], 'agent_id') or ''
   if holder == ARGV[2] or holder == '' then
-    if ARGV[5] == '1' then
+    local requeue = ARGV[5] == '1'
+    if requeue and cstate == 'connected' then
+      local ok, data = pcall(cjson.decode, redis.call('HGET', KEYS[2], 'd') or '{}')
+      requeue = ok and type(data) == 'table' and data['kind'] == 'callback'
+    end
+    if requeue then
       redis.call('HSET', KEYS[2], 'state', 'queued', 'agent_id', '', 'lease', '', 'owner', '')
       local seq = tonumber(redis.call('HGET', KEYS[2], 'seq') or '0') or 0
       redis.call('ZADD', KEYS[4], seq, ARGV[1])
