@@ -205,6 +205,12 @@ def _cycles(queues: dict[str, QueueConfig], locators: dict[str, Locator]) -> lis
         for node, index, cycle in find_cycles(edges)]
 
 
+def skill_names(queues_dir: str | Path) -> set[str] | None:
+    """The skills the deployment declares (``skills.yaml`` beside the queues), None without the file."""
+    path = Path(queues_dir) / SKILLS_FILE
+    return _load_skills(path) if path.is_file() else None
+
+
 def _load_skills(path: Path) -> set[str]:
     data, locator = load(path)
     items = data.get("skills") if isinstance(data, dict) else None

@@ -77,8 +77,10 @@ def list_agents(session: DbSession) -> list[Agent]:
                                 .order_by(Agent.position, Agent.id)))
 
 
-def check(session: DbSession, form: AgentForm, known_queues: set[str], new: bool) -> dict[str, str]:
-    """Every problem with the form, by field; empty when it can be saved."""
+def check(session: DbSession, form: AgentForm, known_queues: set[str], new: bool,
+          known_skills: set[str] | None = None) -> dict[str, str]:
+    """Every problem with the form, by field; empty when it can be saved. ``known_skills``: the
+    deployment's (queues/skills.yaml, the source of truth); None: the skills the database holds."""
     problems: dict[str, str] = {}
     if not AGENT_ID.match(form.id or ""):
         problems["id"] = "an id is 1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
@@ -92,7 +94,8 @@ def check(session: DbSession, form: AgentForm, known_queues: set[str], new: bool
         owner = session.scalar(select(Agent.id).where(Agent.extension == form.extension))
         if owner is not None and owner != form.id:
             problems["extension"] = f"extension {form.extension} is already agent {owner}'s"
-    known_skills = set(session.scalars(select(Skill.name)))
+    if known_skills is None:
+        known_skills = set(session.scalars(select(Skill.name)))
     unknown = sorted(set(form.skills) - known_skills)
     if unknown:
         problems["skills"] = f"unknown skill(s) {', '.join(unknown)}; known: {', '.join(sorted(known_skills))}"
@@ -110,7 +113,8 @@ def check(session: DbSession, form: AgentForm, known_queues: set[str], new: bool
     return problems
 
 
-def save(session: DbSession, form: AgentForm, known_queues: set[str]) -> tuple[Agent, str | None, dict]:
+def save(session: DbSession, form: AgentForm, known_queues: set[str],
+         known_skills: set[str] | None = None) -> tuple[Agent, str | None, dict]:
     """Create or update; returns (agent, the new SIP password when one was made, the before values).
     Raises Invalid or Conflict; the caller commits."""
     existing = get(session, form.id) if form.version is not None else None
@@ -119,7 +123,7 @@ def save(session: DbSession, form: AgentForm, known_queues: set[str]) -> tuple[A
         raise Conflict(f"agent {form.id} was deleted since you opened it")
     if existing is not None and version_of(existing) != form.version:
         raise Conflict(f"agent {form.id} changed since you opened it: reload to see the other change")
-    problems = check(session, form, known_queues, new=new)
+    problems = check(session, form, known_queues, new=new, known_skills=known_skills)
     if problems:
         raise Invalid(problems)
     before = AgentForm.from_agent(existing).values() if existing is not None else {}
@@ -144,15 +148,17 @@ def _set_skills(session: DbSession, agent: Agent, levels: dict[str, int]) -> Non
     for name, level in levels.items():
         if name in held:
             held[name].proficiency = level
-        else:
-            agent.skills.append(AgentSkill(skill=skills[name], proficiency=level))
+        else:   # a skill declared in skills.yaml since the database was seeded gets its row now
+            skill = skills.get(name) or Skill(name=name)
+            agent.skills.append(AgentSkill(skill=skill, proficiency=level))
 
 
-def upsert(session: DbSession, form: AgentForm, known_queues: set[str]) -> tuple[Agent, str | None, dict]:
+def upsert(session: DbSession, form: AgentForm, known_queues: set[str],
+           known_skills: set[str] | None = None) -> tuple[Agent, str | None, dict]:
     """``save`` as a create when the id is new, else as an update of what is stored now (imports, CLI)."""
     existing = get(session, form.id)
     form.version = version_of(existing) if existing is not None else None
-    return save(session, form, known_queues)
+    return save(session, form, known_queues, known_skills)
 
 
 # -- CSV (console and CLI) -------------------------------------------------------------------------------

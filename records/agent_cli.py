@@ -61,7 +61,7 @@ def _form(args, current: AgentForm | None) -> AgentForm:
     return form
 
 
-def _run(session, args, known_queues: set[str]) -> tuple[str, bool]:
+def _run(session, args, known_queues: set[str], known_skills: set[str] | None) -> tuple[str, bool]:
     """(what to print, whether agents changed)."""
     if args.action == "list":
         rows = [f"{a.id:<12} {a.extension:<8} {a.name:<24} "
@@ -73,7 +73,7 @@ def _run(session, args, known_queues: set[str]) -> tuple[str, bool]:
         agent_admin.write_csv(session, out)
         return out.getvalue().rstrip("\n"), False
     if args.action == "import":
-        return _import(session, args.file, known_queues), True
+        return _import(session, args.file, known_queues, known_skills), True
     if args.action == "sip-password":
         return f"SIP password of {args.id}: {agent_admin.new_sip_password(session, args.id)}", True
     existing = agent_admin.get(session, args.id)
@@ -82,18 +82,18 @@ def _run(session, args, known_queues: set[str]) -> tuple[str, bool]:
     if args.action == "set" and existing is None:
         raise Invalid({"id": f"no agent {args.id} (create it with: hotline agent add {args.id} ...)"})
     form = _form(args, AgentForm.from_agent(existing) if existing is not None else None)
-    agent, password, _before = agent_admin.save(session, form, known_queues)
+    agent, password, _before = agent_admin.save(session, form, known_queues, known_skills)
     if password:
         return f"hotline agent: added {agent.id}; SIP password (shown once): {password}", True
     return f"hotline agent: {agent.id} saved", True
 
 
-def _import(session, path: str, known_queues: set[str]) -> str:
+def _import(session, path: str, known_queues: set[str], known_skills: set[str] | None) -> str:
     lines = []
     with open(path, encoding="utf-8-sig", newline="") as fh:
         for line, row in enumerate(csv.DictReader(fh), start=2):
             try:
-                agent, _password, _before = agent_admin.upsert(session, agent_admin.form_from_csv(row), known_queues)
+                agent, _password, _before = agent_admin.upsert(session, agent_admin.form_from_csv(row), known_queues, known_skills)
                 session.commit()
                 lines.append(f"{path}:{line}: {agent.id} saved")
             except (Invalid, ValueError) as exc:
@@ -125,14 +125,14 @@ def _follow(config, session) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from control.config import load_config
-    from control.queues import load_queues
+    from control.queues import load_queues, skill_names
     from records.db import session_factory
 
     config = load_config(args.config)
-    known_queues = set(load_queues(config.queues_dir))
+    known_queues, known_skills = set(load_queues(config.queues_dir)), skill_names(config.queues_dir)
     with session_factory(config.database_url)() as session:
         try:
-            message, changed = _run(session, args, known_queues)
+            message, changed = _run(session, args, known_queues, known_skills)
             session.commit()
         except (Invalid, Conflict) as exc:
             print(f"hotline agent: {exc}", file=sys.stderr)

@@ -87,7 +87,7 @@ def import_csv():
     for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         try:
             form = agent_admin.form_from_csv(row)
-            agent, _password, before = agent_admin.upsert(db.session, form, _queue_names())
+            agent, _password, before = agent_admin.upsert(db.session, form, _queue_names(), _skill_names())
             audit("agent.import", f"agent:{agent.id}", before=before, after=form.values())
             db.session.commit()
             results.append((line, form.id, "saved", ""))
@@ -124,7 +124,7 @@ def _api_save(new: bool, agent_id: str | None = None):
                              "someone else's change"), 400
     form.version = None if new else form.version
     try:
-        agent, password, before = agent_admin.save(db.session, form, _queue_names())
+        agent, password, before = agent_admin.save(db.session, form, _queue_names(), _skill_names())
     except Invalid as exc:
         db.session.rollback()
         return jsonify(error=str(exc), problems=exc.problems), 400
@@ -143,7 +143,7 @@ def _api_save(new: bool, agent_id: str | None = None):
 # -- the shared parts -------------------------------------------------------------------------------
 def _submit(form: AgentForm, new: bool):
     try:
-        agent, password, before = agent_admin.save(db.session, form, _queue_names())
+        agent, password, before = agent_admin.save(db.session, form, _queue_names(), _skill_names())
     except Invalid as exc:
         db.session.rollback()
         return _form_page(form, exc.problems, new=new), 400
@@ -179,8 +179,16 @@ def _queue_names() -> set[str]:
     return set(queue_configs())
 
 
+def _skill_names() -> set[str] | None:
+    """The skills queues/skills.yaml declares (edited under Admin → queues, flows and numbers)."""
+    from control.queues import skill_names
+
+    return skill_names(config().queues_dir)
+
+
 def _form_page(form: AgentForm, problems: dict[str, str], new: bool):
-    skills = list(db.session.scalars(select(Skill).order_by(Skill.name)))
+    declared = _skill_names()
+    skills = sorted(declared) if declared is not None else list(db.session.scalars(select(Skill.name).order_by(Skill.name)))
     return render_template("admin/agent_form.html", form=form, problems=problems, new=new, skills=skills,
                            queues=sorted(_queue_names()))
 

@@ -95,3 +95,12 @@ def test_csv_round_trip_and_a_bad_row_is_refused_alone(client_for):
     assert page.status_code == 200
     assert "gina" in html and "already agent gina&#39;s" in html   # hank's extension is taken by gina
     assert admin.get("/admin/agents/gina").status_code == 200 and admin.get("/admin/agents/hank").status_code == 404
+
+
+def test_skills_come_from_skills_yaml_the_managed_list(web_app, client_for):
+    # queues/skills.yaml declares "technical"; the seeded database has no row for it yet
+    reply = client_for("admin").post("/api/admin/agents", json={**NEW, "skills": {"technical": 6}})
+    assert reply.status_code == 201, reply.get_json()
+    assert web_app.config["LIVE_STATE"].get_agent("erin").skills == {"technical": 6}
+    form = client_for("admin").get("/admin/agents/new").get_data(as_text=True)
+    assert 'id="level-technical"' in form and 'id="level-spanish"' in form
