@@ -25,6 +25,14 @@ def setup():
     return deps, Manager(deps)
 
 
+def _alice_rung(deps) -> None:
+    """alice's phone is ringing for call c1 (its agent leg is offer 0)."""
+    deps.store.set_agent_state("alice", AgentState.AVAILABLE, deps.now())
+    deps.store.put_call(Call(id="c1", caller="+1", did="+2", queue="support", state=CallState.QUEUED))
+    deps.store.reserve("c1", "alice", "test-ctl", 30, deps.now())
+    deps.call_log.append("c1", "offers", "alice")
+
+
 def test_login_then_break_then_logout_from_the_desk_phone():
     deps, manager = setup()
     for feature, state in (("login", AgentState.AVAILABLE), ("break", AgentState.BREAK),
@@ -46,10 +54,7 @@ def test_unknown_phone_gets_the_error_tone():
 
 def test_whisper_on_an_extension_eavesdrops_the_agent_leg_toward_the_agent():
     deps, manager = setup()
-    deps.store.set_agent_state("alice", AgentState.AVAILABLE, deps.now())
-    deps.store.put_call(Call(id="c1", caller="+1", did="+2", queue="support", state=CallState.QUEUED))
-    deps.store.reserve("c1", "alice", "test-ctl", 30, deps.now())
-    deps.call_log.append("c1", "offers", "alice")
+    _alice_rung(deps)
     channel = FakeChannel()
     result = handle_feature(deps, manager, channel, {"variable_hotline_feature": "whisper",
                                                       "variable_hotline_target": "1001",
@@ -72,10 +77,7 @@ def test_listening_to_an_idle_extension_is_refused():
 
 def test_monitoring_from_a_phone_not_marked_as_a_supervisors_is_refused():
     deps, manager = setup()
-    deps.store.set_agent_state("alice", AgentState.AVAILABLE, deps.now())
-    deps.store.put_call(Call(id="c1", caller="+1", did="+2", queue="support", state=CallState.QUEUED))
-    deps.store.reserve("c1", "alice", "test-ctl", 30, deps.now())
-    deps.call_log.append("c1", "offers", "alice")
+    _alice_rung(deps)
     channel = FakeChannel()
     result = handle_feature(deps, manager, channel, {"variable_hotline_feature": "listen",
                                                       "variable_hotline_target": "1001",
