@@ -123,7 +123,7 @@ def force_state(agent_id: str):
         return _error(f"agent {agent_id} is {agent.state.value}; wait until the call ends", 409)
     try:   # the state machine, live state, agent_state_log, live events, dispatch nudge
         new = agent_states(_store()).change(agent_id, AgentState(state), reason=reason,
-                                            current=agent, event={"forced_by": current_user.username})
+                                            current=agent, forced_by=current_user.username)
     except KeyError:
         return _error(f"no such agent: {agent_id}", 404)
     except InvalidTransition as exc:

@@ -17,7 +17,7 @@ with its own history writer and a nudge published on the control channel.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 import gevent
 
@@ -41,13 +41,13 @@ class AgentStates:
 
     # -- any state ----------------------------------------------------------------------
     def change(self, agent_id: str, state: AgentState, reason: str | None = None,
-               current: Agent | None = None, event: Mapping[str, Any] | None = None) -> Agent:
+               current: Agent | None = None, forced_by: str | None = None) -> Agent:
         """Raises InvalidTransition (not allowed from the agent's state) and KeyError (unknown agent).
-        ``current``: the agent as just read (saves a read); ``event``: extra fields for both events."""
+        ``current``: the agent as just read (saves a read); ``forced_by``: the supervisor who forced it."""
         now = self.clock()
         agent = self.store.set_agent_state(agent_id, AgentState(state), now, reason=reason, current=current)
         self.note(agent_id, agent.state, agent.break_reason if agent.state == AgentState.BREAK else reason, now)
-        self._publish_state(agent, reason, now, event or {})
+        self._publish_state(agent, reason, now, forced_by)
         if agent.state == AgentState.AVAILABLE:
             self.nudge(agent)
         return agent
@@ -59,8 +59,8 @@ class AgentStates:
         except Exception:  # the history is for reports; routing must not fail on it
             log.warning("agent state history not written for %s", agent_id, exc_info=True)
 
-    def _publish_state(self, agent: Agent, reason: str | None, now: float, extra: Mapping[str, Any]) -> None:
-        message = events.state(agent.id, agent.state.value, reason, now, forced_by=extra.get("forced_by"))
+    def _publish_state(self, agent: Agent, reason: str | None, now: float, forced_by: str | None) -> None:
+        message = events.state(agent.id, agent.state.value, reason, now, forced_by=forced_by)
         self.publisher.publish(f"agent:{agent.id}", message)
         self.publisher.publish("wallboard", message)
 
