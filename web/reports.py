@@ -1,8 +1,8 @@
 """Reports in the console: KPI report with a chart and CSV export, drill-down to the calls and to
-one call's timeline, agent figures, and the failed wrap-up jobs with a retry button.
+one call's timeline with its recording player, agent figures, and the failed wrap-up jobs with a retry button.
 
-The ``reports`` blueprint (supervisor+; failed jobs: admin). Charts are
-inline SVG rendered here (the console's CSP allows no inline script).
+The ``reports`` blueprint (supervisor+; failed jobs: admin). The chart is Chart.js
+(web/static/reports.js) fed from a JSON block (the console's CSP allows no inline script).
 """
 from __future__ import annotations
 
@@ -17,11 +17,17 @@ from sqlalchemy.orm import sessionmaker
 from reports.intervals import INTERVALS, next_bucket, zone
 from reports.kpis import BY, COLUMNS
 from web.audit import audit
-from web.reports_pages import AGENTS, CALLS, FAILED, PAGE, TIMELINE, svg_chart
+from web.report_format import cell, chart_data, clock, label, mmss
+from web.reports_pages import AGENTS, CALLS, FAILED, PAGE, TIMELINE
 from web.roles import role_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 LIST_LIMIT = 500
+
+
+@bp.context_processor
+def _formatting() -> dict:
+    return {"cell": cell, "label": label, "mmss": mmss, "clock": clock}
 
 
 def _sessions():
@@ -76,7 +82,7 @@ def _args(p: dict) -> dict:
 def index():
     p = _params()
     rows = _report(p)
-    return render_template_string(PAGE, p=p, rows=rows, columns=COLUMNS, chart=svg_chart(rows), intervals=INTERVALS,
+    return render_template_string(PAGE, p=p, rows=rows, columns=COLUMNS, chart=chart_data(rows, p["interval"]), intervals=INTERVALS,
                                   bys=sorted(BY), args=_args(p))
 
 

@@ -33,6 +33,8 @@ def calls(app, sqlite_url, tmp_path):
 
     rows = load(session_factory(sqlite_url), "w")
     wav = tmp_path / "rec.wav"
+    # the console serves only files inside recordings_dir (web/reports.py confined)
+    app.config["HOTLINE"] = app.config["HOTLINE"].replace(recordings_dir=str(tmp_path))
     with wave.open(str(wav), "wb") as w:
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000), w.writeframes(b"\0\0" * 800)
     from records.models import Call
@@ -55,9 +57,11 @@ def test_report_page_chart_and_csv(app, calls):
     sup = client(app, "supervisor")
     page = sup.get("/reports/?start=2026-03-02&end=2026-03-02&interval=day&by=queue")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "<svg" in html and "w-support" in html
-    # the chart is server-drawn SVG: no inline script (only the shared helpers' file)
-    assert all("src=" in chunk.split(">")[0] for chunk in html.split("<script")[1:])
+    assert page.status_code == 200 and 'id="report-chart"' in html and "w-support" in html
+    # the chart is Chart.js fed from a JSON block: no inline script
+    assert all("src=" in chunk.split(">")[0] or 'type="application/json"' in chunk.split(">")[0]
+               for chunk in html.split("<script")[1:])
+    assert '<svg class="chart"' not in html and ">Service level<" in html and ">asa_s<" not in html
     csv = sup.get("/reports/export.csv?start=2026-03-02&end=2026-03-02").get_data(as_text=True).splitlines()
     assert csv[0] == ",".join(COLUMNS) and len(csv) == 3
     support = next(line.split(",") for line in csv[1:] if ",w-support," in line)
@@ -75,6 +79,7 @@ def test_drill_down_to_calls_timeline_and_recording(app, calls):
         ["w-s1", "w-s2", "w-s3", "w-s4", "w-s5"]
     timeline = sup.get("/reports/calls/w-s1").get_data(as_text=True)
     assert "menu:2" in timeline and "idle 310 s" in timeline and "answered by alice" in timeline
+    assert '<audio id="recording-player" controls preload="none" src="/reports/calls/w-s1/recording">' in timeline
     audio = sup.get("/reports/calls/w-s1/recording")
     assert audio.status_code == 200 and audio.data[:4] == b"RIFF"
     assert sup.get("/reports/calls/w-s2/recording").status_code == 404

@@ -1,0 +1,95 @@
+"""How the reports show numbers to a manager: percentages, mm:ss durations, thousands separators,
+plain column names; and the chart's data for Chart.js (web/static/reports.js draws it)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+PERCENT = ("answer_rate", "abandon_rate", "service_level", "transfer_rate", "repeat_rate", "occupancy")
+LABELS = {
+    "bucket": _l("Period"), "key": _l("Queue / agent / number"), "offered": _l("Offered"),
+    "answered": _l("Answered"), "abandoned": _l("Abandoned"), "short_abandoned": _l("Short abandons"),
+    "other": _l("Other"), "answer_rate": _l("Answer rate"), "abandon_rate": _l("Abandon rate"),
+    "service_level": _l("Service level"), "asa_s": _l("Avg. speed of answer"), "aht_s": _l("Avg. handle time"),
+    "longest_wait_s": _l("Longest wait"), "transfer_rate": _l("Transfer rate"), "repeat_rate": _l("Repeat callers"),
+    "csat_avg": _l("CSAT (avg.)"), "csat_count": _l("CSAT answers"), "agent_id": _l("Agent"),
+    "login_s": _l("Logged in"), "idle_s": _l("Idle"), "handling_s": _l("Handling"), "on_call_s": _l("On call"),
+    "wrap_up_s": _l("Wrap-up"), "break_s": _l("Break"), "not_ready_s": _l("Not ready"),
+    "occupancy": _l("Occupancy"), "breaks": _l("Breaks by reason"),
+}
+
+
+def label(column: str) -> str:
+    return str(LABELS.get(column, column.replace("_", " ")))
+
+
+def mmss(seconds: float | None) -> str:
+    """12.4 -> "0:12"; 3725 -> "1:02:05"."""
+    if seconds is None:
+        return ""
+    total = int(round(float(seconds)))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def clock(unix_s: float | None) -> str:
+    """A routing explanation's time (unix seconds) as UTC date and time, to the second."""
+    if not isinstance(unix_s, (int, float)):
+        return "" if unix_s is None else str(unix_s)
+    return datetime.fromtimestamp(unix_s, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def percent(fraction: float | None) -> str:
+    """0.8 -> "80.0 %"."""
+    return "" if fraction is None else f"{float(fraction) * 100:.1f} %"
+
+
+def number(value: float | int | None) -> str:
+    """12345 -> "12,345"; 4.25 -> "4.3"."""
+    if value is None:
+        return ""
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{float(value):,.1f}"
+
+
+def cell(column: str, value: object) -> str:
+    """One report cell as a manager reads it."""
+    if value is None:
+        return ""
+    if column in PERCENT:
+        return percent(value)  # type: ignore[arg-type]
+    if column.endswith("_s"):
+        return mmss(value)  # type: ignore[arg-type]
+    if column == "breaks" and isinstance(value, dict):
+        return ", ".join(f"{reason} {mmss(secs)}" for reason, secs in sorted(value.items()))
+    if isinstance(value, (int, float)):
+        return number(value)
+    return str(value)
+
+
+def chart_data(rows: list[dict], interval: str) -> dict:
+    """Offered and answered calls (bars) and the service level in % (line) per period, all keys summed;
+    the service level is weighted by offered calls."""
+    totals: dict = {}
+    for r in rows:
+        t = totals.setdefault(r["bucket"], {"offered": 0, "answered": 0, "sl_weighted": 0.0, "sl_weight": 0})
+        t["offered"] += r["offered"]
+        t["answered"] += r["answered"]
+        if r.get("service_level") is not None:
+            t["sl_weighted"] += r["service_level"] * r["offered"]
+            t["sl_weight"] += r["offered"]
+    buckets = sorted(totals)
+    fmt = "%Y-%m-%d" if interval in ("day", "week", "month") else "%m-%d %H:%M"
+    return {
+        "labels": [b.strftime(fmt) for b in buckets],
+        "offered": [totals[b]["offered"] for b in buckets],
+        "answered": [totals[b]["answered"] for b in buckets],
+        "service_level": [round(100 * totals[b]["sl_weighted"] / totals[b]["sl_weight"], 1)
+                          if totals[b]["sl_weight"] else None for b in buckets],
+        "text": {"offered": _("Offered"), "answered": _("Answered"), "service_level": _("Service level (%)"),
+                 "calls": _("Calls"), "period": _("Period")},
+    }
