@@ -138,6 +138,15 @@ def js_strings() -> dict[str, str]:
         "error": _("Something went wrong"), "sent": _("Request sent"), "none": _("None"),
         "kpis_unavailable": _("Today's figures are not available."),
         "unavailable": _("Live state is not available."), "seconds": _("s"),
+        "st_available": _("Available"), "st_reserved": _("Ringing"), "st_on_call": _("On call"),
+        "st_wrap_up": _("Wrap-up"), "st_break": _("Break"), "st_not_ready": _("Not ready"),
+        "st_logged_out": _("Logged out"), "waiting": _("Waiting"), "longest_wait": _("Longest wait"),
+        "service_level": _("Service level today"), "target": _("target"), "no_agents": _("No agents"),
+        "caller": _("Caller"), "waiting_in": _("waiting in"), "call_started": _("called"),
+        "answered": _("answered a call"), "missed": _("missed a call"), "call_ended": _("Call ended"),
+        "done": _("done"), "failed": _("failed"), "outcome_answered": _("answered"),
+        "outcome_abandoned": _("abandoned"), "outcome_transferred": _("transferred"),
+        "outcome_voicemail": _("voicemail"), "outcome_callback": _("callback"),
     }
 
 

@@ -55,3 +55,47 @@ def test_wallboard_is_live_and_listen_publishes_supervise(browser, live_server, 
     assert {"type": "supervise", "agent_id": "alice", "extension": "1009", "mode": "listen",
             "supervisor": "supervisor"} in messages
     assert errors == []
+
+
+def test_queue_tiles_human_state_names_and_events_in_words(browser, live_server, redis_client, redis_prefix):
+    import re
+
+    from control.domain.models import Agent, AgentState, Call, CallState
+    from control.store.redis_state import RedisState
+
+    store = RedisState(redis_client, redis_prefix)
+    now = time.time()
+    store.put_agent(Agent(id="alice", extension="1001", name="Alice", queues=["billing"],
+                          state=AgentState.ON_CALL, call_id="c-talk", state_since=now - 75))
+    store.put_agent(Agent(id="bob", extension="1002", name="Bob", queues=["billing"],
+                          state=AgentState.BREAK, break_reason="lunch", state_since=now - 30))
+    store.put_call(Call(id="c-talk", caller="+14155550100", did="+18005550100", queue="billing",
+                        state=CallState.CONNECTED, agent_id="alice"))
+    store.put_call(Call(id="c-wait", caller="+14155550177", did="+18005550100", queue="billing",
+                        state=CallState.QUEUED, entered_at=now - 42))
+
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server.url}/login")
+    page.fill("#username", "supervisor")
+    page.fill("#password", "supervisor")
+    page.click("#login-button")
+    page.wait_for_url(f"{live_server.url}/supervisor/")
+    page.wait_for_selector("#conn-status.on", timeout=10000)
+    tile = '#queue-tiles article[data-queue="billing"]'
+    assert page.text_content(f"{tile} .waiting strong") == "1"
+    assert re.fullmatch(r"00:4\d", page.text_content(f"{tile} .longest strong"))
+    assert "target" in page.text_content(f"{tile} .service-level span")
+    assert page.text_content(f"{tile} .agents-by-state") == "Break 1 · On call 1"
+    assert page.text_content('#agents tr[data-agent="bob"] td.state') == "Break · lunch"
+    assert page.text_content('#agents tr[data-agent="alice"] td.state') == "On call"
+    assert re.fullmatch(r"01:1\d", page.text_content('#agents tr[data-agent="alice"] td.since'))
+    assert "on_call" not in page.text_content("#state-tiles")
+
+    RedisPublisher(redis_client, redis_prefix).publish(
+        "wallboard", {"type": "state", "agent_id": "bob", "state": "available", "reason": None, "ts": time.time()})
+    page.wait_for_selector("#event-log li", timeout=10000)
+    assert page.text_content("#event-log li").endswith("Bob · Available")
+    page.screenshot(path="docs/screens/wallboard.png", full_page=True)
+    assert errors == []

@@ -80,12 +80,51 @@
     (board.alerts || []).forEach((text) => box.appendChild(el("p", text, "alert")));
   }
 
+  // Human state names: "On call", not on_call.
+  const stateName = (state) => T["st_" + state] || state;
+  const byState = (counts) => Object.keys(counts || {}).sort()
+    .map((s) => stateName(s) + " " + counts[s]).join(" · ");
+
   function renderTiles() {
     const box = $("state-tiles"); clear(box);
     Object.keys(board.states || {}).sort().forEach((state) => {
       const tile = el("div", null, "tile state-" + state);
-      tile.appendChild(el("span", state));
+      tile.dataset.state = state;
+      tile.appendChild(el("span", stateName(state)));
       tile.appendChild(el("strong", board.states[state]));
+      box.appendChild(tile);
+    });
+  }
+
+  // One card per queue with the numbers a supervisor reads from across the room.
+  function bigNumber(label, value, cls) {
+    const box = el("div", null, "big " + (cls || ""));
+    box.appendChild(el("strong", value));
+    box.appendChild(el("span", label));
+    return box;
+  }
+
+  function renderQueueTiles() {
+    const box = $("queue-tiles"); clear(box);
+    board.queues.forEach((q) => {
+      const tile = el("article", null, "queue-tile" + (q.alerts.length ? " alerting" : ""));
+      tile.dataset.queue = q.name;
+      tile.appendChild(el("h3", q.name));
+      const numbers = el("div", null, "numbers");
+      numbers.appendChild(bigNumber(T.waiting, String(q.waiting), "waiting"));
+      const wait = bigNumber(T.longest_wait, q.waiting ? clock(q.longest_wait_s) : "–", "longest");
+      if (q.waiting) {
+        const value = wait.querySelector("strong");
+        value.dataset.base = q.longest_wait_s; value.dataset.limit = q.sl_threshold_s || "";
+      }
+      numbers.appendChild(wait);
+      const sl = (q.today || {}).service_level;
+      const below = sl !== null && sl !== undefined && q.sl_target !== null && sl < q.sl_target;
+      const slBox = bigNumber(T.service_level + (q.sl_target !== null ? " · " + T.target + " " + pct(q.sl_target) : ""),
+                              pct(sl), "service-level " + (sl === null || sl === undefined ? "none" : below ? "below" : "ok"));
+      numbers.appendChild(slBox);
+      tile.appendChild(numbers);
+      tile.appendChild(el("p", byState(q.agents) || T.no_agents, "agents-by-state"));
       box.appendChild(tile);
     });
   }
@@ -99,7 +138,7 @@
       td(row, q.waiting, "num");
       const wait = td(row, q.waiting ? clock(q.longest_wait_s) : "–", "num");
       if (q.waiting) { wait.dataset.base = q.longest_wait_s; wait.dataset.limit = q.sl_threshold_s || ""; }
-      td(row, Object.keys(q.agents).sort().map((s) => s + " " + q.agents[s]).join(" · ") || "–");
+      td(row, byState(q.agents) || "–");
       const t = q.today || {};
       td(row, pct(t.service_level), "num");
       td(row, pct(t.abandon_rate), "num");
@@ -149,7 +188,7 @@
     board.agents.forEach((a) => {
       const row = el("tr"); row.dataset.agent = a.id;
       td(row, a.name);
-      td(row, a.state + (a.reason ? " (" + a.reason + ")" : ""), "state state-" + a.state);
+      td(row, stateName(a.state) + (a.reason ? " · " + a.reason.replace(/_/g, " ") : ""), "state state-" + a.state);
       const since = td(row, a.since_s === null ? "–" : clock(a.since_s), "num since");
       if (a.since_s !== null) since.dataset.base = a.since_s;
       td(row, a.caller ? a.caller + (a.call_queue ? " · " + a.call_queue : "") : "–", "caller");
@@ -177,12 +216,12 @@
   }
 
   function render() {
-    renderAlerts(); renderTiles(); renderQueues(); renderWaiting(); renderAgents(); tick();
+    renderAlerts(); renderQueueTiles(); renderTiles(); renderQueues(); renderWaiting(); renderAgents(); tick();
   }
 
   function tick() {
     const elapsed = Date.now() / 1000 - fetchedAt;
-    root.querySelectorAll("td[data-base]").forEach((cell) => {
+    root.querySelectorAll("[data-base]").forEach((cell) => {
       const value = Number(cell.dataset.base) + elapsed;
       cell.textContent = clock(value);
       if (cell.dataset.limit) cell.classList.toggle("over", value > Number(cell.dataset.limit));
@@ -202,9 +241,25 @@
   }
   function refreshSoon() { if (!pending) pending = setTimeout(refresh, DEBOUNCE_MS); }
 
+  // An event in words, without call ids: "alice · On call", "+1415… · waiting in billing".
+  function agentName(id) {
+    const a = board.agents.find((x) => x.id === id);
+    return a ? a.name : id;
+  }
   function describe(msg) {
-    return [msg.type, msg.mode, msg.agent_id, msg.state, msg.caller, msg.queue, msg.call_id, msg.outcome]
-      .filter((v) => v !== undefined && v !== null && v !== "").join(" ");
+    const who = msg.agent_id ? agentName(msg.agent_id) : "";
+    const words = {
+      state: () => [who, stateName(msg.state), msg.reason ? msg.reason.replace(/_/g, " ") : ""],
+      queued: () => [msg.caller || T.caller, T.waiting_in + " " + (msg.queue || "")],
+      call_started: () => [msg.caller, T.call_started],
+      answered: () => [who, T.answered],
+      missed: () => [who, T.missed],
+      call_ended: () => [T.call_ended, msg.outcome ? "(" + (T["outcome_" + msg.outcome] || msg.outcome) + ")" : ""],
+      supervise: () => [msg.supervisor, T[msg.mode] || msg.mode, who],
+      call_action: () => [msg.by, msg.action, msg.ok ? T.done : T.failed],
+    }[msg.type];
+    const parts = words ? words() : [msg.type, who, msg.queue];
+    return parts.filter((v) => v !== undefined && v !== null && v !== "").join(" · ");
   }
 
   const es = new EventSource(root.dataset.eventsUrl);
