@@ -56,6 +56,7 @@ def main(argv: list[str]) -> int:
 def simulate(scenario, controller, esl, password, media_s, repeat, reconnect: bool = True,
              write_recordings: bool = False) -> int:
     from control.procs import raise_open_files
+    from simulator.scenario import phone_durations
     from simulator.switch import Switch
 
     raise_open_files(name="hotline simulate")   # a socket per call leg towards the controller
@@ -64,8 +65,8 @@ def simulate(scenario, controller, esl, password, media_s, repeat, reconnect: bo
     switch.write_recordings = write_recordings
     switch.start()
     for agent in scenario.agents:
-        answer_after = None if agent.answer_after in (None, "never") else float(agent.answer_after)
-        switch.add_phone(agent.extension, answer_after=answer_after, talk_time=agent.talk_time)
+        answer_after, talk_time = phone_durations(agent.id, agent.answer_after, agent.talk_time, scenario.seed)
+        switch.add_phone(agent.extension, answer_after=answer_after, talk_time=talk_time)
     print(f"simulator: inbound ESL on {esl[0]}:{switch.esl_port}, calling the controller at "
           f"{controller[0]}:{controller[1]}", file=sys.stderr)
     try:

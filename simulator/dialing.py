@@ -6,6 +6,7 @@ import uuid as uuidlib
 from gevent.event import Event
 
 from simulator.channels import Channel, now_us
+from simulator.durations import Duration
 from simulator.people import Phone
 
 
@@ -15,7 +16,8 @@ class Dialer:
         self.phones: dict[str, Phone] = {}
         self.outside: dict[str, Phone] = {}     # outside numbers, dialled through the trunk
 
-    def add_phone(self, extension: str, answer_after: float | None = 1.0, talk_time: float | None = None) -> Phone:
+    def add_phone(self, extension: str, answer_after: float | Duration | None = 1.0,
+                  talk_time: float | Duration | None = None) -> Phone:
         phone = Phone(str(extension), answer_after, talk_time)
         self.phones[phone.extension] = phone
         return phone

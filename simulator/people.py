@@ -7,6 +7,8 @@ from collections import deque
 import gevent
 from gevent.event import Event
 
+from simulator.durations import Duration, as_duration
+
 WAIT = object()   # no scripted answer: the collecting app just listens for DTMF
 
 
@@ -55,10 +57,14 @@ class CallerScript:
 
 
 class Phone:
-    """An agent's (or supervisor's) registered phone, or an outside number's (``busy``: refuses at once)."""
+    """An agent's (or supervisor's) registered phone, or an outside number's (``busy``: refuses at once).
+    ``answer_after`` (None: never) and ``talk_time`` (None: until the caller hangs up) are seconds or a
+    ``Duration`` drawn again for every ring and every call (simulator/durations.py)."""
 
-    def __init__(self, extension: str, answer_after: float | None, talk_time: float | None, busy: bool = False):
-        self.extension, self.answer_after, self.talk_time = extension, answer_after, talk_time
+    def __init__(self, extension: str, answer_after: float | Duration | None, talk_time: float | Duration | None,
+                 busy: bool = False):
+        self.extension = extension
+        self.answer_after, self.talk_time = as_duration(answer_after), as_duration(talk_time)
         self.busy = busy
         self.rings = 0   # times it was dialled
         self.ring_log: list[dict] = []   # each ring: call, agent (the leg's hotline_* variables), caller_id_name, start, end, answered
@@ -68,12 +74,13 @@ class Phone:
         entry = {"call": leg.vars.get("hotline_call"), "agent": leg.vars.get("hotline_agent"),
                  "caller_id_name": leg.caller_name, "start": time.time(), "end": None, "answered": False}
         self.ring_log.append(entry)
-        wait = timeout if self.answer_after is None else min(self.answer_after, timeout)
+        after = None if self.answer_after is None else self.answer_after.draw()
+        wait = timeout if after is None else min(after, timeout)
         # wake early when the originate is cancelled or the ringing leg is killed (uuid_kill)
         gevent.wait([e for e in (cancel, leg.gone) if e is not None], timeout=wait, count=1)
         cancelled = cancel is not None and cancel.is_set()
         entry["end"] = time.time()
-        if cancelled or self.answer_after is None or self.answer_after > timeout or not leg.alive:
+        if cancelled or after is None or after > timeout or not leg.alive:
             return False
         entry["answered"] = True
         return True
@@ -87,4 +94,4 @@ class Phone:
             if leg.alive:
                 leg.hangup("NORMAL_CLEARING", by="agent")
 
-        gevent.spawn_later(float(self.talk_time), hang_up)
+        gevent.spawn_later(self.talk_time.draw(), hang_up)

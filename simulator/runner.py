@@ -104,7 +104,7 @@ def run(scenario_path: str, config, *, timeout_s: float = 600.0, media_s: float 
     from records.customers import upsert_customers
     from records.db import session_factory
     from records.migrate import ensure_schema
-    from simulator.scenario import load_scenario
+    from simulator.scenario import load_scenario, phone_durations
     from simulator.switch import Switch
 
     scenario = load_scenario(scenario_path)
@@ -125,12 +125,14 @@ def run(scenario_path: str, config, *, timeout_s: float = 600.0, media_s: float 
     store = controller.deps.store
     for agent in _agents(scenario, queues.current()):
         store.put_agent(agent)
-        switch.add_phone(extension=agent.extension, answer_after=_answer_after(scenario, agent.id),
-                         talk_time=_spec(scenario, agent.id).talk_time)
+        spec = _spec(scenario, agent.id)
+        answer_after, talk_time = phone_durations(agent.id, spec.answer_after, spec.talk_time, scenario.seed)
+        switch.add_phone(extension=agent.extension, answer_after=answer_after, talk_time=talk_time)
     for number in scenario.outside:
-        after = number.get("answer_after", 1.0)
-        switch.add_outside_number(number["number"], answer_after=None if after == "never" else float(after),
-                                  talk_time=number.get("talk_time"), busy=bool(number.get("busy")))
+        answer_after, talk_time = phone_durations(number["number"], number.get("answer_after", 1.0),
+                                                  number.get("talk_time"), scenario.seed)
+        switch.add_outside_number(number["number"], answer_after=answer_after, talk_time=talk_time,
+                                  busy=bool(number.get("busy")))
     controller.start()
     try:
         controller.switch.wait_ready(10)
@@ -150,11 +152,6 @@ def run(scenario_path: str, config, *, timeout_s: float = 600.0, media_s: float 
 
 def _spec(scenario, agent_id):
     return next(a for a in scenario.agents if a.id == agent_id)
-
-
-def _answer_after(scenario, agent_id):
-    value = _spec(scenario, agent_id).answer_after
-    return None if value in (None, "never") else float(value)
 
 
 def _place_calls(scenario, switch) -> list:

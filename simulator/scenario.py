@@ -5,11 +5,14 @@ through as data; the controller validates them.
 """
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from control.yamlfile import ConfigErrors, load, loads, schema_errors
+from simulator import durations
+from simulator.durations import Duration
 
 _NUMBER = {"type": "number", "minimum": 0}
 _DIGITS = {"anyOf": [{"type": "string"}, {"type": "null"},
@@ -22,6 +25,7 @@ SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "name": {"type": "string", "minLength": 1},
+        "seed": {"type": "integer"},      # phones' random durations draw the same on every run
         "defaults": {"type": "object", "properties": {"did": {"type": "string"}, "patience": _NUMBER}},
         "customers": {"type": "array", "items": {
             "type": "object", "required": ["number"], "additionalProperties": False,
@@ -37,13 +41,12 @@ SCHEMA = {
                            "skills": {"type": "object", "additionalProperties": {"type": "integer",
                                                                                  "minimum": 1, "maximum": 10}},
                            "queues": {"type": "array", "items": {"type": "string"}},
-                           "answer_after": {"anyOf": [_NUMBER, {"const": "never"}]},
-                           "talk_time": {"anyOf": [_NUMBER, {"type": "null"}]},
+                           "answer_after": {}, "talk_time": {},   # durations: checked in _duration_errors
                            "wrap_up": _NUMBER, "name": {"type": "string"}}}},
         "outside": {"type": "array", "items": {   # numbers beyond the trunk (customers called back)
             "type": "object", "required": ["number"], "additionalProperties": False,
-            "properties": {"number": {"type": "string"}, "answer_after": {"anyOf": [_NUMBER, {"const": "never"}]},
-                           "talk_time": {"anyOf": [_NUMBER, {"type": "null"}]}, "busy": {"type": "boolean"}}}},
+            "properties": {"number": {"type": "string"}, "answer_after": {}, "talk_time": {},
+                           "busy": {"type": "boolean"}}}},
         "calls": {"type": "array", "items": {
             "type": "object", "required": ["at", "caller"], "additionalProperties": False,
             "properties": {"at": _NUMBER, "caller": {"type": "string"}, "did": {"type": "string"},
@@ -59,8 +62,8 @@ class AgentSpec:
     extension: str
     skills: dict[str, int] = field(default_factory=dict)
     queues: list[str] | None = None
-    answer_after: float | str | None = 1.0     # "never": the phone rings forever
-    talk_time: float | None = None
+    answer_after: Any = 1.0     # seconds or a distribution (durations.py); "never": the phone rings forever
+    talk_time: Any = None       # seconds or a distribution; None: talks until the caller hangs up
     wrap_up: float | None = None
     name: str = ""
 
@@ -88,6 +91,21 @@ class Scenario:
     agents: list[AgentSpec] = field(default_factory=list)
     calls: list[CallSpec] = field(default_factory=list)
     outside: list[dict[str, Any]] = field(default_factory=list)
+    seed: int | None = None
+
+
+def phone_durations(owner: str, answer_after: Any, talk_time: Any,
+                    seed: int | None) -> tuple[Duration | None, Duration | None]:
+    """A phone's (answer_after, talk_time) as Durations; each draws from its own generator, seeded
+    from the scenario's ``seed`` and the owner, so adding an agent does not change the others' draws."""
+    answer = None if answer_after in (None, "never") else durations.from_spec(answer_after,
+                                                                              _rng(seed, owner, "answer"))
+    talk = None if talk_time is None else durations.from_spec(talk_time, _rng(seed, owner, "talk"))
+    return answer, talk
+
+
+def _rng(seed: int | None, owner: str, what: str) -> random.Random:
+    return random.Random(f"{seed}:{owner}:{what}") if seed is not None else random.Random()
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -119,6 +137,7 @@ def _build(data, locator) -> Scenario:
             if skill not in skills:
                 errors.append(locator.error(["agents", i, "skills", skill], f"unknown skill {skill!r}",
                                             f"add it to skills: or use one of {sorted(skills)}"))
+    errors += _duration_errors(data, locator)
     for i, call in enumerate(data.get("calls") or []):
         if isinstance(call, dict) and not call.get("did") and not defaults.get("did"):
             errors.append(locator.error(["calls", i], "call has no did and there is no defaults.did",
@@ -135,4 +154,23 @@ def _build(data, locator) -> Scenario:
              for c in data.get("calls") or []]
     return Scenario(name=data["name"], file=locator.file, defaults=defaults, customers=data.get("customers") or [],
                     skills=data.get("skills") or [], queues=data.get("queues") or {}, flows=data.get("flows") or {},
-                    agents=agents, calls=sorted(calls, key=lambda c: c.at), outside=data.get("outside") or [])
+                    agents=agents, calls=sorted(calls, key=lambda c: c.at), outside=data.get("outside") or [],
+                    seed=data.get("seed"))
+
+
+def _duration_errors(data: dict, locator) -> list:
+    """answer_after and talk_time of agents and outside numbers: seconds or a distribution."""
+    errors = []
+    for section in ("agents", "outside"):
+        for i, item in enumerate(data.get(section) or []):
+            if not isinstance(item, dict):
+                continue
+            for key, absent in (("answer_after", "never"), ("talk_time", None)):
+                if key not in item or item[key] == absent:
+                    continue
+                wrong = durations.problem(item[key])
+                if wrong:
+                    errors.append(locator.error([section, i, key], f"{section}[{i}].{key}: {wrong}",
+                                                f"write {durations.SYNTAX}"
+                                                + (' or "never"' if key == "answer_after" else "")))
+    return errors
