@@ -18,7 +18,7 @@ from reports.intervals import INTERVALS, next_bucket, zone
 from reports.kpis import BY, COLUMNS
 from web.audit import audit
 from web.report_format import cell, chart_data, clock, label, mmss
-from web.reports_pages import AGENTS, CALLS, FAILED, PAGE, TIMELINE
+from web.reports_pages import AGENTS, CALLS, FAILED, MISSING, PAGE, TIMELINE
 from web.roles import role_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -84,6 +84,24 @@ def index():
     rows = _report(p)
     return render_template_string(PAGE, p=p, rows=rows, columns=COLUMNS, chart=chart_data(rows, p["interval"]), intervals=INTERVALS,
                                   bys=sorted(BY), args=_args(p))
+
+
+@bp.get("/missing-dispositions")
+@role_required("supervisor")
+def missing_dispositions():
+    """Answered calls in queues whose YAML sets ``disposition_required`` that have none (the wrap-up
+    timer ran out before the agent saved one): for the supervisor to follow up."""
+    from records.models import Call
+    from web.queue_rules import queue_rules
+
+    p = _params()
+    required = sorted(name for name, rule in queue_rules().items() if rule.get("required"))
+    query = select(Call).where(Call.entered_at >= p["start"], Call.entered_at < p["end"], Call.queue.in_(required),
+                               Call.answered_at.is_not(None), (Call.disposition.is_(None)) | (Call.disposition == ""))
+    with _sessions()() as session:
+        rows = session.scalars(query.order_by(Call.entered_at).limit(LIST_LIMIT)).all()
+    _audited("report.missing_dispositions", "report:dispositions", count=len(rows), **_args(p))
+    return render_template_string(MISSING, calls=rows, p=p, required=required, limit=LIST_LIMIT)
 
 
 @bp.get("/export.csv")

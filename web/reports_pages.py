@@ -17,6 +17,7 @@ PAGE = """{% extends "base.html" %}
   <button type="submit">Show</button>
   <a href="{{ url_for('reports.export_csv', **args) }}">CSV</a>
   <a href="{{ url_for('reports.agents', **args) }}">Agents</a>
+  <a href="{{ url_for('reports.missing_dispositions', **args) }}" id="missing-link">{{ _('Missing dispositions') }}</a>
 </form>
 {% if rows %}<figure class="chart-box"><canvas id="report-chart" role="img" aria-label="{{ _('Offered and answered calls and service level per period') }}"></canvas></figure>
 <script type="application/json" id="chart-data">{{ chart|tojson }}</script>{% endif %}
@@ -81,4 +82,17 @@ FAILED = """{% extends "base.html" %}
 <table class="report"><thead><tr><th>effect</th><th>status</th><th>attempts</th><th>last error</th><th>updated</th></tr></thead><tbody>
 {% for e in effects %}<tr><td><a href="{{ url_for('reports.timeline', call_id=e.call_id) }}">{{ e.key }}</a></td><td>{{ e.status }}</td><td>{{ e.attempts }}</td><td>{{ e.last_error or '' }}</td><td>{{ e.updated_at }}</td></tr>
 {% else %}<tr><td colspan="5">None.</td></tr>{% endfor %}</tbody></table>
+{% endblock %}"""
+
+MISSING = """{% extends "base.html" %}
+{% block title %}{{ _('Missing dispositions') }}{% endblock %}
+{% block content %}
+<h1>{{ _('Answered calls without their required disposition') }}, {{ p.first }} – {{ p.last }}</h1>
+<p>{{ _('Queues that require one') }}: {{ required|join(', ') or _('none') }}</p>
+<div class="table-wrap"><table class="report" id="missing"><thead><tr><th>{{ _('Call') }}</th><th>{{ _('Entered') }}</th>
+<th>{{ _('Queue') }}</th><th>{{ _('Agent') }}</th><th>{{ _('Talk') }}</th></tr></thead><tbody>
+{% for c in calls %}<tr data-call="{{ c.call_id }}"><td><a href="{{ url_for('reports.timeline', call_id=c.call_id) }}">{{ c.call_id }}</a></td>
+<td>{{ c.entered_at.strftime('%Y-%m-%d %H:%M') if c.entered_at else '' }}</td><td>{{ c.queue }}</td><td>{{ c.agent_id or '' }}</td><td>{{ mmss(c.talk_s) }}</td></tr>
+{% else %}<tr><td colspan="5">{{ _('Every answered call has its disposition.') }}</td></tr>{% endfor %}</tbody></table></div>
+{% if calls|length >= limit %}<p>{{ _('First %(n)d calls only.', n=limit) }}</p>{% endif %}
 {% endblock %}"""

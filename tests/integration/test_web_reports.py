@@ -106,3 +106,21 @@ def test_failed_jobs_page_and_retry(app, calls, redis_client, redis_prefix):
     assert registry.get_job_ids() == [] and queue.job_ids == [f"wrapup-{redis_prefix}"]
     assert "no longer" in admin.post(f"/reports/failed-jobs/wrapup-{redis_prefix}/retry",
                                      follow_redirects=True).get_data(as_text=True)
+
+
+def test_answered_calls_without_a_required_disposition_are_listed(app, calls, sqlite_url):
+    from datetime import datetime, timezone
+
+    from records.db import session_factory
+    from records.models import Call
+
+    at = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+    with session_factory(sqlite_url)() as s, s.begin():   # billing requires a disposition (queues/billing.yaml)
+        for call_id, disposition, answered in (("m-none", None, at), ("m-done", "refund", at), ("m-missed", None, None)):
+            s.add(Call(call_id=call_id, queue="billing", agent_id="alice", entered_at=at, answered_at=answered,
+                       disposition=disposition, talk_s=65.0, ivr_path=[], offers=[], explanations=[]))
+    html = client(app, "supervisor").get("/reports/missing-dispositions?start=2026-03-02&end=2026-03-02")
+    text = html.get_data(as_text=True)
+    assert html.status_code == 200 and 'data-call="m-none"' in text and "1:05" in text
+    assert 'data-call="m-done"' not in text and 'data-call="m-missed"' not in text
+    assert "Missing dispositions" in client(app, "supervisor").get("/reports/?start=2026-03-02&end=2026-03-02").get_data(as_text=True)

@@ -104,6 +104,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("reports.timeline", "GET"): Case("/reports/calls/c-1", "supervisor"),
     ("reports.recording", "GET"): Case("/reports/calls/c-1/recording", "supervisor", allowed=(404,)),
     ("reports.agents", "GET"): Case("/reports/agents", "supervisor"),
+    ("reports.missing_dispositions", "GET"): Case("/reports/missing-dispositions", "supervisor"),
     # admin
     ("admin.users", "GET"): Case("/admin/users", "admin"),
     ("admin.set_monitor_extension", "POST"): Case("/admin/users/5/monitor-extension", "admin",
