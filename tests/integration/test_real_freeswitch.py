@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 import wave
 from pathlib import Path
 from types import SimpleNamespace
@@ -193,12 +194,22 @@ def test_one_call_through_ivr_queue_agent_recording_and_supervision(switch, cont
 
     for code, app, setting in (("*33", "eavesdrop", None), ("*34", "eavesdrop", "eavesdrop_whisper_bleg=true"),
                                ("*35", "three_way", None)):
-        sup_a = originate(switch, {"origination_caller_id_number": "1902"}, f"loopback/{code}{AGENT_EXT}/internal")
+        # a supervisor's phone carries hotline_monitor=true from its directory entry (render-fs)
+        sup_a = originate(switch, {"origination_caller_id_number": "1902", "hotline_monitor": "true"},
+                          f"loopback/{code}{AGENT_EXT}/internal")
         sup = b_leg(events, sup_a, "socket")
         if setting:
             events.wait(f"{code} sets {setting}", execute("set", setting, sup))
         events.wait(f"{code}: {app} on the agent's leg", execute(app, agent_leg, sup))
         assert switch.api(f"uuid_kill {sup_a}").startswith("+OK")
+    # an agent's phone (no hotline_monitor in its directory entry) is not routed to monitoring
+    agent_phone = str(uuid.uuid4())
+    reply = switch.api(f"originate {{origination_uuid={agent_phone}}}loopback/*33{AGENT_EXT}/internal &park()")
+    switch.api(f"uuid_kill {agent_phone}")
+    events.wait("the agent's phone hung up", lambda e: e.get("Event-Name") == "CHANNEL_HANGUP_COMPLETE"
+                and e.get("Unique-ID") == agent_phone)
+    assert not [e for e in events.seen if e.get("Event-Name") == "CHANNEL_EXECUTE" and e.get("Application") == "socket"
+                and e.get("variable_other_loopback_leg_uuid") == agent_phone], reply
 
     # The agent hangs up first: the caller's call is over (dialplan hotline_after_bridge), not
     # connected to the controller again.
