@@ -285,3 +285,22 @@ def test_the_next_call_does_not_show_the_previous_wrap_up(browser, live_server, 
     assert _state_text(page, "reserved") == "Ringing"
     page.wait_for_selector("#wrapup[hidden]", state="attached", timeout=10000)
     assert errors == []
+
+
+def test_the_state_bar_in_chinese(browser, live_server, redis_client, redis_prefix):
+    from control.domain.models import Call as LiveCall
+
+    store = _live_agent(redis_client, redis_prefix, "on_call", call_id="call-zh")
+    store.put_call(LiveCall(id="call-zh", caller="+8613800138000", did="+18005550100", queue="billing",
+                            agent_id="alice"))
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1366, "height": 768})   # a laptop
+    page.goto(f"{live_server.url}/login")
+    page.fill("#username", "alice")
+    page.fill("#password", "alice")
+    page.click("#login-button")
+    page.wait_for_url(f"{live_server.url}/agent/")
+    assert _state_text(page, "on_call") == "通话中"
+    assert page.text_content("#btn-not-ready") == "未就绪"
+    assert page.is_visible("#btn-hold")   # a reload during a call keeps its controls
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")   # fits a laptop
+    page.screenshot(path="docs/screens/console-zh.png", full_page=True)

@@ -223,6 +223,15 @@
       agent.talkSince = Date.now() - Math.max(0, live.now - live.call.answered_at) * 1000;
   }
 
+  // A reload during a call: the call's controls work again (the card comes with the next pop).
+  function resumeCall() {
+    if (!live || !live.call || live.state !== "on_call") return;
+    currentCall = live.call;
+    $("idle-hint").hidden = true;
+    $("call-actions").hidden = false;
+    banner(T.answered + (live.call.caller ? " · " + live.call.caller : ""));
+  }
+
   function followState(msg) {
     switch (msg.type) {
       case "state": setState(msg.state, msg.reason); break;
@@ -306,6 +315,8 @@
     }
     else logLine(T.error + ": " + ((res.data && res.data.error) || res.status));
   });
+
+  resumeCall();
 
   // The call controls, quick actions and wrap-up (console_calls.js) share these.
   window.hotline = {
