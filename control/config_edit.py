@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from control.config import Config
+from control.ivr.model import FlowSet
 from control.yamlfile import ConfigError, ConfigErrors
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -72,7 +73,7 @@ def listing(config: Config) -> dict[str, list[str]]:
 @dataclass
 class Checked:
     problems: list[ConfigError]
-    flows: object | None      # the FlowSet with the change, when the flows loaded (for the graph)
+    flows: FlowSet | None     # the flows with the change, when they loaded (the graph, "test this flow")
 
 
 def check(config: Config, file: ConfigFile, text: str, agents: list | None) -> Checked:

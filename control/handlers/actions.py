@@ -48,6 +48,23 @@ def connect(switch, caller_uuid: str, leg: str, recording_path: str | None) -> b
     return reply.startswith("+OK")
 
 
+def exists(switch, uuid: str) -> bool:
+    try:
+        return switch.api(commands.uuid_exists(uuid)).strip() == "true"
+    except SwitchUnavailable:
+        return False
+
+
+def hold_again(switch, caller_uuid: str, moh: str, recording_path: str | None) -> None:
+    """After a bridge that failed on the agent's side: stop the recording it started, music again."""
+    try:
+        if recording_path:
+            switch.api(commands.uuid_record(caller_uuid, "stop", recording_path))
+        switch.api(commands.uuid_broadcast(caller_uuid, moh, "aleg"))
+    except SwitchUnavailable:
+        log.warning("could not put %s back on hold music: no Event Socket connection", caller_uuid)
+
+
 def kill(switch, leg: str, cause: str = "ORIGINATOR_CANCEL") -> None:
     try:
         switch.api(commands.uuid_kill(leg, cause))

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import gevent
 
 from control import events
-from control.domain.models import AgentState
+from control.domain.models import AgentState, CallState
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions
 from control.metrics import QUEUE_TO_RING_SECONDS
@@ -135,6 +136,9 @@ def bridge(manager, call, agent_id: str, leg: str, queue, now: float) -> None:
         path = actions.recording_path(deps.config.recording_template, deps.config.recordings_dir, call.id, now)
     if not actions.connect(deps.switch, call.id, leg, path):
         actions.kill(deps.switch, leg)
+        if actions.exists(deps.switch, call.id):
+            _back_in_line(manager, call, agent_id, path, now)
+            return
         deps.store.release(call.id, agent_id, AgentState.AVAILABLE, now, requeue_call=False)
         deps.publisher.publish(f"agent:{agent_id}", events.ended(call.id, now, reason="caller_left"))
         return
@@ -144,6 +148,22 @@ def bridge(manager, call, agent_id: str, leg: str, queue, now: float) -> None:
     message = events.answered(call.id, agent_id, now)
     deps.publisher.publish(f"agent:{agent_id}", message)
     deps.publisher.publish("wallboard", message)
+
+
+def _back_in_line(manager, call, agent_id: str, recording: str | None, now: float) -> None:
+    """The agent's phone answered, then went away before the bridge: the caller is still here,
+    so they go back in line (their place kept) with hold music, and the agent is treated as
+    having missed the offer."""
+    deps = manager.deps
+    deps.store.release(call.id, agent_id, AgentState.NOT_READY, now, requeue_call=False)
+    manager.agents.note(agent_id, AgentState.NOT_READY, "missed: hung up before the bridge")
+    waiting = replace(call, state=CallState.QUEUED, agent_id=None)   # the dispatcher's copy is shared
+    deps.store.put_call(waiting, create=True)
+    actions.hold_again(deps.switch, call.id, deps.config.moh, recording)
+    message = events.missed(call.id, agent_id, "HUNG_UP_BEFORE_BRIDGE", "not_ready")
+    deps.publisher.publish(f"agent:{agent_id}", message)
+    deps.publisher.publish("wallboard", message)
+    manager.trigger(broadcast=True)
 
 
 def _not_answered(manager, call, agent_id: str, body: str, leg: str | None = None) -> None:

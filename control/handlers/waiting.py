@@ -179,10 +179,10 @@ class QueueWait:
             return None
         return self._act(action, f"overflow → {action.kind} {action.target or ''}".strip())
 
-    def _requirements_after_move(self, call, source, target_name: str) -> list:
+    def _requirements_after_move(self, call, source, target_name: str | None) -> list:
         from control.domain.overflow import requirements_after_move
 
-        target = self.deps.queues.current().get(target_name)
+        target = self.deps.queues.current().get(target_name) if target_name else None
         return requirements_after_move(call, source, target) if target is not None else list(call.requirements)
 
     def _queue_of(self, call, fallback):
