@@ -22,7 +22,7 @@ from tests.web_fixtures import seeded_sqlite
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
-IDLE_S = 40   # > the 15 s XREAD block (heartbeat) twice over, > redis-py 8.1's 5 s default timeout
+IDLE_S = 61   # a minute (issue 16): > the 15 s XREAD block (heartbeat) four times over, > any client timeout
 
 
 @pytest.fixture(scope="module")
