@@ -22,8 +22,12 @@ class FlowRunner:
 
         flows = self.deps.flows.current()
         flow = flows.for_did(self.call.did) if flow_name is None else flows.get(flow_name)
+        number = flows.options_for(self.call.did)
+        customer = self.call.vars.get("customer")
+        # a customer's own language first, then the dialled number's, then the call's default
+        language = (customer or {}).get("language") or number.language or self.call.language
         ctx = CallContext(caller=self.call.caller, did=self.call.did, now=self.session.local_now(),
-                          language=self.call.language, customer=self.call.vars.get("customer"), vars={})
+                          language=language, customer=customer, vars={}, hours=dict(number.hours))
         self.run_ = run = FlowRun(flows, flow.name, ctx)
         command = run.start(self.session.local_now())
         while True:

@@ -29,10 +29,13 @@ class DryRun:
 
 
 def dry_run(flows: FlowSet, flow_name: str, keys: list[str], now: datetime, caller: str = "+14155550100",
-            did: str = "", language: str = "en", customer: dict | None = None,
+            did: str = "", language: str | None = None, customer: dict | None = None,
             queue_stats: dict | None = None) -> DryRun:
-    run = FlowRun(flows, flow_name, CallContext(caller=caller, did=did, now=now, language=language,
-                                                customer=customer))
+    """``did``: the number dialled, whose own language and calendars apply (the DID map)."""
+    number = flows.options_for(did)
+    run = FlowRun(flows, flow_name, CallContext(caller=caller, did=did, now=now, customer=customer,
+                                                language=language or number.language or "en",
+                                                hours=dict(number.hours)))
     result, pending = DryRun(), list(keys)
     command = run.start(now)
     for _ in range(MAX_COMMANDS):

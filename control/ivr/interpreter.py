@@ -39,6 +39,7 @@ class CallContext:
     language: str = "en"
     customer: dict | None = None
     vars: dict[str, Any] = field(default_factory=dict)
+    hours: dict[str, str] = field(default_factory=dict)   # the dialled number's calendars in place of others
 
 
 @dataclass
@@ -159,6 +160,10 @@ class FlowRun:
                  "customer": self.state.customer or {}, "vars": self.state.vars}
         head = path.split(".", 1)[0]
         return walk(names if head in names else self.state.vars, path)
+
+    def calendar(self, flow: Flow, name: str):
+        """The flow's calendar ``name``, or the one the dialled number uses in its place."""
+        return flow.hours[self.ctx.hours.get(name, name)]
 
     def prompts(self, flow: Flow, spec: Any) -> tuple[Prompt, ...]:
         if spec is None:

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from control.ivr.model import Flow, FlowSet
+from control.ivr.model import DidOptions, Flow, FlowSet
 from control.ivr.schema import DIDS_SCHEMA
 from control.ivr.crossflow import check_flows
 from control.ivr.validate import PrefixLocator, build_flow, suggest
@@ -70,12 +70,36 @@ def _apply_dids(flowset: FlowSet, data: Any, locator: Locator, known: set[str]) 
     if data["default"] not in known:
         errors.append(locator.error(["default"], f"DID map: default flow {data['default']!r} does not exist",
                                     suggest(data["default"], known)))
-    for did, name in data.get("dids", {}).items():
+    for did, entry in data.get("dids", {}).items():
+        name = entry.get("flow") if isinstance(entry, dict) else entry
         if isinstance(name, str) and name not in known:
             errors.append(locator.error(["dids", did], f"DID map: {did} -> unknown flow {name!r}",
                                         suggest(name, known)))
+        elif isinstance(entry, dict) and isinstance(name, str):
+            errors += _did_options(flowset, did, entry, locator)
+        if isinstance(name, str):
+            flowset.dids[did] = name
     flowset.default = data["default"]
-    flowset.dids = dict(data.get("dids", {}))
+    return errors
+
+
+def _did_options(flowset: FlowSet, did: str, entry: dict, locator: Locator) -> list[ConfigError]:
+    """A number's language must be one its flow speaks; its calendars must be the flow's."""
+    flow = flowset.flows.get(entry["flow"])
+    if flow is None:   # it failed to load: reported with it
+        return []
+    errors = []
+    language = entry.get("language")
+    if language is not None and language not in flow.languages:
+        errors.append(locator.error(["dids", did, "language"], f"DID map: {did}: flow {flow.name} has no language "
+                                    f"{language!r}", f"use one of {', '.join(flow.languages)}"))
+    hours = entry.get("hours") or {}
+    for old, new in hours.items():
+        for calendar in (old, new):
+            if calendar not in flow.hours:
+                errors.append(locator.error(["dids", did, "hours"], f"DID map: {did}: flow {flow.name} has no "
+                                            f"calendar {calendar!r}", suggest(str(calendar), set(flow.hours))))
+    flowset.did_options[did] = DidOptions(language=language, hours=dict(hours))
     return errors
 
 

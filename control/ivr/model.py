@@ -25,12 +25,23 @@ class Flow:
     line: int = 1
 
 
+@dataclass(frozen=True)
+class DidOptions:
+    """A number's own settings in the DID map: its callers' first language, calendars swapped."""
+    language: str | None = None
+    hours: dict[str, str] = field(default_factory=dict)     # the flow's calendar -> the one used instead
+
+
 @dataclass
 class FlowSet:
     flows: dict[str, Flow]
     dids: dict[str, str] = field(default_factory=dict)      # E.164 DID -> flow name
     default: str | None = None
     warnings: list = field(default_factory=list)            # ConfigErrors that do not stop loading
+    did_options: dict[str, DidOptions] = field(default_factory=dict)
+
+    def options_for(self, did: str) -> DidOptions:
+        return self.did_options.get(did) or DidOptions()
 
     def get(self, name: str) -> Flow:
         try:

@@ -145,5 +145,11 @@ E164 = r"^\+[1-9][0-9]{1,14}$"
 DIDS_SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False, "required": ["default"],
     "properties": {"default": NAME,
-                   "dids": {"type": "object", "propertyNames": {"pattern": E164}, "additionalProperties": NAME}},
+                   "dids": {"type": "object", "propertyNames": {"pattern": E164}, "additionalProperties": {
+                       "oneOf": [NAME, {
+                           # a number's own settings: the language its callers start in, and calendars
+                           # of the flow used in place of others (e.g. {business: extended})
+                           "type": "object", "additionalProperties": False, "required": ["flow"],
+                           "properties": {"flow": NAME, "language": {"type": "string", "pattern": "^[a-z]{2,3}$"},
+                                          "hours": {"type": "object", "additionalProperties": NAME}}}]}}},
 }

@@ -81,9 +81,9 @@ def condition(run: FlowRun, flow: Flow, cond: dict, stats: dict[str, dict]) -> S
     if "not" in cond:
         return not (yield from condition(run, flow, cond["not"], stats))
     if "open" in cond:
-        return flow.hours[cond["open"]].is_open(run.now)
+        return run.calendar(flow, cond["open"]).is_open(run.now)
     if "holiday" in cond:
-        return flow.hours[cond["holiday"]].holiday(run.now) is not None
+        return run.calendar(flow, cond["holiday"]).holiday(run.now) is not None
     if "queue" in cond:
         queue = cond["queue"]
         if queue not in stats:
