@@ -181,6 +181,21 @@ def set_disposition(call_id: str):
     return jsonify(call_id=call_id, disposition=disposition)
 
 
+@bp.get("/agent/state")
+@role_required("agent")
+def get_agent_state():
+    """The signed-in agent's state as live state holds it now: the console catches up with it after
+    its live stream was cut (the events it missed are not replayed into the state bar)."""
+    from web.agent import live_agent
+    from web.live import live_state
+
+    if not current_user.agent_id:
+        return _error("this user is not an agent", 409)
+    if live_state() is None:
+        return _error("live state is not available", 503)
+    return jsonify(live=live_agent(current_user.agent_id))
+
+
 def _missing_disposition(data: dict) -> str | None:
     """Leaving wrap-up early ("finish now") with the call being wrapped up (``call_id``): its queue's
     required disposition must be saved first. Without a call id the wrap-up timer's end decides."""

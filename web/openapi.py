@@ -57,6 +57,7 @@ OPERATIONS: dict[str, tuple[str, tuple[str, ...], dict[str, Any] | None]] = {
     "api.set_disposition": ("Set the disposition of a call the agent handled", ("agent",), body(
         ["disposition"], disposition={**TEXT, "maxLength": 64}, queue={"type": "string", "maxLength": 64},
         note={"type": "string"})),
+    "api.get_agent_state": ("The signed-in agent's own state now (live state)", ("agent",), None),
     "api.set_agent_state": ("Change the signed-in agent's own state", ("agent",), body(
         ["state"], state={"type": "string", "enum": STATES}, reason={"type": "string", "maxLength": 40})),
     "api.call_hold": ("Hold the agent's call", ("agent",), body([])),

@@ -304,3 +304,26 @@ def test_the_state_bar_in_chinese(browser, live_server, redis_client, redis_pref
     assert page.is_visible("#btn-hold")   # a reload during a call keeps its controls
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")   # fits a laptop
     page.screenshot(path="docs/screens/console-zh.png", full_page=True)
+
+
+def test_after_the_stream_drops_the_state_bar_is_marked_stale_then_catches_up(browser, live_server, redis_client,
+                                                                             redis_prefix):
+    from control.domain.models import Agent, AgentState
+
+    store = _live_agent(redis_client, redis_prefix, "available")
+    page, errors = console_page(browser, live_server)
+    assert _state_text(page, "available") == "Available"
+    # the tab holding the live stream reports the drop to the other tabs over their BroadcastChannel
+    # (a connection to 127.0.0.1 cannot be cut from here without touching other tests' Redis clients)
+    relay = "m => new BroadcastChannel('hotline-alice').postMessage(m)"
+    page.evaluate(relay, {"type": "conn", "live": False})
+    page.wait_for_selector("#state-pill.stale", timeout=5000)
+    assert page.text_content("#conn-status") == "Reconnecting…"
+    # meanwhile the agent went on a break (e.g. from the desk phone); its event is not seen here
+    store.put_agent(Agent(id="alice", extension="1001", queues=["billing"], state=AgentState.BREAK,
+                          break_reason="lunch", state_since=time.time()))
+    page.evaluate(relay, {"type": "conn", "live": True})   # reconnected: the console catches up
+    page.wait_for_selector("#conn-status.on", timeout=5000)
+    assert _state_text(page, "break") == "Break · lunch"
+    page.wait_for_selector("#state-pill:not(.stale)", timeout=5000)
+    assert errors == []

@@ -58,6 +58,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("agent.events", "GET"): Case("/agent/events", "agent", per_role={"supervisor": 409, "admin": 409}),
     # (the stream's generator is not read; a user without an agent phone must name ?agent=)
     # alice is on a call: the state machine refuses (409) after the access check let her in
+    ("api.get_agent_state", "GET"): Case("/api/agent/state", "agent",
+                                         per_role={"supervisor": 409, "admin": 409}),   # users without an agent
     ("api.set_agent_state", "POST"): Case("/api/agent/state", "agent", json={"state": "not_ready"}, allowed=(409,)),
     ("pops.ack", "POST"): Case("/api/agent/pop-ack", "agent", json={"call_id": "c-live"}, allowed=(202,),
                                per_role={"supervisor": 409, "admin": 409}),   # users without an agent phone

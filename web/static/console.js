@@ -20,9 +20,17 @@
     while ($("event-log").children.length > 20) $("event-log").lastChild.remove();
   }
 
+  let wasCut = false;   // the stream dropped: the state bar may be stale until we catch up
   function setConn(live) {
     $("conn-status").textContent = live ? T.connected : T.disconnected;
     $("conn-status").className = "conn " + (live ? "on" : "off");
+    if (!live) {
+      wasCut = true;
+      $("state-pill").classList.add("stale");   // never shown as current while the stream is down
+    } else if (wasCut) {
+      wasCut = false;
+      catchUp();
+    }
   }
 
   async function api(method, url, body) {
@@ -230,6 +238,16 @@
     $("idle-hint").hidden = true;
     $("call-actions").hidden = false;
     banner(T.answered + (live.call.caller ? " · " + live.call.caller : ""));
+  }
+
+  // After a reconnect: the state the controller holds now replaces whatever the bar showed.
+  async function catchUp() {
+    const res = await api("GET", root.dataset.stateUrl);
+    if (!res.ok || !res.data || !res.data.live) return;
+    const now = res.data.live;
+    agent.callId = now.call ? now.call.call_id : null;
+    setState(now.state, now.reason, Date.now() - Math.max(0, now.now - now.since) * 1000);
+    $("state-pill").classList.remove("stale");
   }
 
   function followState(msg) {
