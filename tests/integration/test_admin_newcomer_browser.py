@@ -48,11 +48,18 @@ dids:
 """
 
 
-def _save_file(page, base: str, kind: str, name: str, text: str) -> None:
+def _save_file(page, base: str, kind: str, name: str, text: str, broken: str | None = None) -> None:
     page.goto(f"{base}/admin/files/")
     page.fill(f"#new-{'queue' if kind == 'queues' else 'flow'}-file", name)
     page.press(f"#new-{'queue' if kind == 'queues' else 'flow'}-file", "Enter")
     page.wait_for_selector("#file-text")
+    if broken is not None:   # typed wrong first: the problem shows with its line, and saving is refused
+        page.fill("#file-text", broken)
+        page.wait_for_selector("#problems.error li")
+        page.screenshot(path=str(SCREENS / "admin-flow-editor-error.png"), full_page=True)
+        page.click("#save-file")
+        page.wait_for_selector("#problems.error li")
+        assert f"{name}.yaml" in page.text_content("#problems")
     page.fill("#file-text", text)
     page.click("#save-file")
     page.wait_for_selector(".flash.ok")
@@ -95,7 +102,7 @@ def test_newcomer_builds_a_queue_a_menu_and_agents_and_the_call_reaches_the_righ
         page.screenshot(path=str(SCREENS / "admin-user-created.png"), full_page=True)
 
         _save_file(page, base, "queues", "returns", QUEUE)
-        _save_file(page, base, "flows", "returns_menu", FLOW)
+        _save_file(page, base, "flows", "returns_menu", FLOW, broken=FLOW.replace('"1": orders', '"1": order'))
         page.screenshot(path=str(SCREENS / "admin-flow-editor.png"), full_page=True)
         page.goto(f"{base}/admin/files/flows/dids")
         page.fill("#file-text", DIDS)

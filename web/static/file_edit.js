@@ -36,7 +36,14 @@
     if (graph) {
       // the server renders the SVG from the checked flow with the same template as the page
       const doc = new DOMParser().parseFromString(data.graph, "text/html");
-      graph.replaceChildren(...doc.body.childNodes);
+      if (doc.body.childNodes.length && data.graph.trim()) {
+        graph.replaceChildren(...doc.body.childNodes);
+      } else {
+        const hint = document.createElement("p");
+        hint.className = "hint";
+        hint.textContent = graph.dataset.empty;
+        graph.replaceChildren(hint);
+      }
     }
   }
 
