@@ -43,7 +43,7 @@ def js_strings() -> dict[str, str]:
         "st_on_hold": _("On hold"), "st_wrap_up": _("Wrap-up"), "st_break": _("Break"),
         "st_not_ready": _("Not ready"), "st_logged_out": _("Logged out"), "st_unknown": _("Unknown"),
         "talk": _("Talk"), "hold": _("Hold"), "pending": _("Pending…"), "done": _("Done"), "failed": _("Failed"),
-        "finished": _("Wrap-up finished"), "no_answer_from_switch": _("no answer from the switch"),
+        "finished": _("Wrap-up finished"), "saved_on_call": _("Saved on this call"), "no_answer_from_switch": _("no answer from the switch"),
         "switch_reasons": switch_reasons(),
     }
 

@@ -327,3 +327,32 @@ def test_after_the_stream_drops_the_state_bar_is_marked_stale_then_catches_up(br
     assert _state_text(page, "break") == "Break · lunch"
     page.wait_for_selector("#state-pill:not(.stale)", timeout=5000)
     assert errors == []
+
+
+def test_notes_and_follow_ups_appear_on_the_card_once_saved_and_shortcuts_work(browser, live_server, redis_client,
+                                                                               redis_prefix):
+    from control.domain.models import Call as LiveCall
+
+    store = _live_agent(redis_client, redis_prefix, "available")
+    store.put_call(LiveCall(id="call-notes", caller="+14155550100", did="+18005550100", queue="billing",
+                            agent_id="alice"))
+    page, errors = console_page(browser, live_server)
+    RedisPublisher(redis_client, redis_prefix).publish(
+        "agent:alice", offer({"id": 1, "name": "Ann Lee", "tier": "vip", "tags": [], "fields": {}}, call_id="call-notes"))
+    page.wait_for_selector("#card:not([hidden])", timeout=10000)
+    assert page.is_hidden("#call-saved")
+    page.fill("#note-text", "asked about the <b>refund</b>")
+    page.click("#btn-note")
+    page.wait_for_selector("#card-saved li", timeout=10000)
+    assert page.text_content("#card-saved li") == "Note added: asked about the <b>refund</b>"
+    page.click("#btn-follow-up")
+    page.wait_for_selector("#card-saved li:nth-child(2)", timeout=10000)
+    assert page.text_content("#card-saved li") == "Marked for follow-up"
+
+    _live_agent(redis_client, redis_prefix, "available")   # the call is over; keyboard: Alt+B takes a break
+    page.select_option("#break-reason", "training")
+    page.keyboard.press("Alt+b")
+    assert _state_text(page, "break") == "Break · training"
+    page.keyboard.press("Alt+a")
+    assert _state_text(page, "available") == "Available"
+    assert errors == []

@@ -103,7 +103,11 @@
     report(res, T.action_sent);
   }));
 
-  // -- one-click actions on the card ------------------------------------------------------
+  // -- one-click actions on the card: each appears under "Saved on this call" once the server has it --
+  function addSaved(text) {
+    $("call-saved").hidden = false;
+    $("card-saved").prepend(el("li", text, "new"));
+  }
   function needCustomer() {
     const c = H.customer();
     if (c && c.id) return c.id;
@@ -125,6 +129,7 @@
       const ul = $("card-tickets");
       if (ul.firstChild && ul.firstChild.textContent === T.none) clear(ul);
       ul.prepend(el("li", "#" + res.data.id + " " + subject, "new"));
+      addSaved(T.ticket_created + " #" + res.data.id + " · " + subject);
     }
   });
 
@@ -137,7 +142,7 @@
     if (!body.customer_id && !body.call_id) return;
     const res = await api("POST", root.dataset.notesUrl, body);
     report(res, T.note_added);
-    if (res.ok) $("note-text").value = "";
+    if (res.ok) { addSaved(T.note_added + ": " + body.text); $("note-text").value = ""; }
   });
 
   $("btn-follow-up").addEventListener("click", async () => {
@@ -145,6 +150,7 @@
     if (!call) return;
     const res = await api("POST", callUrl(call, "follow-up"), {subject: $("ticket-subject").value || null});
     report(res, T.follow_up_marked);
+    if (res.ok) addSaved(T.follow_up_marked + ($("ticket-subject").value ? ": " + $("ticket-subject").value : ""));
   });
 
   $("callback-form").addEventListener("submit", async (e) => {
@@ -157,6 +163,7 @@
     if (c && c.id) body.customer_id = c.id;
     const res = await api("POST", root.dataset.callbacksUrl, body);
     report(res, T.callback_scheduled);
+    if (res.ok) addSaved(T.callback_scheduled + ": " + when.toLocaleString());
   });
 
   // -- knowledge base ---------------------------------------------------------------------
@@ -311,6 +318,8 @@
       if (msg.state !== "wrap_up" && wrapCall && (dispositionSaved || !$("wrapup").dataset.required)) closeWrapUp();
     } else if (msg.type === "offer") {
       closeWrapUp();   // the previous call's wrap-up belongs to that call, not this one
+      clear($("card-saved"));
+      $("call-saved").hidden = true;
       $("action-status").hidden = true;
       hideConsult();
       $("call-actions").hidden = false;
