@@ -61,6 +61,39 @@ def today_kpis(queues: dict) -> dict[str, dict] | None:
     return result
 
 
+def today_trend(queues: dict) -> dict[str, dict] | None:
+    """Today per queue and 15 minutes (business time zone): calls offered and the service level in %,
+    for the wallboard's chart of the day; cached like today_kpis; None when the database fails."""
+    ttl = float(current_app.config.get("WALLBOARD_KPI_CACHE_S", KPI_CACHE_S))
+    cached = current_app.extensions.get("hotline.wallboard_trend")
+    if cached and time.monotonic() - cached[0] < ttl:
+        return cached[1]
+    from sqlalchemy.orm import sessionmaker
+
+    from reports.intervals import zone
+    from reports.queries import call_report
+
+    tz = config().timezone
+    start = datetime.combine(datetime.now(zone(tz)).date(), dtime(), zone(tz))
+    try:
+        rows = call_report(sessionmaker(bind=db.engine, expire_on_commit=False), start, start + timedelta(days=1),
+                           "15min", "queue", tz, {name: q.service_level_s for name, q in queues.items()})
+    except SQLAlchemyError:
+        log.warning("today's queue trend is unavailable", exc_info=True)
+        return None
+    result: dict[str, dict] = {}
+    for r in sorted(rows, key=lambda r: r["bucket"]):
+        if not r["key"]:
+            continue
+        trend = result.setdefault(r["key"], {"labels": [], "offered": [], "service_level": []})
+        trend["labels"].append(r["bucket"].strftime("%H:%M"))
+        trend["offered"].append(r["offered"])
+        sl = r.get("service_level")
+        trend["service_level"].append(None if sl is None else round(sl * 100, 1))
+    current_app.extensions["hotline.wallboard_trend"] = (time.monotonic(), result)
+    return result
+
+
 def alerts_for(row: dict, queue) -> list[str]:
     out = []
     limit = queue.service_level_s if queue else None
@@ -116,7 +149,8 @@ def snapshot() -> dict:
     base = {"now": time.time(), "queue_names": sorted(queues), "force_states": list(FORCE_STATES),
             "break_reasons": reason_codes("break"), "not_ready_reasons": reason_codes("not_ready")}
     if store is None:
-        return {**base, "available": False, "queues": [], "agents": [], "waiting": [], "states": {}, "alerts": []}
+        return {**base, "available": False, "queues": [], "agents": [], "waiting": [], "states": {}, "alerts": [],
+                "trend": {}}
     now = time.time()
     waiting = store.waiting_calls()
     agents = store.agents()
@@ -126,6 +160,7 @@ def snapshot() -> dict:
     calls = [{"call_id": c.id, "caller": c.caller, "queue": c.queue, "priority": c.priority, "tier": c.tier,
               "state": c.state.value, "wait_s": round(c.wait_s(now), 1)} for c in waiting]
     return {**base, "available": True, "now": now, "kpis_available": kpis is not None, "queues": queue_rows,
+            "trend": today_trend(queues) or {},
             "agents": agent_rows, "waiting": calls, "states": dict(Counter(a["state"] for a in agent_rows)),
             "alerts": [text for q in queue_rows for text in q["alerts"]]}
 
@@ -147,6 +182,7 @@ def js_strings() -> dict[str, str]:
         "done": _("done"), "failed": _("failed"), "outcome_answered": _("answered"),
         "outcome_abandoned": _("abandoned"), "outcome_transferred": _("transferred"),
         "outcome_voicemail": _("voicemail"), "outcome_callback": _("callback"),
+        "offered_15": _("Offered per 15 min"), "sl_pct": _("Service level (%)"), "time": _("Time"),
     }
 
 

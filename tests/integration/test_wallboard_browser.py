@@ -99,3 +99,48 @@ def test_queue_tiles_human_state_names_and_events_in_words(browser, live_server,
     assert page.text_content("#event-log li").endswith("Bob · Available")
     page.screenshot(path="docs/screens/wallboard.png", full_page=True)
     assert errors == []
+
+
+def test_the_day_per_queue_is_a_chart_that_follows_new_calls(browser, live_server, redis_client, redis_prefix,
+                                                             redis_web_app):
+    from datetime import datetime, timedelta, timezone
+
+    from records.models import Call as CallRecord
+    from web.extensions import db
+
+    def record(call_id, minutes_ago, answered):
+        at = datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)
+        with redis_web_app.app_context():
+            db.session.add(CallRecord(call_id=call_id, queue="billing", entered_at=at, outcome="answered" if answered
+                                      else "abandoned", answered_at=at + timedelta(seconds=5) if answered else None,
+                                      wait_s=5.0, ivr_path=[], offers=[], explanations=[]))
+            db.session.commit()
+
+    minutes_into_today = datetime.now(timezone.utc).hour * 60 + datetime.now(timezone.utc).minute
+    if minutes_into_today < 20:
+        pytest.skip("too close to midnight for calls earlier today")
+    record("t-1", 16, True)
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server.url}/login")
+    page.fill("#username", "supervisor")
+    page.fill("#password", "supervisor")
+    page.click("#login-button")
+    page.wait_for_url(f"{live_server.url}/supervisor/")
+    page.wait_for_selector('#queue-charts figure[data-queue="billing"] canvas', timeout=10000)
+    total = "() => window.hotlineQueueCharts.billing.data.datasets[0].data.reduce((a, b) => a + b, 0)"
+    assert page.evaluate(total) == 1
+    legend = page.evaluate("() => window.hotlineQueueCharts.billing.data.datasets.map(d => d.label)")
+    assert legend == ["Offered per 15 min", "Service level (%)"]
+
+    record("t-2", 1, False)                               # a new call: the next event refreshes the chart
+    RedisPublisher(redis_client, redis_prefix).publish(
+        "wallboard", {"type": "call_ended", "call_id": "t-2", "outcome": "abandoned", "agent_id": None})
+    for _ in range(50):
+        if page.evaluate(total) == 2:
+            break
+        page.wait_for_timeout(200)
+    assert page.evaluate(total) == 2
+    page.screenshot(path="docs/screens/wallboard-charts.png", full_page=True)
+    assert errors == []

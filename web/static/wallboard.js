@@ -129,6 +129,44 @@
     });
   }
 
+  // The day per queue (15-minute buckets): offered calls and the service level. The charts live
+  // across re-renders; only their data changes.
+  const charts = {};
+  function renderCharts() {
+    if (!window.Chart) return;
+    const box = $("queue-charts");
+    Object.keys(board.trend || {}).sort().forEach((name) => {
+      const trend = board.trend[name];
+      let chart = charts[name];
+      if (!chart) {
+        const fig = el("figure", null, "queue-chart"); fig.dataset.queue = name;
+        fig.appendChild(el("figcaption", name));
+        const area = el("div", null, "chart-area");
+        const canvas = document.createElement("canvas");
+        area.appendChild(canvas);
+        fig.appendChild(area);
+        box.appendChild(fig);
+        chart = charts[name] = new window.Chart(canvas, {
+          data: {labels: [], datasets: [
+            {type: "bar", label: T.offered_15, data: [], backgroundColor: "#9aa5b1", yAxisID: "calls"},
+            {type: "line", label: T.sl_pct, data: [], borderColor: "#c05621", backgroundColor: "#c05621",
+             yAxisID: "percent", spanGaps: true}]},
+          options: {responsive: true, maintainAspectRatio: false, animation: false,
+                    plugins: {legend: {position: "bottom"}},
+                    scales: {x: {title: {display: true, text: T.time}},
+                             calls: {position: "left", beginAtZero: true, ticks: {precision: 0}},
+                             percent: {position: "right", min: 0, max: 100, grid: {drawOnChartArea: false},
+                                       ticks: {callback: (v) => v + " %"}}}},
+        });
+      }
+      chart.data.labels = trend.labels;
+      chart.data.datasets[0].data = trend.offered;
+      chart.data.datasets[1].data = trend.service_level;
+      chart.update("none");
+    });
+    window.hotlineQueueCharts = charts;
+  }
+
   function renderQueues() {
     const body = $("queues").querySelector("tbody"); clear(body);
     board.queues.forEach((q) => {
@@ -216,7 +254,7 @@
   }
 
   function render() {
-    renderAlerts(); renderQueueTiles(); renderTiles(); renderQueues(); renderWaiting(); renderAgents(); tick();
+    renderAlerts(); renderQueueTiles(); renderCharts(); renderTiles(); renderQueues(); renderWaiting(); renderAgents(); tick();
   }
 
   function tick() {
