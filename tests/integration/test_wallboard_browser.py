@@ -133,6 +133,7 @@ def test_the_day_per_queue_is_a_chart_that_follows_new_calls(browser, live_serve
     assert page.evaluate(total) == 1
     legend = page.evaluate("() => window.hotlineQueueCharts.billing.data.datasets.map(d => d.label)")
     assert legend == ["Offered per 15 min", "Service level (%)"]
+    assert page.get_attribute("#wallboard", "data-alerts-sounded") is None   # 1 answered of 1: no alert
 
     record("t-2", 1, False)                               # a new call: the next event refreshes the chart
     RedisPublisher(redis_client, redis_prefix).publish(
@@ -142,5 +143,9 @@ def test_the_day_per_queue_is_a_chart_that_follows_new_calls(browser, live_serve
             break
         page.wait_for_timeout(200)
     assert page.evaluate(total) == 2
+    # the abandoned call takes billing's abandon rate to 50 %: the alert shows and is sounded once
+    page.wait_for_selector("#alerts .alert", timeout=10000)
+    assert "abandon rate 50%" in page.text_content("#alerts")
+    assert page.get_attribute("#wallboard", "data-alerts-sounded") == "2"   # with the service level under target
     page.screenshot(path="docs/screens/wallboard-charts.png", full_page=True)
     assert errors == []

@@ -73,7 +73,28 @@
   const url = (template, token, id) => template.replace(token, encodeURIComponent(id));
 
   // -- rendering ------------------------------------------------------------------------
+  // A new alert is sounded once (a short two-tone beep), and shown for as long as it holds.
+  let heard = new Set();
+  function soundNewAlerts() {
+    const now = new Set(board.alerts || []);
+    const fresh = [...now].filter((text) => !heard.has(text));
+    heard = now;
+    if (!fresh.length) return;
+    root.dataset.alertsSounded = String(Number(root.dataset.alertsSounded || 0) + fresh.length);
+    try {
+      const ctx = new (window.AudioContext || window.webkitAudioContext)();
+      [660, 880].forEach((hz, i) => {
+        const osc = ctx.createOscillator(); const gain = ctx.createGain();
+        osc.frequency.value = hz; gain.gain.value = 0.08;
+        osc.connect(gain); gain.connect(ctx.destination);
+        osc.start(ctx.currentTime + i * 0.2); osc.stop(ctx.currentTime + i * 0.2 + 0.18);
+      });
+      setTimeout(() => ctx.close(), 1000);
+    } catch (e) { /* no audio device: the alert is still shown */ }
+  }
+
   function renderAlerts() {
+    soundNewAlerts();
     const box = $("alerts"); clear(box);
     if (!board.available) box.appendChild(el("p", T.unavailable, "alert"));
     if (board.available && board.kpis_available === false) box.appendChild(el("p", T.kpis_unavailable, "alert"));
