@@ -71,6 +71,21 @@ def cell(column: str, value: object) -> str:
     return str(value)
 
 
+AGENT_TIME = ("idle_s", "on_call_s", "wrap_up_s", "break_s", "not_ready_s")
+
+
+def agent_chart_data(rows: list[dict]) -> dict:
+    """Minutes per agent in each state over the range (stacked bars), all periods summed."""
+    agents = sorted({r["agent_id"] for r in rows})
+    sums = {a: {c: 0.0 for c in AGENT_TIME} for a in agents}
+    for r in rows:
+        for c in AGENT_TIME:
+            sums[r["agent_id"]][c] += float(r.get(c) or 0.0)
+    return {"labels": agents,
+            "datasets": [{"label": label(c), "data": [round(sums[a][c] / 60, 1) for a in agents]} for c in AGENT_TIME],
+            "text": {"minutes": _("Minutes"), "agent": _("Agent")}}
+
+
 def chart_data(rows: list[dict], interval: str) -> dict:
     """Offered and answered calls (bars) and the service level in % (line) per period, all keys summed;
     the service level is weighted by offered calls."""

@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from reports.intervals import INTERVALS, next_bucket, zone
 from reports.kpis import BY, COLUMNS
 from web.audit import audit
-from web.report_format import cell, chart_data, clock, label, mmss
+from web.report_format import agent_chart_data, cell, chart_data, clock, label, mmss
 from web.reports_pages import AGENTS, CALLS, FAILED, MISSING, PAGE, TIMELINE
 from web.roles import role_required
 
@@ -230,7 +230,7 @@ def agents():
     changes = [StateChange(r.agent_id, r.state, r.reason, r.at) for r in state_log.read(_sessions(), p["start"], p["end"])]
     end = min(p["end"], datetime.now(zone(p["tz"])))
     rows = agent_kpis(changes, p["start"], end, p["interval"], p["tz"]) if end > p["start"] else []
-    return render_template_string(AGENTS, p=p, rows=rows, columns=AGENT_COLUMNS)
+    return render_template_string(AGENTS, p=p, rows=rows, columns=AGENT_COLUMNS, chart=agent_chart_data(rows))
 
 
 def _registry():

@@ -65,6 +65,10 @@ AGENTS = """{% extends "base.html" %}
 {% block title %}Agents{% endblock %}
 {% block content %}
 <h1>Agents {{ p.first }} – {{ p.last }}</h1>
+{% if rows %}<figure class="chart-box"><canvas id="agent-chart" role="img" aria-label="{{ _('Time per agent in each state') }}"></canvas></figure>
+<script type="application/json" id="agent-chart-data">{{ chart|tojson }}</script>
+<script src="{{ url_for('static', filename='vendor/chartjs/chart.umd.min.js') }}" defer></script>
+<script src="{{ url_for('static', filename='reports.js') }}" defer></script>{% endif %}
 <div class="table-wrap"><table class="report"><thead><tr>{% for c in columns %}<th data-column="{{ c }}">{{ label(c) }}</th>{% endfor %}</tr></thead><tbody>
 {% for r in rows %}<tr>{% for c in columns %}<td data-column="{{ c }}">{% if c == 'bucket' %}{{ r.bucket.strftime('%Y-%m-%d %H:%M') }}{% else %}{{ cell(c, r[c]) }}{% endif %}</td>{% endfor %}</tr>{% else %}<tr><td colspan="{{ columns|length }}">{{ _('No agent activity in this range.') }}</td></tr>{% endfor %}
 </tbody></table></div>

@@ -32,7 +32,11 @@ def supervisor_page(browser, server):  # noqa: F811
     return page, errors
 
 
-def test_call_report_chart_units_and_recording_player(browser, server):  # noqa: F811
+def test_call_report_chart_units_and_recording_player(browser, server, sqlite_url):  # noqa: F811
+    from tests.integration.test_agent_report_dates import _history
+    from records.db import session_factory
+
+    _history(session_factory(sqlite_url), "alice")     # a break on the report's day
     page, errors = supervisor_page(browser, server)
     page.goto(f"{server.url}/reports/?start=2026-03-02&end=2026-03-02&interval=day&by=queue")
     page.wait_for_selector("#report-chart", timeout=10000)
@@ -56,6 +60,11 @@ def test_call_report_chart_units_and_recording_player(browser, server):  # noqa:
     page.screenshot(path="docs/screens/reports-call-timeline.png", full_page=True)
 
     page.goto(f"{server.url}/reports/agents?start=2026-03-02&end=2026-03-02&interval=day")
-    page.wait_for_selector("table.report", timeout=10000)
+    page.wait_for_selector("#agent-chart", timeout=10000)
+    agent_chart = page.evaluate("""() => { const c = window.hotlineAgentChart;
+        return {labels: c.data.labels, datasets: c.data.datasets.map(d => d.label),
+                y: c.options.scales.y.title.text}; }""")
+    assert agent_chart == {"labels": ["alice"], "datasets": ["Idle", "On call", "Wrap-up", "Break", "Not ready"],
+                           "y": "Minutes"}
     page.screenshot(path="docs/screens/reports-agents.png", full_page=True)
     assert errors == []

@@ -25,3 +25,15 @@ def test_chart_data_sums_keys_and_weights_the_service_level(web_app):
         data = chart_data(rows, "day")
     assert (data["labels"], data["offered"], data["answered"], data["service_level"]) == \
         (["2026-03-02"], [4], [3], [75.0])
+
+
+def test_agent_chart_data_sums_minutes_per_state(web_app):
+    from web.report_format import agent_chart_data
+
+    rows = [{"agent_id": "bob", "idle_s": 600, "on_call_s": 1200, "wrap_up_s": 60, "break_s": 0, "not_ready_s": None},
+            {"agent_id": "bob", "idle_s": 600, "on_call_s": 0, "wrap_up_s": 0, "break_s": 900, "not_ready_s": 30}]
+    with web_app.test_request_context():
+        data = agent_chart_data(rows)
+    assert data["labels"] == ["bob"]
+    assert [(d["label"], d["data"]) for d in data["datasets"]] == [
+        ("Idle", [20.0]), ("On call", [20.0]), ("Wrap-up", [1.0]), ("Break", [15.0]), ("Not ready", [0.5])]

@@ -2,9 +2,25 @@
 // the server writes (no inline script: the console's CSP forbids it).
 (function () {
   "use strict";
+  if (!window.Chart) return;
+  const COLOURS = ["#9ae6b4", "#2b6cb0", "#805ad5", "#dd6b20", "#a0aec0"];
+
+  // The agent report: minutes in each state per agent, stacked.
+  const agentCanvas = document.getElementById("agent-chart");
+  if (agentCanvas) {
+    const a = JSON.parse(document.getElementById("agent-chart-data").textContent);
+    window.hotlineAgentChart = new window.Chart(agentCanvas, {
+      type: "bar",
+      data: {labels: a.labels, datasets: a.datasets.map((d, i) => ({...d, backgroundColor: COLOURS[i % COLOURS.length]}))},
+      options: {responsive: true, maintainAspectRatio: false, animation: false, plugins: {legend: {position: "top"}},
+                scales: {x: {stacked: true, title: {display: true, text: a.text.agent}},
+                         y: {stacked: true, beginAtZero: true, title: {display: true, text: a.text.minutes}}}},
+    });
+  }
+
   const canvas = document.getElementById("report-chart");
   const source = document.getElementById("chart-data");
-  if (!canvas || !source || !window.Chart) return;
+  if (!canvas || !source) return;
   const data = JSON.parse(source.textContent);
   const t = data.text;
   window.hotlineReportChart = new window.Chart(canvas, {
