@@ -6,17 +6,17 @@ from __future__ import annotations
 
 
 PAGE = """{% extends "base.html" %}
-{% block title %}Reports{% endblock %}
+{% block title %}{{ _('Reports') }}{% endblock %}
 {% block content %}
-<h1>Call report</h1>
+<h1>{{ _('Call report') }}</h1>
 <form method="get" class="filters">
-  <label>From <input type="date" name="start" value="{{ p.first }}"></label>
-  <label>To <input type="date" name="end" value="{{ p.last }}"></label>
-  <label>Interval <select name="interval">{% for i in intervals %}<option{% if i == p.interval %} selected{% endif %}>{{ i }}</option>{% endfor %}</select></label>
-  <label>By <select name="by">{% for b in bys %}<option{% if b == p.by %} selected{% endif %}>{{ b }}</option>{% endfor %}</select></label>
-  <button type="submit">Show</button>
+  <label>{{ _('From') }} <input type="date" name="start" value="{{ p.first }}"></label>
+  <label>{{ _('To') }} <input type="date" name="end" value="{{ p.last }}"></label>
+  <label>{{ _('Interval') }} <select name="interval">{% for i in intervals %}<option{% if i == p.interval %} selected{% endif %}>{{ i }}</option>{% endfor %}</select></label>
+  <label>{{ _('By') }} <select name="by">{% for b in bys %}<option{% if b == p.by %} selected{% endif %}>{{ b }}</option>{% endfor %}</select></label>
+  <button type="submit">{{ _('Show') }}</button>
   <a href="{{ url_for('reports.export_csv', **args) }}">CSV</a>
-  <a href="{{ url_for('reports.agents', **args) }}">Agents</a>
+  <a href="{{ url_for('reports.agents', **args) }}">{{ _('Agent report') }}</a>
   <a href="{{ url_for('reports.missing_dispositions', **args) }}" id="missing-link">{{ _('Missing dispositions') }}</a>
 </form>
 {% if rows %}<figure class="chart-box"><canvas id="report-chart" role="img" aria-label="{{ _('Offered and answered calls and service level per period') }}"></canvas></figure>
@@ -47,24 +47,24 @@ TIMELINE = """{% extends "base.html" %}
 {% block content %}
 <h1>Call {{ call.call_id }}</h1>
 <p>{{ call.caller or 'unknown caller' }} → {{ call.did or '' }} · {{ call.outcome or '' }} · {{ call.disposition or '' }}</p>
-<h2>Timeline</h2>
+<h2>{{ _('Timeline') }}</h2>
 <ol class="timeline">{% for at, what in events %}<li><time>{{ at }}</time> {{ what }}</li>{% endfor %}</ol>
-<h2>IVR path</h2><ol>{% for step in call.ivr_path %}<li>{{ step }}</li>{% else %}<li>none</li>{% endfor %}</ol>
-<h2>Offers and routing explanations</h2>
+<h2>{{ _('IVR path') }}</h2><ol>{% for step in call.ivr_path %}<li>{{ step }}</li>{% else %}<li>none</li>{% endfor %}</ol>
+<h2>{{ _('Offers and routing explanations') }}</h2>
 <table class="report"><thead><tr><th>kind</th><th>agent</th><th>at</th><th>details</th></tr></thead><tbody>
 {% for e in call.explanations %}<tr><td>{{ e.kind }}</td><td>{{ e.agent or '' }}</td><td>{{ clock(e.at) }}</td>
 <td>{% for k, v in e.items() if k not in ('kind', 'agent', 'at') %}{{ k }}: {{ v }}{% if not loop.last %}; {% endif %}{% endfor %}</td></tr>
 {% else %}<tr><td colspan="4">offered to: {{ call.offers|join(', ') or 'nobody' }}</td></tr>{% endfor %}</tbody></table>
-<h2>Wrap-up</h2><ul>{% for e in effects %}<li>{{ e.kind }} {{ e.key }}: {{ e.status }}{% if e.last_error %} ({{ e.last_error }}){% endif %}</li>{% else %}<li>nothing yet</li>{% endfor %}</ul>
+<h2>{{ _('Wrap-up') }}</h2><ul>{% for e in effects %}<li>{{ e.kind }} {{ e.key }}: {{ e.status }}{% if e.last_error %} ({{ e.last_error }}){% endif %}</li>{% else %}<li>nothing yet</li>{% endfor %}</ul>
 {% if has_recording %}<h2>{{ _('Recording') }}</h2>
 <figure class="recording"><audio id="recording-player" controls preload="none" src="{{ url_for('reports.recording', call_id=call.call_id) }}"></audio>
 <figcaption>{% if recording %}{{ mmss(recording.duration_s) }} · sha256 {{ recording.sha256[:12] }}… · {% endif %}<a href="{{ url_for('reports.recording', call_id=call.call_id) }}" download>{{ _('Download') }}</a> · {{ _('Playing is recorded in the audit log.') }}</figcaption></figure>{% endif %}
 {% endblock %}"""
 
 AGENTS = """{% extends "base.html" %}
-{% block title %}Agents{% endblock %}
+{% block title %}{{ _('Agent report') }}{% endblock %}
 {% block content %}
-<h1>Agents {{ p.first }} – {{ p.last }}</h1>
+<h1>{{ _('Agent report') }} {{ p.first }} – {{ p.last }}</h1>
 {% if rows %}<figure class="chart-box"><canvas id="agent-chart" role="img" aria-label="{{ _('Time per agent in each state') }}"></canvas></figure>
 <script type="application/json" id="agent-chart-data">{{ chart|tojson }}</script>
 <script src="{{ url_for('static', filename='vendor/chartjs/chart.umd.min.js') }}" defer></script>

@@ -52,3 +52,10 @@ def test_reports_are_in_the_navigation_for_supervisors(app):  # noqa: F811
     assert 'href="/reports/"' in nav and 'href="/reports/agents"' in nav
     agent_nav = client(app, "alice").get("/agent/").get_data(as_text=True).split("</nav>")[0]
     assert "/reports/" not in agent_nav
+
+
+def test_the_reports_are_translated(app):  # noqa: F811
+    sup = client(app, "supervisor")
+    page = sup.get("/reports/?start=2026-03-02&end=2026-03-02", headers={"Accept-Language": "zh-CN"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "呼叫报表" in html and "坐席报表" in html
