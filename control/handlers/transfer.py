@@ -33,8 +33,6 @@ def blind(deps, call, message: dict, agents: AgentStates) -> str:
         destination, context = agent.extension, "internal"
     else:
         destination, context = target, "public-outbound"
-    deps.call_log.append(call.id, "explanations", {"kind": "transfer", "to": kind, "target": target,
-                                                    "by": message.get("by"), "at": deps.now()})
     # Free the agent (into wrap-up, as after any conversation) before the caller comes back as a new
     # segment of the same call (same channel uuid), so that segment starts from a clean queue entry.
     if call.agent_id:
@@ -42,6 +40,11 @@ def blind(deps, call, message: dict, agents: AgentStates) -> str:
     deps.switch.api(commands.uuid_setvar(call.id, "hotline_did", call.did))
     deps.switch.api(commands.uuid_setvar(call.id, "hotline_segment", int(call.vars.get("segment", 0)) + 1))
     reply = deps.switch.api(commands.uuid_transfer(call.id, destination, "XML", context))
+    # The record says what the switch did: a transfer only once it accepted one.
+    done = reply.startswith("+OK")
+    deps.call_log.append(call.id, "explanations", {"kind": "transfer" if done else "transfer_refused", "to": kind,
+                                                    "target": target, "by": message.get("by"), "at": deps.now(),
+                                                    **({} if done else {"result": reply.strip()[:200]})})
     leg = offers.current_leg(deps.call_log, call.id)
     if leg is not None and reply.startswith("+OK"):
         actions.kill(deps.switch, leg[0], "NORMAL_CLEARING")  # the agent's leg is done

@@ -357,3 +357,19 @@ def test_a_callback_call_is_hung_up_on_the_customers_leg_and_never_transferred(d
     assert deps.switch.commands[-1] == "uuid_kill leg-customer NORMAL_CLEARING"
     with pytest.raises(ActionRefused, match="cannot be transferred"):
         carry_out(deps, {"call_id": "cb-c9", "action": "transfer", "to": "queue", "target": "billing"})
+
+
+def test_a_transfer_the_switch_refuses_is_not_recorded_as_a_transfer(deps):
+    class Refusing(FakeSwitch):
+        def api(self, command: str) -> str:
+            reply = super().api(command)
+            return "-ERR No such channel!\n" if command.startswith("uuid_transfer") else reply
+
+    deps.switch = Refusing()
+    reply = carry_out(deps, {"action": "transfer", "call_id": "c1", "to": "queue", "target": "billing", "by": "alice"},
+                      manager=Manager(deps))
+    assert reply.startswith("-ERR")
+    kinds = [(e["kind"], e.get("result")) for e in deps.call_log.read("c1", "explanations")]
+    assert ("transfer", None) not in [(k, None) for k, _ in kinds]
+    assert ("transfer_refused", "-ERR No such channel!") in kinds
+    assert not any(c.startswith("uuid_kill") for c in deps.switch.commands)   # the agent's leg stays up
