@@ -108,3 +108,36 @@ def chart_data(rows: list[dict], interval: str) -> dict:
         "text": {"offered": _("Offered"), "answered": _("Answered"), "service_level": _("Service level (%)"),
                  "calls": _("Calls"), "period": _("Period")},
     }
+
+
+def _names(value: object) -> str:
+    return ", ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value or "")
+
+
+def explain(e: dict) -> str:
+    """One routing explanation of a call's record in plain words (the call timeline)."""
+    kind = e.get("kind")
+    if kind == "route":
+        who = _names(e.get("chosen") or e.get("agent"))
+        needs = ", ".join(f"{skill} {level}" for skill, level in (e.get("requirements") or {}).items())
+        parts = [_("waited %(wait)s in %(queue)s", wait=mmss(e.get("wait_s")), queue=e.get("queue") or "")
+                 if e.get("wait_s") is not None else "",
+                 _("offered to %(who)s (%(how)s)", who=who, how=", ".join(
+                     p for p in (str(e.get("strategy") or "").replace("-", " "), needs, e.get("why") or "") if p))]
+        return "; ".join(p for p in parts if p)
+    if kind == "pop":
+        return _("card shown to %(agent)s: %(console)s", agent=e.get("agent", ""), console=e.get("console", ""))
+    if kind == "ring":
+        return _("rang %(agent)s", agent=e.get("agent", ""))
+    if kind == "transfer":
+        return _("transferred to %(target)s (%(to)s)", target=e.get("target", ""), to=e.get("to", ""))
+    if kind == "transfer_refused":
+        return _("transfer to %(target)s refused by the switch: %(result)s", target=e.get("target", ""),
+                 result=str(e.get("result", "")).replace("-ERR ", ""))
+    if kind == "overflow":
+        return _("overflowed from %(queue)s (rule %(rule)s)", queue=e.get("queue", ""), rule=e.get("rule", ""))
+    if kind == "callback_requested":
+        return _("asked to be called back")
+    details = "; ".join(f"{k.replace('_', ' ')} {_names(v)}" for k, v in e.items()
+                        if k not in ("kind", "at") and not isinstance(v, dict))
+    return f"{str(kind or 'event').replace('_', ' ')}" + (f": {details}" if details else "")

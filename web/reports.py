@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from reports.intervals import INTERVALS, next_bucket, zone
 from reports.kpis import BY, COLUMNS
 from web.audit import audit
-from web.report_format import agent_chart_data, cell, chart_data, clock, label, mmss
+from web.report_format import agent_chart_data, cell, chart_data, clock, explain, label, mmss
 from web.reports_pages import AGENTS, CALLS, FAILED, MISSING, PAGE, TIMELINE
 from web.roles import role_required
 
@@ -27,7 +27,7 @@ LIST_LIMIT = 500
 
 @bp.context_processor
 def _formatting() -> dict:
-    return {"cell": cell, "label": label, "mmss": mmss, "clock": clock}
+    return {"cell": cell, "label": label, "mmss": mmss, "clock": clock, "explain": explain}
 
 
 def _sessions():
@@ -152,7 +152,7 @@ def _events(call) -> list[tuple]:
                 at = datetime.fromtimestamp(float(e["at"]), tz=call.entered_at.tzinfo if call.entered_at else None)
             except (TypeError, ValueError):
                 continue
-            events.append((at, f"{e.get('kind', 'event')}" + (f" → {e['agent']}" if e.get("agent") else "")))
+            events.append((at, explain(e)))
     return sorted(((at, what) for at, what in events if at is not None and what),
                   key=lambda ev: ev[0].timestamp())
 

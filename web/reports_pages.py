@@ -48,12 +48,12 @@ TIMELINE = """{% extends "base.html" %}
 <h1>Call {{ call.call_id }}</h1>
 <p>{{ call.caller or 'unknown caller' }} → {{ call.did or '' }} · {{ call.outcome or '' }} · {{ call.disposition or '' }}</p>
 <h2>{{ _('Timeline') }}</h2>
-<ol class="timeline">{% for at, what in events %}<li><time>{{ at }}</time> {{ what }}</li>{% endfor %}</ol>
+<ol class="timeline">{% for at, what in events %}<li><time>{{ at.strftime('%Y-%m-%d %H:%M:%S') }}</time> {{ what }}</li>{% endfor %}</ol>
 <h2>{{ _('IVR path') }}</h2><ol>{% for step in call.ivr_path %}<li>{{ step }}</li>{% else %}<li>none</li>{% endfor %}</ol>
 <h2>{{ _('Offers and routing explanations') }}</h2>
 <table class="report"><thead><tr><th>kind</th><th>agent</th><th>at</th><th>details</th></tr></thead><tbody>
 {% for e in call.explanations %}<tr><td>{{ e.kind }}</td><td>{{ e.agent or '' }}</td><td>{{ clock(e.at) }}</td>
-<td>{% for k, v in e.items() if k not in ('kind', 'agent', 'at') %}{{ k }}: {{ v }}{% if not loop.last %}; {% endif %}{% endfor %}</td></tr>
+<td>{{ explain(e) }}</td></tr>
 {% else %}<tr><td colspan="4">offered to: {{ call.offers|join(', ') or 'nobody' }}</td></tr>{% endfor %}</tbody></table>
 <h2>{{ _('Wrap-up') }}</h2><ul>{% for e in effects %}<li>{{ e.kind }} {{ e.key }}: {{ e.status }}{% if e.last_error %} ({{ e.last_error }}){% endif %}</li>{% else %}<li>nothing yet</li>{% endfor %}</ul>
 {% if has_recording %}<h2>{{ _('Recording') }}</h2>

@@ -37,3 +37,16 @@ def test_agent_chart_data_sums_minutes_per_state(web_app):
     assert data["labels"] == ["bob"]
     assert [(d["label"], d["data"]) for d in data["datasets"]] == [
         ("Idle", [20.0]), ("On call", [20.0]), ("Wrap-up", [1.0]), ("Break", [15.0]), ("Not ready", [0.5])]
+
+
+def test_explanations_in_plain_words(web_app):
+    from web.report_format import explain
+
+    with web_app.test_request_context():
+        route = explain({"kind": "route", "queue": "billing", "wait_s": 42.2, "strategy": "longest-idle-agent",
+                         "requirements": {"billing": 7}, "chosen": ["bob"]})
+        refused = explain({"kind": "transfer_refused", "target": "sales", "to": "queue", "result": "-ERR No such channel!"})
+        other = explain({"kind": "exit_key", "queue": "billing", "digit": "0", "at": 1.0})
+    assert route == "waited 0:42 in billing; offered to bob (longest idle agent, billing 7)"
+    assert refused == "transfer to sales refused by the switch: No such channel!"
+    assert other == "exit key: queue billing; digit 0"
