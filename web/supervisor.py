@@ -182,7 +182,7 @@ def js_strings() -> dict[str, str]:
         "done": _("done"), "failed": _("failed"), "outcome_answered": _("answered"),
         "outcome_abandoned": _("abandoned"), "outcome_transferred": _("transferred"),
         "outcome_voicemail": _("voicemail"), "outcome_callback": _("callback"),
-        "offered_15": _("Offered per 15 min"), "sl_pct": _("Service level (%)"), "time": _("Time"),
+        "connected_to": _("Connected to {agent} ({mode})"), "offered_15": _("Offered per 15 min"), "sl_pct": _("Service level (%)"), "time": _("Time"),
     }
 
 

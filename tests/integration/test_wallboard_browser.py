@@ -93,10 +93,17 @@ def test_queue_tiles_human_state_names_and_events_in_words(browser, live_server,
     assert re.fullmatch(r"01:1\d", page.text_content('#agents tr[data-agent="alice"] td.since'))
     assert "on_call" not in page.text_content("#state-tiles")
 
-    RedisPublisher(redis_client, redis_prefix).publish(
+    publisher = RedisPublisher(redis_client, redis_prefix)
+    publisher.publish(
         "wallboard", {"type": "state", "agent_id": "bob", "state": "available", "reason": None, "ts": time.time()})
     page.wait_for_selector("#event-log li", timeout=10000)
     assert page.text_content("#event-log li").endswith("Bob · Available")
+    # the controller carried out this supervisor's listen, then the switch to whisper: shown as connected
+    for mode in ("listen", "whisper"):
+        publisher.publish("wallboard", {"type": "supervise", "mode": mode, "agent_id": "alice", "call_id": "c-talk",
+                                        "supervisor": "supervisor"})
+        page.wait_for_selector(f"#action-status[data-connected={mode}]", timeout=10000)
+    assert page.text_content("#action-status") == "Connected to Alice (Whisper)"
     page.screenshot(path="docs/screens/wallboard.png", full_page=True)
     assert errors == []
 

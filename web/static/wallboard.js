@@ -328,6 +328,11 @@
     try { msg = JSON.parse(e.data); } catch (err) { return; }   // not JSON: ignore
     setConn(true);
     logLine(describe(msg));
+    if (msg.type === "supervise" && msg.supervisor === root.dataset.username) {
+      // the controller carried out this supervisor's listen / whisper / barge: the phone is connected
+      status(T.connected_to.replace("{agent}", agentName(msg.agent_id)).replace("{mode}", T[msg.mode] || msg.mode), true);
+      $("action-status").dataset.connected = msg.mode;
+    }
     refreshSoon();
   };
   es.onerror = () => setConn(false);   // EventSource reconnects with Last-Event-ID
