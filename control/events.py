@@ -77,9 +77,10 @@ def state(agent_id: str, state_: str, reason: str | None, now: float, forced_by:
 
 
 def supervise(mode: str, agent_id: str, call_id: str | None, supervisor: str,
-              supervisor_leg: str | None = None) -> Message:
+              supervisor_leg: str | None = None, error: str | None = None) -> Message:
+    """A supervisor is connected (or, with ``error``, could not be: the reason in words)."""
     return _with({"type": "supervise", "mode": mode, "agent_id": agent_id, "call_id": call_id,
-                  "supervisor": supervisor}, supervisor_leg=supervisor_leg)
+                  "supervisor": supervisor}, supervisor_leg=supervisor_leg, error=error)
 
 
 def feature(feature_: str, agent_id: str | None, extension: str, result: str) -> Message:

@@ -62,6 +62,9 @@ def _supervise(manager, data: dict) -> None:
                   supervisor=data.get("supervisor", ""), supervisor_agent=data.get("supervisor_agent"))
     except (SuperviseError, KeyError) as exc:
         log.warning("supervise request refused: %s", exc)
+        manager.deps.publisher.publish("wallboard", events.supervise(
+            str(data.get("mode", "listen")), str(data.get("agent_id", "")), agent.call_id,
+            str(data.get("supervisor", "")), error=str(exc)))
 
 
 def _call_action(manager, data: dict) -> None:

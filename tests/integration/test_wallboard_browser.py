@@ -104,6 +104,10 @@ def test_queue_tiles_human_state_names_and_events_in_words(browser, live_server,
                                         "supervisor": "supervisor"})
         page.wait_for_selector(f"#action-status[data-connected={mode}]", timeout=10000)
     assert page.text_content("#action-status") == "Connected to Alice (Whisper)"
+    publisher.publish("wallboard", {"type": "supervise", "mode": "barge", "agent_id": "alice", "call_id": "c-talk",
+                                    "supervisor": "supervisor", "error": "extension 1009 is not registered"})
+    page.wait_for_selector("#action-status.error", timeout=10000)
+    assert page.text_content("#action-status").endswith("extension 1009 is not registered")
     page.screenshot(path="docs/screens/wallboard.png", full_page=True)
     assert errors == []
 

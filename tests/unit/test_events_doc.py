@@ -52,7 +52,7 @@ BUILDERS = {
               lambda: events.ended("c1", NOW)),
     "state": (lambda: events.state("alice", "break", "lunch", NOW, forced_by="sue"),
               lambda: events.state("alice", "available", None, NOW)),
-    "supervise": (lambda: events.supervise("listen", "alice", "c1", "sue", supervisor_leg="l1"),
+    "supervise": (lambda: events.supervise("listen", "alice", "c1", "sue", supervisor_leg="l1", error="busy"),
                   lambda: events.supervise("listen", "alice", "c1", "desk phone")),
     "feature": (lambda: events.feature("break", "alice", "1001", "ok"),) * 2,
     "call_started": (lambda: events.call_started("c1", "+14155550100", "+18005550100"),) * 2,

@@ -68,3 +68,14 @@ def test_monitoring_audio_never_goes_to_an_agents_phone(deps):
 def test_a_supervisor_cannot_monitor_their_own_call(deps):
     with pytest.raises(SuperviseError, match="own call"):
         supervise(deps, "1001", "alice", "listen", supervisor="alice", supervisor_agent="alice")
+
+
+def test_a_refused_request_is_reported_to_the_wallboard_with_its_reason(deps):
+    """Before: the controller only logged it, and the supervisor's page stayed at "Request sent"."""
+    deps.store.put_agent(Agent(id="bob", extension="1002", state=AgentState.AVAILABLE))
+    Manager(deps).on_control({"type": "supervise", "agent_id": "alice", "extension": "1002", "mode": "whisper",
+                              "supervisor": "sue"})
+    [refused] = deps.publisher.of("wallboard", "supervise")
+    assert (refused["supervisor"], refused["mode"], refused["call_id"]) == ("sue", "whisper", "c1")
+    assert "not the supervisor's own" in refused["error"]
+    assert deps.switch.commands == []

@@ -329,9 +329,14 @@
     setConn(true);
     logLine(describe(msg));
     if (msg.type === "supervise" && msg.supervisor === root.dataset.username) {
-      // the controller carried out this supervisor's listen / whisper / barge: the phone is connected
-      status(T.connected_to.replace("{agent}", agentName(msg.agent_id)).replace("{mode}", T[msg.mode] || msg.mode), true);
-      $("action-status").dataset.connected = msg.mode;
+      // the controller carried out (or refused) this supervisor's listen / whisper / barge
+      if (msg.error) {
+        status(T.error + ": " + msg.error, false);
+        delete $("action-status").dataset.connected;
+      } else {
+        status(T.connected_to.replace("{agent}", agentName(msg.agent_id)).replace("{mode}", T[msg.mode] || msg.mode), true);
+        $("action-status").dataset.connected = msg.mode;
+      }
     }
     refreshSoon();
   };
