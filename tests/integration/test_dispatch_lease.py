@@ -3,13 +3,13 @@
 The managers' ``dispatch_once`` is replaced by a pass that counts how many run at once; the
 lease (control/handlers/dispatch_lease.py) is real, in the real Redis.
 """
-from types import SimpleNamespace
 
 import gevent
 import gevent.event
 import pytest
 
 from control.handlers.manager import Manager
+from tests.handler_fakes import make_deps
 
 
 class Passes:
@@ -33,7 +33,8 @@ class Passes:
 @pytest.fixture
 def pair(redis_client, redis_prefix):
     def manager(name):
-        deps = SimpleNamespace(config=SimpleNamespace(redis_prefix=redis_prefix), controller_id=name)
+        deps = make_deps({}, redis_prefix=redis_prefix)   # the whole port set; only the lease talks to Redis
+        deps.controller_id = name
         return Manager(deps, redis_client=redis_client)
     return manager("ctl-a"), manager("ctl-b")
 
