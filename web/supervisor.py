@@ -39,47 +39,15 @@ KPI_KEYS = ("offered", "answered", "abandoned", "service_level", "abandon_rate",
 
 def today_kpis(queues: dict) -> dict[str, dict] | None:
     """Today's figures per queue (business time zone), cached a few seconds; None when the database fails."""
-    ttl = float(current_app.config.get("WALLBOARD_KPI_CACHE_S", KPI_CACHE_S))
-    cached = current_app.extensions.get("hotline.wallboard_kpis")
-    if cached and time.monotonic() - cached[0] < ttl:
-        return cached[1]
-    from sqlalchemy.orm import sessionmaker
-
-    from reports.intervals import zone
-    from reports.queries import call_report
-
-    tz = config().timezone
-    start = datetime.combine(datetime.now(zone(tz)).date(), dtime(), zone(tz))
-    try:
-        rows = call_report(sessionmaker(bind=db.engine, expire_on_commit=False), start, start + timedelta(days=1),
-                           "day", "queue", tz, {name: q.service_level_s for name, q in queues.items()})
-    except SQLAlchemyError:
-        log.warning("today's queue figures are unavailable", exc_info=True)
-        return None
-    result = {r["key"]: {k: r[k] for k in KPI_KEYS} for r in rows if r["key"]}
-    current_app.extensions["hotline.wallboard_kpis"] = (time.monotonic(), result)
-    return result
+    rows = _today(queues, "day")
+    return None if rows is None else {r["key"]: {k: r[k] for k in KPI_KEYS} for r in rows if r["key"]}
 
 
 def today_trend(queues: dict) -> dict[str, dict] | None:
     """Today per queue and 15 minutes (business time zone): calls offered and the service level in %,
     for the wallboard's chart of the day; cached like today_kpis; None when the database fails."""
-    ttl = float(current_app.config.get("WALLBOARD_KPI_CACHE_S", KPI_CACHE_S))
-    cached = current_app.extensions.get("hotline.wallboard_trend")
-    if cached and time.monotonic() - cached[0] < ttl:
-        return cached[1]
-    from sqlalchemy.orm import sessionmaker
-
-    from reports.intervals import zone
-    from reports.queries import call_report
-
-    tz = config().timezone
-    start = datetime.combine(datetime.now(zone(tz)).date(), dtime(), zone(tz))
-    try:
-        rows = call_report(sessionmaker(bind=db.engine, expire_on_commit=False), start, start + timedelta(days=1),
-                           "15min", "queue", tz, {name: q.service_level_s for name, q in queues.items()})
-    except SQLAlchemyError:
-        log.warning("today's queue trend is unavailable", exc_info=True)
+    rows = _today(queues, "15min")
+    if rows is None:
         return None
     result: dict[str, dict] = {}
     for r in sorted(rows, key=lambda r: r["bucket"]):
@@ -90,8 +58,32 @@ def today_trend(queues: dict) -> dict[str, dict] | None:
         trend["offered"].append(r["offered"])
         sl = r.get("service_level")
         trend["service_level"].append(None if sl is None else round(sl * 100, 1))
-    current_app.extensions["hotline.wallboard_trend"] = (time.monotonic(), result)
     return result
+
+
+def _today(queues: dict, bucket: str) -> list[dict] | None:
+    """Today's call report per queue by ``bucket`` (day, 15min), one query per few seconds whatever
+    the number of open wallboards; None when the database fails."""
+    ttl = float(current_app.config.get("WALLBOARD_KPI_CACHE_S", KPI_CACHE_S))
+    key = f"hotline.wallboard_{bucket}"
+    cached = current_app.extensions.get(key)
+    if cached and time.monotonic() - cached[0] < ttl:
+        return cached[1]
+    from sqlalchemy.orm import sessionmaker
+
+    from reports.intervals import zone
+    from reports.queries import call_report
+
+    tz = config().timezone
+    start = datetime.combine(datetime.now(zone(tz)).date(), dtime(), zone(tz))
+    try:
+        rows = call_report(sessionmaker(bind=db.engine, expire_on_commit=False), start, start + timedelta(days=1),
+                           bucket, "queue", tz, {name: q.service_level_s for name, q in queues.items()})
+    except SQLAlchemyError:
+        log.warning("today's queue figures (%s) are unavailable", bucket, exc_info=True)
+        return None
+    current_app.extensions[key] = (time.monotonic(), rows)
+    return rows
 
 
 def alerts_for(row: dict, queue) -> list[str]:
