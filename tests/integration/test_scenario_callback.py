@@ -65,7 +65,9 @@ class Rig:
 
     def call_and_ask_for_callback(self):
         """Waits, presses 1 (callback), hangs up."""
-        handle = self.switch.place_call(NUMBER, DID, inputs=[{"after": 0.3, "digits": "1"}], patience=0.8)
+        # the key comes once the caller is surely in the queue (a key before it is a menu key, flushed at
+        # queue entry): a loaded machine took more than 0.3 s to get there once
+        handle = self.switch.place_call(NUMBER, DID, inputs=[{"after": 1.0, "digits": "1"}], patience=2.5)
         wait_for(lambda: self.store.get_call(f"cb-{handle.uuid}"), 10, what="the callback call in live state")
         handle.done.wait(5)
         return handle
