@@ -41,7 +41,9 @@ class Rig:
         self.config = load_config(env={}).replace(
             database_url=database_url, redis_url=redis_url, redis_prefix=prefix, outbound_port=free_port(),
             esl_port=free_port(), records_spool=str(tmp_path / "spool.jsonl"), recordings_dir=str(tmp_path),
-            reconcile_interval_s=1, **config)
+            reconcile_interval_s=1, **{"callback_sweep_s": 1, **config})
+        # the sweep is the safety net for a `callback_scheduled` message sent before the controller's
+        # control channel was subscribed (a loaded machine, right after start): here it runs each second
         self.own_switch = switch is None
         if switch is None:
             switch = Switch(controller=("127.0.0.1", self.config.outbound_port),
@@ -65,9 +67,7 @@ class Rig:
 
     def call_and_ask_for_callback(self):
         """Waits, presses 1 (callback), hangs up."""
-        # the key comes once the caller is surely in the queue (a key before it is a menu key, flushed at
-        # queue entry): a loaded machine took more than 0.3 s to get there once
-        handle = self.switch.place_call(NUMBER, DID, inputs=[{"after": 1.0, "digits": "1"}], patience=2.5)
+        handle = self.switch.place_call(NUMBER, DID, inputs=[{"after": 0.3, "digits": "1"}], patience=0.8)
         wait_for(lambda: self.store.get_call(f"cb-{handle.uuid}"), 10, what="the callback call in live state")
         handle.done.wait(5)
         return handle
