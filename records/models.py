@@ -231,3 +231,18 @@ class AuditLog(Base):
     target: Mapped[str | None] = mapped_column(String(200), nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AfterCallWork(Base):
+    """The transactional outbox of after-call work: one row per call record, written in the same
+    transaction as the record (records/calls.py), done once ``worker.wrapup.finalize_call`` has run and
+    fanned out. The sweeper (records/after_call.py) enqueues the job again for a row still pending, so
+    work queued in Redis is not lost with Redis's data (docs/scaling.md)."""
+    __tablename__ = "after_call_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)   # enqueued by the sweeper
+    enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
