@@ -82,6 +82,8 @@ class CallSession:
         self._start(data)
         bind_call(self.call.id)
         try:
+            if self.segment:
+                self._previous_segment_gone()
             resumed = self._resume()
             if resumed is not None:
                 self._announce()
@@ -137,6 +139,17 @@ class CallSession:
     def _announce(self) -> None:
         """After the answer: the wallboard can wait, the caller's set-up cannot."""
         self.deps.publisher.publish("wallboard", events.call_started(self.call.id, self.call.caller, self.call.did))
+
+    def _previous_segment_gone(self, limit_s: float = 2.0) -> None:
+        """A transferred caller's next segment: the transfer's controller ends the agent's part once
+        the switch accepted it (control/handlers/transfer.py), which may be just after this segment
+        connected; wait (bounded) until the call is no longer held by that agent before queueing it."""
+        for _ in range(int(limit_s / 0.02)):   # counted, not timed: the clock may be a test's
+            live = self.deps.store.get_call(self.call.id)
+            if live is None or live.state not in (CallState.OFFERING, CallState.CONNECTED):
+                return
+            gevent.sleep(0.02)
+        log.warning("call %s: the previous segment still holds the call; queueing anyway", self.call.id)
 
     def _resume(self):
         """A call already waiting in Redis reconnects after its controller died (the dialplan runs

@@ -2,7 +2,12 @@
 
 A transfer to a queue sends the caller back through the dialplan's ``hotline_queue_<name>``
 extension, whose socket session enters that queue directly (see dialplan/); the caller comes back
-as a new segment of the same call (same channel uuid). The agent goes to wrap-up first.
+as a new segment of the same call (same channel uuid).
+
+The agent's conversation ends (wrap-up, through AgentStates, the one owner of agent state) only
+once the switch accepted the transfer. A refused one changes nothing but the record of the refusal:
+the caller is still with the agent, who is still on the call. The next segment waits for this one
+to let the call go before it queues it (control/handlers/call.py: CallSession._previous_segment_gone).
 """
 from __future__ import annotations
 
@@ -33,10 +38,6 @@ def blind(deps, call, message: dict, agents: AgentStates) -> str:
         destination, context = agent.extension, "internal"
     else:
         destination, context = target, "public-outbound"
-    # Free the agent (into wrap-up, as after any conversation) before the caller comes back as a new
-    # segment of the same call (same channel uuid), so that segment starts from a clean queue entry.
-    if call.agent_id:
-        agents.end_conversation(call.agent_id, call.id, call.queue, call.answered_at, reason="transferred")
     deps.switch.api(commands.uuid_setvar(call.id, "hotline_did", call.did))
     deps.switch.api(commands.uuid_setvar(call.id, "hotline_segment", int(call.vars.get("segment", 0)) + 1))
     reply = deps.switch.api(commands.uuid_transfer(call.id, destination, "XML", context))
@@ -45,7 +46,11 @@ def blind(deps, call, message: dict, agents: AgentStates) -> str:
     deps.call_log.append(call.id, "explanations", {"kind": "transfer" if done else "transfer_refused", "to": kind,
                                                     "target": target, "by": message.get("by"), "at": deps.now(),
                                                     **({} if done else {"result": reply.strip()[:200]})})
+    if not done:
+        return reply   # refused: the call stays with the agent, who stays on it
+    if call.agent_id:   # accepted: the agent's conversation is over (wrap-up, as after any call)
+        agents.end_conversation(call.agent_id, call.id, call.queue, call.answered_at, reason="transferred")
     leg = offers.current_leg(deps.call_log, call.id)
-    if leg is not None and reply.startswith("+OK"):
+    if leg is not None:
         actions.kill(deps.switch, leg[0], "NORMAL_CLEARING")  # the agent's leg is done
     return reply

@@ -373,3 +373,43 @@ def test_a_transfer_the_switch_refuses_is_not_recorded_as_a_transfer(deps):
     assert ("transfer", None) not in [(k, None) for k, _ in kinds]
     assert ("transfer_refused", "-ERR No such channel!") in kinds
     assert not any(c.startswith("uuid_kill") for c in deps.switch.commands)   # the agent's leg stays up
+
+
+def test_a_refused_blind_transfer_leaves_the_call_with_the_agent(deps):
+    """The switch said no: the agent is still on the call, with no wrap-up, no 'ended' on their
+    console, no wrap-up timer and no wrap_up history row; only the refusal is on the record."""
+    class Refusing(FakeSwitch):
+        def api(self, command: str) -> str:
+            reply = super().api(command)
+            return "-ERR No such channel!\n" if command.startswith("uuid_transfer") else reply
+
+    deps.switch = Refusing()
+    manager = Manager(deps)
+    session = manager.sessions["c1"] = type("Session", (), {"ended": False,
+                                                            "transferred": lambda self: setattr(self, "ended", True)})()
+    manager.on_control({"type": "call_action", "action": "transfer", "call_id": "c1", "to": "queue",
+                        "target": "billing", "by": "alice"})
+    alice, call = deps.store.get_agent("alice"), deps.store.get_call("c1")
+    assert alice.state == AgentState.ON_CALL and alice.call_id == "c1"
+    assert call is not None and call.state == CallState.CONNECTED and call.agent_id == "alice"
+    assert not session.ended and not manager.agents.timing("alice")
+    assert deps.publisher.of("agent:alice", "ended") == []
+    assert [r for r in deps.history if r[1] == "wrap_up"] == []
+    [result] = deps.publisher.of("agent:alice", "call_action")
+    assert result["ok"] is False and "No such channel" in result["result"]
+    assert [e["kind"] for e in deps.call_log.read("c1", "explanations")] == ["transfer_refused"]
+    manager.stop()
+
+
+def test_the_next_segment_waits_until_the_transferring_agent_let_the_call_go(deps):
+    """The switch accepted the transfer; the caller's next segment may connect before the transferring
+    controller released the call: it waits for that release, then queues the call afresh."""
+    from control.handlers.call import CallSession
+
+    manager = Manager(deps)
+    session = CallSession(deps, manager, channel=None)
+    session.call = deps.store.get_call("c1")
+    later = gevent.spawn_later(0.1, manager.agents.end_conversation, "alice", "c1", "support", deps.now())
+    session._previous_segment_gone(limit_s=2.0)
+    assert later.dead and deps.store.get_call("c1") is None
+    manager.stop()
