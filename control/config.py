@@ -22,8 +22,11 @@ DEFAULTS: dict[str, Any] = {
     "database_url": f"sqlite:///{var_dir() / 'hotline.db'}",
     # Redis for live state (agents, queues, reservations), pub/sub and RQ.
     "redis_url": "redis://127.0.0.1:6379/0",
-    # Prefix of every Redis key, so several deployments (or test runs) can share one Redis.
-    "redis_prefix": "hotline",
+    # Prefix of every Redis key, so several deployments (or test runs) can share one Redis. In braces it
+    # is a Redis Cluster hash tag: all keys of the deployment share one slot, so the Lua scripts (which
+    # declare every key they touch) also run on Redis Cluster (docs/scaling.md). It used to be "hotline"
+    # (no braces): set that to keep the old key names across an upgrade.
+    "redis_prefix": "{hotline}",
     # Where the controller listens for FreeSWITCH's outbound sockets (dialplan: socket ... async full).
     "outbound_host": "127.0.0.1",
     "outbound_port": 8084,

@@ -15,6 +15,7 @@ from flask.typing import RouteCallable
 from flask_limiter import Limiter
 
 from control.config import Config
+from control.store.keys import Keys
 
 
 def client_address() -> str:
@@ -37,7 +38,7 @@ def install(app: Flask, config: Config) -> Limiter:
     """Wrap the login view of ``app`` in both limits (POST only)."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", config.redis_url)
     # limits' own prefix: the counters live under the deployment's Redis prefix, like every other key
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": f"{config.redis_prefix}:login-limits"})
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": Keys(config.redis_prefix).login_limits()})
     limiter = Limiter(key_func=client_address, app=app, in_memory_fallback_enabled=True, headers_enabled=True,
                       strategy="fixed-window")
     view = app.view_functions[LOGIN_ENDPOINT]

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from control.store.keys import Keys
+
 TTL_S = 6 * 3600  # long enough for any call; short enough not to pile up at 250 calls/s
 # what a call's record copies; "callback" (a request the callback service reads later) stays
 ENDED_KINDS = ("offers", "explanations", "recording", "won")
@@ -18,7 +20,7 @@ class CallLog:
         self.client, self.prefix = client, prefix
 
     def _key(self, call_id: str, kind: str) -> str:
-        return f"{self.prefix}:calllog:{call_id}:{kind}"
+        return Keys(self.prefix).call_log(call_id, kind)
 
     def append(self, call_id: str, kind: str, item: Any) -> int:
         """Returns the list's new length."""

@@ -1,4 +1,10 @@
-"""Every Redis key name of the live state, namespaced by prefix (``{prefix}:agent:{id}``)."""
+"""Every Redis key name, namespaced by prefix (``{prefix}:agent:{id}``): the one place that builds them.
+
+The default prefix is a Redis Cluster hash tag (``{hotline}``): every key of a deployment then hashes
+to one slot, so each Lua script (control/store/lua/), which declares every key it touches in KEYS,
+runs on Redis Cluster as on one server (docs/scaling.md). ``pattern()`` matches every key of the
+prefix (braces are literal in Redis glob patterns).
+"""
 from __future__ import annotations
 
 
@@ -62,3 +68,15 @@ class Keys:
 
     def controller(self, controller_id: str) -> str:  # a controller's heartbeat (control/handlers/orphans.py)
         return f"{self.prefix}:controller:{controller_id}"
+
+    def call_log(self, call_id: str, kind: str) -> str:  # list: a call's offers, explanations... (call_log.py)
+        return f"{self.prefix}:calllog:{call_id}:{kind}"
+
+    def login_limits(self) -> str:                   # prefix of the failed-login counters (web/login_limits.py)
+        return f"{self.prefix}:login-limits"
+
+    def live_epoch(self) -> str:                     # string: set once live state is built; gone = Redis lost it
+        return f"{self.prefix}:live-epoch"
+
+    def pattern(self) -> str:                        # SCAN MATCH pattern of every key under the prefix
+        return f"{self.prefix}:*"

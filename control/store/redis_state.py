@@ -163,8 +163,8 @@ class RedisState(RedisGroups):
             fields = []
             for f in AGENT_LIVE:
                 fields += [f, _s(getattr(new, f))]
-            if self._lua["set_agent_state"](keys=[self.keys.agent(agent_id)],
-                                             args=[agent.state.value, agent.call_id or "", *fields]):
+            if self._lua["set_agent_state"](keys=self._agent_keys(agent_id),
+                                             args=[agent.state.value, agent.call_id or "", agent_id, *fields]):
                 return new
         raise RuntimeError(f"agent {agent_id} changed state {CAS_RETRIES} times during an update")
 
@@ -225,6 +225,13 @@ class RedisState(RedisGroups):
         k = self.keys
         return [k.agent(agent_id), k.call(call_id), k.leases(), k.waiting()]
 
+    def _five(self, call_id: str, agent_id: str) -> list[str]:
+        """``_four`` and the index of available agents, which confirm and release keep."""
+        return [*self._four(call_id, agent_id), self.keys.available()]
+
+    def _agent_keys(self, agent_id: str) -> list[str]:
+        return [self.keys.agent(agent_id), self.keys.available()]
+
     def reserve(self, call_id: str, agent_id: str, owner: str, lease_s: float, now: float) -> bool:
         return bool(self._lua["reserve"](keys=self._four(call_id, agent_id),
                                          args=[call_id, agent_id, owner, repr(now + lease_s), repr(now)]))
@@ -242,11 +249,11 @@ class RedisState(RedisGroups):
                                        args=[call_id, agent_id, repr(now + lease_s)]))
 
     def confirm(self, call_id: str, agent_id: str, now: float) -> bool:
-        return bool(self._lua["confirm"](keys=self._four(call_id, agent_id), args=[call_id, agent_id, repr(now)]))
+        return bool(self._lua["confirm"](keys=self._five(call_id, agent_id), args=[call_id, agent_id, repr(now)]))
 
     def release(self, call_id: str, agent_id: str, agent_state: AgentState, now: float,
                 requeue_call: bool) -> None:
-        self._lua["release"](keys=self._four(call_id, agent_id),
+        self._lua["release"](keys=self._five(call_id, agent_id),
                              args=[call_id, agent_id, AgentState(agent_state).value, repr(now),
                                    "1" if requeue_call else "0"])
 
@@ -265,7 +272,7 @@ class RedisState(RedisGroups):
         seq = call.seq or self.next_seq()
         pipe = self.r.pipeline(transaction=True)
         if agent_id:
-            self._lua["release"](keys=self._four(call.id, agent_id), client=pipe,
+            self._lua["release"](keys=self._five(call.id, agent_id), client=pipe,
                                  args=[call.id, agent_id, AgentState(agent_state).value, repr(now), "0"])
         self._lua["put_call"](keys=self._put_keys(call.id), client=pipe,
                               args=[seq, call_to_json(call), call.state.value, "", "", "", call.id])
@@ -322,8 +329,8 @@ class RedisState(RedisGroups):
         fields = []
         for f in AGENT_LIVE:
             fields += [f, _s(getattr(new, f))]
-        return bool(self._lua["set_agent_state"](keys=[self.keys.agent(agent_id)],
-                                                 args=[agent.state.value, agent.call_id or "", *fields]))
+        return bool(self._lua["set_agent_state"](keys=self._agent_keys(agent_id),
+                                                 args=[agent.state.value, agent.call_id or "", agent_id, *fields]))
 
     def mark_consult(self, call_id: str, agent_id: str, controller_id: str) -> None:
         """MemoryState.mark_consult."""

@@ -159,7 +159,7 @@ class RedisGroups:
     def confirm_group(self, call_id: str, agent_id: str, now: float) -> bool:
         k = self.keys
         return bool(self._group_script("confirm_group")(
-            keys=[k.agent(agent_id), k.call(call_id), k.leases(), k.waiting()],
+            keys=[k.agent(agent_id), k.call(call_id), k.leases(), k.waiting(), k.available()],
             args=[call_id, agent_id, repr(now), GROUP]))
 
     def release_group(self, call_id: str, agent_ids: list[str], agent_state: AgentState, now: float,
@@ -168,6 +168,6 @@ class RedisGroups:
         others = [a for a in self._listed(call_id) if a not in freed]
         k = self.keys
         self._group_script("release_group")(
-            keys=[k.call(call_id), k.leases(), k.waiting(), *(k.agent(a) for a in freed + others)],
+            keys=[k.call(call_id), k.leases(), k.waiting(), k.available(), *(k.agent(a) for a in freed + others)],
             args=[call_id, AgentState(agent_state).value, repr(now), "1" if requeue_call else "0", GROUP,
                   len(freed), *freed, *others])

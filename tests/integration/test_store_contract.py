@@ -9,12 +9,23 @@ from control.store.redis_state import RedisState
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=["redis", "memory"])
+@pytest.fixture(params=["redis", "redis-hash-tag", "memory"])
 def store(request):
     if request.param == "memory":
         return MemoryState()
     client, prefix = request.getfixturevalue("redis_client"), request.getfixturevalue("redis_prefix")
+    if request.param == "redis-hash-tag":   # the default form, {hotline}: one Cluster slot (docs/scaling.md)
+        prefix = "{" + prefix + "}"
+        request.addfinalizer(lambda: _drop(client, prefix))
     return RedisState(client, prefix)
+
+
+def _drop(client, prefix: str) -> None:
+    from control.store.keys import Keys
+
+    keys = list(client.scan_iter(match=Keys(prefix).pattern(), count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 def agent(id="a1", state=AgentState.AVAILABLE, **kw):

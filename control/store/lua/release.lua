@@ -1,4 +1,4 @@
--- KEYS: agent, call, leases, waiting   ARGV: call_id, agent_id, agent_state, now, requeue(0/1)
+-- KEYS: agent, call, leases, waiting, available   ARGV: call_id, agent_id, agent_state, now, requeue(0/1)
 -- The agent is freed only if it holds this call; the call is requeued or dropped only if
 -- this agent (or nobody) holds it. A conversation (connected) never goes back in line: only a
 -- callback call, whose customer was not reached, may (control/domain/call_state.py).
@@ -20,13 +20,12 @@ if astate then
       redis.call('HSET', KEYS[1], 'state_since', ARGV[4])
     end
     redis.call('HSET', KEYS[1], 'state', ARGV[3], 'call_id', '', 'break_reason', '')
-    -- the index of available agents, next to the agent key (see set_agent_state.lua)
-    local prefix = string.match(KEYS[1], '^(.*):agent:')
+    -- the index of available agents (see set_agent_state.lua)
     if ARGV[3] == 'available' then
       local idle = tonumber(redis.call('HGET', KEYS[1], 'idle_since')) or tonumber(ARGV[4])
-      redis.call('ZADD', prefix .. ':agents:available', idle, ARGV[2])
+      redis.call('ZADD', KEYS[5], idle, ARGV[2])
     elseif ARGV[3] ~= 'reserved' then
-      redis.call('ZREM', prefix .. ':agents:available', ARGV[2])
+      redis.call('ZREM', KEYS[5], ARGV[2])
     end
   end
 end

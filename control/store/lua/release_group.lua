@@ -1,4 +1,4 @@
--- KEYS: call, leases, waiting, agent_1..agent_n
+-- KEYS: call, leases, waiting, available, agent_1..agent_n
 -- ARGV: call_id, agent_state, now, requeue(0/1), GROUP, n_freed, agent ids (the n_freed to free
 --       first, then the group's other members, so their keys are declared too)
 -- Frees members still reserved for the call. A call nobody won is requeued or dropped once no
@@ -8,17 +8,16 @@ local n = tonumber(ARGV[6])
 local function holds(key)
   return redis.call('HGET', key, 'state') == 'reserved' and redis.call('HGET', key, 'call_id') == ARGV[1]
 end
-for i = 4, #KEYS do keyof[ARGV[i + 3]] = KEYS[i] end
+for i = 5, #KEYS do keyof[ARGV[i + 2]] = KEYS[i] end
 for i = 1, n do
-  local id, key = ARGV[6 + i], KEYS[3 + i]
+  local id, key = ARGV[6 + i], KEYS[4 + i]
   freed[id] = true
   if holds(key) then
     if ARGV[2] == 'available' then redis.call('HSET', key, 'idle_since', ARGV[3]) end
     if ARGV[2] ~= 'reserved' then redis.call('HSET', key, 'state_since', ARGV[3]) end
     redis.call('HSET', key, 'state', ARGV[2], 'call_id', '', 'break_reason', '')
-    -- the index of available agents next to the agent key, kept as release.lua keeps it
-    local index = string.match(key, '^(.*):agent:') .. ':agents:available'
-    if ARGV[2] == 'available' then redis.call('ZADD', index, ARGV[3], id) else redis.call('ZREM', index, id) end
+    -- the index of available agents, kept as release.lua keeps it
+    if ARGV[2] == 'available' then redis.call('ZADD', KEYS[4], ARGV[3], id) else redis.call('ZREM', KEYS[4], id) end
   end
 end
 local raw = redis.call('HGET', KEYS[1], 'group')
