@@ -11,6 +11,7 @@ from sqlalchemy import engine_from_config, pool
 from records.models import Base
 import records.card_models  # noqa: F401,E402  (their tables are part of the metadata)
 import records.wrapup_models  # noqa: F401,E402
+import records.quality_models  # noqa: F401,E402
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging"):

@@ -121,3 +121,4 @@ Index("ix_calls_entered_at", Call.__table__.c.entered_at)
 Index("ix_calls_caller_entered_at", Call.__table__.c.caller, Call.__table__.c.entered_at)
 
 import records.rollup_models  # noqa: F401,E402  (the report rollup tables share this metadata)
+import records.quality_models  # noqa: F401,E402  (quality tables share this metadata)

@@ -14,6 +14,7 @@ from worker.settings import Settings
 
 JOBS = {
     "archive": "worker.recordings.archive_recording",
+    "quality": "worker.quality.analyse_call",     # docs/quality.md
     "ticket": "worker.tickets.create_ticket",
     "sms": "worker.sms.send_survey",
     "crm": "worker.crm.write_summary",
@@ -46,6 +47,7 @@ def fan_out(queue: Queue, call, target_ids: list[int], settings: Settings) -> li
     wanted: list[tuple[str, tuple]] = []
     if call.recording_path:
         wanted.append(("archive", ()))
+        wanted.append(("quality", ()))
     if call.disposition in settings.ticket_dispositions:
         # A follow-up flag needs no job from here: the console enqueues one when the agent sets it
         # (enqueue_ticket), before or after this runs. Most calls ask for no ticket: one job fewer.

@@ -5,7 +5,7 @@ It adds the call to the customer's history and marks the record finalised; the m
 history entry are written in one transaction, so a retried job never doubles either. Then it
 counts the call in the report rollup (reports/rollup.py, idempotent: recomputed, not added). Then it
 fans out the other jobs (worker/fanout.py, deterministic job ids): archive the recording,
-ticket, post-call SMS, CRM write-back, one webhook delivery per active target. The fan-out runs
+analyse it (worker/quality.py), ticket, post-call SMS, CRM write-back, one webhook delivery per active target. The fan-out runs
 on every rerun too, so a crash between the commit and the enqueue loses nothing.
 """
 from __future__ import annotations
