@@ -14,7 +14,7 @@ from typing import Any
 
 from control.cycles import find_cycles
 from control.domain.models import Agent
-from control.domain.queue_config import (OVERFLOW_ACTIONS, QUEUE_TARGET_ACTIONS, STRATEGIES, ExitKey,
+from control.domain.queue_config import (OVERFLOW_ACTIONS, AlertLimits, QUEUE_TARGET_ACTIONS, STRATEGIES, ExitKey,
                                          OverflowRule, QueueConfig, RelaxStep)
 from control.domain.skills import language_skill, overflow_requirements, qualifies, relaxed
 from control.yamlfile import ConfigError, ConfigErrors, Locator, load, loads, schema_errors
@@ -70,6 +70,10 @@ QUEUE_SCHEMA: dict[str, Any] = {
                           "type": "object", "additionalProperties": False, "required": ["action"],
                           "properties": {"action": {"enum": list(OVERFLOW_ACTIONS)},
                                          "target": {"type": "string"}}}},
+        "alerts": {"type": "object", "additionalProperties": False, "properties": {
+            "service_level_below": {"type": "number", "minimum": 0, "maximum": 1},
+            "longest_wait_s": {"type": "number", "exclusiveMinimum": 0},
+            "abandon_rate_above": {"type": "number", "minimum": 0, "maximum": 1}}},
     },
 }
 FILE_SCHEMA: dict[str, Any] = {
@@ -87,8 +91,9 @@ def _build(name: str, d: dict, file: str, line: int | None) -> QueueConfig:
                           queue_length=r.get("queue_length"), estimated_wait_s=r.get("estimated_wait_s"))
              for i, r in enumerate(d.get("overflow", []))]
     keys = {str(k): ExitKey(v["action"], v.get("target")) for k, v in d.get("exit_keys", {}).items()}
-    plain = {k: v for k, v in d.items() if k not in ("relax", "overflow", "exit_keys")}
-    return QueueConfig(name=name, relax=relax, overflow=rules, exit_keys=keys, file=file, line=line, **plain)
+    plain = {k: v for k, v in d.items() if k not in ("relax", "overflow", "exit_keys", "alerts")}
+    return QueueConfig(name=name, relax=relax, overflow=rules, exit_keys=keys, alerts=AlertLimits(**d.get("alerts", {})),
+                       file=file, line=line, **plain)
 
 
 def _parse(data: Any, locator: Locator) -> tuple[dict[str, QueueConfig], list[ConfigError]]:

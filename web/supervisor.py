@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from control.domain.agent_state import HOLDS_CALL
 from control.domain.models import AgentState
+from control.domain.queue_config import ABANDON_RATE_ALERT, alert_limits
 from control.domain.queueing import STAFFED
 from web.json_api import AGENT_STATES as FORCE_STATES
 from web.reasons import reason_codes
@@ -30,9 +31,6 @@ from web.roles import role_required
 log = logging.getLogger(__name__)
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 
-# Alert thresholds, per queue. The wait and service-level limits come from each queue's YAML
-# (service_level_s, service_level_target); the abandon limit is one number for all queues.
-ABANDON_RATE_ALERT = 0.10          # today's abandon rate above this raises an alert
 KPI_CACHE_S = 5.0                  # today's figures are one report query; every open wallboard polls
 KPI_KEYS = ("offered", "answered", "abandoned", "service_level", "abandon_rate", "asa_s", "aht_s")
 
@@ -87,20 +85,25 @@ def _today(queues: dict, bucket: str) -> list[dict] | None:
 
 
 def alerts_for(row: dict, queue) -> list[str]:
+    """The queue's alerts now, against its thresholds (the queue's YAML ``alerts``; docs/console.md)."""
     out = []
-    limit = queue.service_level_s if queue else None
-    if limit is not None and row["waiting"] and row["longest_wait_s"] > limit:
+    limits = alert_limits(queue) if queue else None
+    wait_limit = limits.longest_wait_s if limits else None
+    if wait_limit is not None and row["waiting"] and row["longest_wait_s"] > wait_limit:
         out.append(_("%(queue)s: a caller has waited %(wait)d s (limit %(limit)d s)",
-                     queue=row["name"], wait=row["longest_wait_s"], limit=limit))
+                     queue=row["name"], wait=row["longest_wait_s"], limit=wait_limit))
     if row["waiting"] and not row["staffed"]:
         out.append(_("%(queue)s: calls are waiting and no agent is staffed", queue=row["name"]))
     today = row["today"] or {}
-    if queue and today.get("service_level") is not None and today["service_level"] < queue.service_level_target:
+    sl, floor = today.get("service_level"), limits.service_level_below if limits else None
+    if sl is not None and floor is not None and sl < floor:
         out.append(_("%(queue)s: service level %(sl)d%% is under the target %(target)d%%", queue=row["name"],
-                     sl=round(today["service_level"] * 100), target=round(queue.service_level_target * 100)))
-    if today.get("abandon_rate") is not None and today["abandon_rate"] > ABANDON_RATE_ALERT:
+                     sl=round(sl * 100), target=round(floor * 100)))
+    rate = today.get("abandon_rate")
+    ceiling = limits.abandon_rate_above if limits else ABANDON_RATE_ALERT
+    if rate is not None and ceiling is not None and rate > ceiling:
         out.append(_("%(queue)s: abandon rate %(rate)d%% is over %(limit)d%%", queue=row["name"],
-                     rate=round(today["abandon_rate"] * 100), limit=round(ABANDON_RATE_ALERT * 100)))
+                     rate=round(rate * 100), limit=round(ceiling * 100)))
     return out
 
 
@@ -117,10 +120,19 @@ def _queue_rows(now: float, queues: dict, waiting: list, agents: list, kpis: dic
                "staffed": sum(1 for a in members if a.state in STAFFED),
                "sl_threshold_s": q.service_level_s if q else None,
                "sl_target": q.service_level_target if q else None,
+               "alert_limits": _limits_json(q),
                "today": (kpis or {}).get(name)}
         row["alerts"] = alerts_for(row, q)
         rows.append(row)
     return rows
+
+
+def _limits_json(q) -> dict | None:
+    if q is None:
+        return None
+    limits = alert_limits(q)
+    return {"service_level_below": limits.service_level_below, "longest_wait_s": limits.longest_wait_s,
+            "abandon_rate_above": limits.abandon_rate_above}
 
 
 def _agent_rows(store, now: float, agents: list) -> list[dict]:
@@ -164,6 +176,9 @@ def js_strings() -> dict[str, str]:
         "set_priority": _("Set priority"), "no_calls": _("No calls waiting."),
         "error": _("Something went wrong"), "sent": _("Request sent"), "none": _("None"),
         "kpis_unavailable": _("Today's figures are not available."),
+        "mute_alerts": _("Mute alert sound"), "unmute_alerts": _("Unmute alert sound"),
+        "alerts_at": _("Alerts at"), "alert_sl": _("service level"), "alert_wait": _("wait"),
+        "alert_abandon": _("abandoned"),
         "unavailable": _("Live state is not available."), "seconds": _("s"),
         "st_available": _("Available"), "st_reserved": _("Ringing"), "st_on_call": _("On call"),
         "st_wrap_up": _("Wrap-up"), "st_break": _("Break"), "st_not_ready": _("Not ready"),

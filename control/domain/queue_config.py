@@ -38,6 +38,18 @@ class ExitKey:
     target: str | None = None
 
 
+ABANDON_RATE_ALERT = 0.10   # the abandon-rate alert when a queue's YAML sets none
+
+
+@dataclass(frozen=True)
+class AlertLimits:
+    """Wallboard alert thresholds (a queue's YAML ``alerts``). A limit left None takes the queue's
+    default (``limits``): its service-level target, its service-level threshold, 10 % abandoned."""
+    service_level_below: float | None = None    # today's service level (0-1) under this
+    longest_wait_s: float | None = None         # a caller has waited longer than this
+    abandon_rate_above: float | None = None     # today's abandon rate (0-1) over this
+
+
 @dataclass
 class QueueConfig:
     name: str
@@ -69,5 +81,15 @@ class QueueConfig:
     outbound_allow: list[str] = field(default_factory=list)
     overflow: list[OverflowRule] = field(default_factory=list)
     exit_keys: dict[str, ExitKey] = field(default_factory=dict)
+    alerts: AlertLimits = field(default_factory=AlertLimits)
     file: str = ""
     line: int | None = None
+
+
+def alert_limits(q: QueueConfig) -> AlertLimits:
+    """The queue's wallboard alert thresholds with every default filled in."""
+    a = q.alerts
+    return AlertLimits(
+        service_level_below=q.service_level_target if a.service_level_below is None else a.service_level_below,
+        longest_wait_s=q.service_level_s if a.longest_wait_s is None else a.longest_wait_s,
+        abandon_rate_above=ABANDON_RATE_ALERT if a.abandon_rate_above is None else a.abandon_rate_above)

@@ -160,3 +160,33 @@ def test_registry_keeps_old_config_when_reload_fails(tmp_path):
     (path / "q.yaml").write_text("queues:\n  a: {strategy: random}\n")
     assert registry.reload() is True
     assert registry.current()["a"].strategy == "random" and registry.last_errors == []
+
+
+def test_alert_thresholds_per_queue_with_the_queues_defaults(tmp_path):
+    from control.domain.queue_config import alert_limits
+
+    path = write(tmp_path, """
+        queues:
+          a:
+            service_level_target: 0.9
+            alerts: {service_level_below: 0.7, longest_wait_s: 45, abandon_rate_above: 0.05}
+          b: {service_level_s: 30, service_level_target: 0.85}
+    """)
+    queues = load_queues(path)
+    a, b = alert_limits(queues["a"]), alert_limits(queues["b"])
+    assert (a.service_level_below, a.longest_wait_s, a.abandon_rate_above) == (0.7, 45, 0.05)
+    assert (b.service_level_below, b.longest_wait_s, b.abandon_rate_above) == (0.85, 30, 0.10)
+
+
+def test_bad_alert_thresholds_name_the_file_line_and_key(tmp_path):
+    path = write(tmp_path, """
+        queues:
+          a:
+            alerts:
+              abandon_rate_above: 5
+              longest_wait: 60
+    """)
+    errs = sorted(errors_of(path), key=lambda e: e.line)
+    assert [e.line for e in errs] == [5, 6] and all(e.file.endswith("q.yaml") for e in errs)
+    assert "queues/a/alerts/abandon_rate_above" in errs[0].message and "maximum of 1" in errs[0].message
+    assert "unknown key 'longest_wait'" in errs[1].message and "longest_wait_s" in (errs[1].fix or "")

@@ -73,14 +73,20 @@
   const url = (template, token, id) => template.replace(token, encodeURIComponent(id));
 
   // -- rendering ------------------------------------------------------------------------
-  // A new alert is sounded once (a short two-tone beep), and shown for as long as it holds.
+  // A new alert is sounded once (a short two-tone beep, WebAudio), and shown for as long as it
+  // holds. The mute toggle (kept in this browser) silences the beep, never the alert.
   let heard = new Set();
-  function soundNewAlerts() {
-    const now = new Set(board.alerts || []);
-    const fresh = [...now].filter((text) => !heard.has(text));
-    heard = now;
-    if (!fresh.length) return;
-    root.dataset.alertsSounded = String(Number(root.dataset.alertsSounded || 0) + fresh.length);
+  const MUTE_KEY = "hotline.wallboard.muted";
+  let muted = false;
+  try { muted = window.localStorage.getItem(MUTE_KEY) === "1"; } catch (e) { muted = false; }
+  function showMute() {
+    const b = $("alert-mute");
+    if (!b) return;
+    b.textContent = muted ? T.unmute_alerts : T.mute_alerts;
+    b.setAttribute("aria-pressed", muted ? "true" : "false");
+    root.dataset.alertsMuted = muted ? "1" : "0";
+  }
+  function beep() {
     try {
       const ctx = new (window.AudioContext || window.webkitAudioContext)();
       [660, 880].forEach((hz, i) => {
@@ -91,6 +97,23 @@
       });
       setTimeout(() => ctx.close(), 1000);
     } catch (e) { /* no audio device: the alert is still shown */ }
+  }
+  function soundNewAlerts() {
+    const now = new Set(board.alerts || []);
+    const fresh = [...now].filter((text) => !heard.has(text));
+    heard = now;
+    if (!fresh.length) return;
+    const counter = muted ? "alertsSilenced" : "alertsSounded";
+    root.dataset[counter] = String(Number(root.dataset[counter] || 0) + fresh.length);
+    if (!muted) beep();
+  }
+  if ($("alert-mute")) {
+    $("alert-mute").addEventListener("click", () => {
+      muted = !muted;
+      try { window.localStorage.setItem(MUTE_KEY, muted ? "1" : "0"); } catch (e) { /* private mode */ }
+      showMute();
+    });
+    showMute();
   }
 
   function renderAlerts() {
@@ -125,6 +148,17 @@
     return box;
   }
 
+  const waitLimit = (q) => (q.alert_limits && q.alert_limits.longest_wait_s) || q.sl_threshold_s || "";
+
+  // The queue's alert thresholds (its YAML `alerts`), in words on its tile.
+  function alertLimitsText(limits) {
+    const parts = [];
+    if (limits.service_level_below !== null) parts.push(T.alert_sl + " < " + pct(limits.service_level_below));
+    if (limits.longest_wait_s !== null) parts.push(T.alert_wait + " > " + clock(limits.longest_wait_s));
+    if (limits.abandon_rate_above !== null) parts.push(T.alert_abandon + " > " + pct(limits.abandon_rate_above));
+    return T.alerts_at + ": " + parts.join(" · ");
+  }
+
   function renderQueueTiles() {
     const box = $("queue-tiles"); clear(box);
     board.queues.forEach((q) => {
@@ -136,7 +170,8 @@
       const wait = bigNumber(T.longest_wait, q.waiting ? clock(q.longest_wait_s) : "–", "longest");
       if (q.waiting) {
         const value = wait.querySelector("strong");
-        value.dataset.base = q.longest_wait_s; value.dataset.limit = q.sl_threshold_s || "";
+        value.dataset.base = q.longest_wait_s;
+        value.dataset.limit = waitLimit(q);
       }
       numbers.appendChild(wait);
       const sl = (q.today || {}).service_level;
@@ -146,6 +181,7 @@
       numbers.appendChild(slBox);
       tile.appendChild(numbers);
       tile.appendChild(el("p", byState(q.agents) || T.no_agents, "agents-by-state"));
+      if (q.alert_limits) tile.appendChild(el("p", alertLimitsText(q.alert_limits), "alert-limits"));
       box.appendChild(tile);
     });
   }
@@ -196,7 +232,7 @@
       td(row, q.name);
       td(row, q.waiting, "num");
       const wait = td(row, q.waiting ? clock(q.longest_wait_s) : "–", "num");
-      if (q.waiting) { wait.dataset.base = q.longest_wait_s; wait.dataset.limit = q.sl_threshold_s || ""; }
+      if (q.waiting) { wait.dataset.base = q.longest_wait_s; wait.dataset.limit = waitLimit(q); }
       td(row, byState(q.agents) || "–");
       const t = q.today || {};
       td(row, pct(t.service_level), "num");
