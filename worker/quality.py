@@ -48,13 +48,13 @@ def default_engines() -> list[Transcriber]:
     return engines()
 
 
-def transcribe(audio: StereoAudio, language: str | None,
+def transcribe(audio: StereoAudio, metrics: CallMetrics, language: str | None,
                engines: Sequence[Transcriber]) -> tuple[str, dict[str, list[Word]] | None]:
     engine = pick(engines, language)
     if engine is None:
         return unavailable(language), None
-    return "done", {"caller": list(engine.transcribe(audio.caller, audio.rate)),
-                    "agent": list(engine.transcribe(audio.agent, audio.rate))}
+    return "done", {"caller": list(engine.transcribe(audio.caller, audio.rate, metrics.caller)),
+                    "agent": list(engine.transcribe(audio.agent, audio.rate, metrics.agent))}
 
 
 def _values(call, metrics: CallMetrics, status: str, words: dict[str, list[Word]] | None,
@@ -85,7 +85,7 @@ def analyse_call(call_id: str, sessions=None, config: QualityConfig | None = Non
     agent = speech_segments(audio.agent, audio.rate, config.vad_aggressiveness)
     metrics = analyse(caller, agent, audio.duration_s, facts.hold_s if facts is not None else None, config.settings)
     queue = config.for_queue(call.queue)
-    status, words = transcribe(audio, call.language, default_engines() if engines is None else engines)
+    status, words = transcribe(audio, metrics, call.language, default_engines() if engines is None else engines)
     phrases = spot(queue.phrases, words) if words is not None else {}
     score = auto_score(queue.scorecard, metrics.as_dict(), phrases)
     save_analysis(sessions, call_id, _values(call, metrics, status, words, phrases, score))

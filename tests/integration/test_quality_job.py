@@ -94,3 +94,19 @@ def test_wrap_up_fans_out_the_quality_job_for_recorded_calls_only():
     assert fan_out(queue, call, [], settings) == []     # already enqueued
     unrecorded = SimpleNamespace(call_id="q-5", recording_path=None, disposition=None)
     assert fan_out(queue, unrecorded, [], settings) == []
+
+
+def test_an_english_call_gets_its_transcript_phrases_and_automatic_score(sessions, tmp_path):
+    path = tmp_path / "rec" / "q-6.wav"
+    write_call(path, 20.0, [(5.0, "Hello, I have a question about my invoice")],
+               [(1.0, "Thank you for calling Hotline, my name is Alice"),
+                (10.0, "That is a stupid question")], rate=16000)
+    CallRecordWriter(sessions).write(record("q-6", path, language="en"))
+    assert analyse_call("q-6", sessions, load_quality("queues")) == "analysed"     # the configured engines
+    with sessions() as s:
+        row = s.get(CallQuality, "q-6")
+    assert row.transcript_status == "done" and "calling" in row.transcript["agent"]["text"]
+    assert row.phrases["greeting"]["ok"] is True and row.phrases["forbidden"]["ok"] is False
+    results = {r["id"]: r for r in row.auto_results}
+    assert results["no_forbidden"]["passed"] is False and results["greeting"]["passed"] is True
+    assert row.auto_passed is False       # a critical criterion failed

@@ -3,8 +3,8 @@ words not said (docs/quality.md, Phrases).
 
 Speech-to-text makes mistakes, so a required phrase is found when at least ``min_match`` of its
 words appear in order within a window a little longer than the phrase ("and you for calling" finds
-"thank you for calling" at 0.75). Forbidden phrases need every word (``min_match`` 1.0 by default), so a
-clean call raises no false alarm.
+"thank you for calling" at 0.75). Forbidden phrases need every word, side by side (``min_match`` 1.0 by
+default), so a clean call raises no false alarm.
 """
 from __future__ import annotations
 
@@ -43,10 +43,10 @@ def tokens(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
 
 
-def _match_at(words: Sequence[Word], i: int, wanted: Sequence[str]) -> int:
+def _match_at(words: Sequence[Word], i: int, wanted: Sequence[str], slack: int) -> int:
     """How many of ``wanted`` appear in order in the window starting at word ``i`` (whose word must be one
     of the first two wanted: a match starts at the phrase's start)."""
-    window = [w.text for w in words[i:i + len(wanted) + SLACK_WORDS]]
+    window = [w.text for w in words[i:i + len(wanted) + slack]]
     if not window or window[0] not in wanted[:2]:
         return 0
     found, at = 0, 0
@@ -64,8 +64,9 @@ def find(words: Sequence[Word], phrase: str, threshold: float) -> Word | None:
     if not wanted:
         return None
     need = max(1, -(-int(threshold * 1000) * len(wanted) // 1000))   # ceil(threshold * len)
+    slack = SLACK_WORDS if threshold < 1 else 0      # an exact phrase is its words, side by side
     for i in range(len(words)):
-        if _match_at(words, i, wanted) >= need:
+        if _match_at(words, i, wanted, slack) >= need:
             return words[i]
     return None
 

@@ -7,13 +7,16 @@ from array import array
 from typing import Protocol, Sequence
 
 from control.domain.quality.phrases import Word
+from control.domain.quality.segments import Segment
 
 
 class Transcriber(Protocol):
     languages: tuple[str, ...]
 
-    def transcribe(self, samples: array, rate: int) -> Sequence[Word]:
-        """16-bit mono samples at ``rate`` Hz -> words in order, each with its start in seconds."""
+    def transcribe(self, samples: array, rate: int, segments: Sequence[Segment]) -> Sequence[Word]:
+        """16-bit mono samples at ``rate`` Hz -> words in order, each with its start in seconds from the
+        start of ``samples``. ``segments`` are where the detector heard speech: an engine may decode
+        only those."""
         ...
 
 
