@@ -46,9 +46,10 @@ system-test-deps:
 	@missing=""; [ -x /usr/bin/chromium ] || missing=" chromium"; \
 	command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
 	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
+	command -v redis-sentinel >/dev/null 2>&1 || missing="$$missing redis-sentinel"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
-	  else echo "note: missing$$missing (apt-get install$$missing); browser and prompt-rendering tests will be skipped, Chinese screenshots show boxes"; fi; \
+	  else echo "note: missing$$missing (apt-get install$$missing); browser, prompt-rendering and Redis Sentinel tests will be skipped, Chinese screenshots show boxes"; fi; \
 	fi
 
 test: $(STAMP) system-test-deps

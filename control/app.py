@@ -96,7 +96,7 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
     from records.lookup import CustomerLookup
     from records.state_log import append_many as append_states
 
-    client = controller_client(config.redis_url, REDIS_CONNECTIONS)
+    client = controller_client(config, REDIS_CONNECTIONS)   # Sentinel too (redis_sentinels)
     sessions = session_factory(config.database_url)
     switch = SwitchClient(config.esl_host, config.esl_port, config.esl_password, config.esl_reconnect_s,
                           command_connections=int(config.esl_command_connections))

@@ -22,6 +22,13 @@ DEFAULTS: dict[str, Any] = {
     "database_url": f"sqlite:///{var_dir() / 'hotline.db'}",
     # Redis for live state (agents, queues, reservations), pub/sub and RQ.
     "redis_url": "redis://127.0.0.1:6379/0",
+    # Redis Sentinel (docs/scaling.md): the sentinels ("host:port,host:port", or a list in the file) and the
+    # name they monitor. When set, every client asks them for the primary and follows a failover; redis_url
+    # then gives only the password, user, database number and TLS (its host and port are not used).
+    "redis_sentinels": "",
+    "redis_sentinel_service": "",
+    # Password of the sentinels themselves (their requirepass), if any.
+    "redis_sentinel_password": "",
     # Prefix of every Redis key, so several deployments (or test runs) can share one Redis. In braces it
     # is a Redis Cluster hash tag: all keys of the deployment share one slot, so the Lua scripts (which
     # declare every key they touch) also run on Redis Cluster (docs/scaling.md). It used to be "hotline"

@@ -12,11 +12,14 @@ from control.paths import shipped, var_dir
 DEMO_SCENARIO = shipped("scenarios") / "demo.yaml"
 
 
-def redis_answers(url: str) -> bool:
+def redis_answers(config) -> bool:
+    """``config``: a Config (Sentinel too) or a URL."""
     import redis
 
+    from control.store.redis_clients import redis_client
+
     try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+        return bool(redis_client(config, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
 
@@ -38,7 +41,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     config = load_config(args.config)
 
-    if not redis_answers(config.redis_url):
+    if not redis_answers(config):
         print(f"hotline demo: no Redis answers at {config.redis_url}.\n"
               "  Start one:  redis-server --daemonize yes --port 6379 --save ''\n"
               "  (Debian: apt-get install redis-server), or point REDIS_URL at yours.", file=sys.stderr)

@@ -107,11 +107,12 @@ def _follow(config, session) -> str:
     import redis
 
     from control import agent_directory, fsconf
+    from control.store.redis_clients import redis_client
     from control.store.redis_state import RedisState
     from records.agents import to_live
 
     try:
-        store = RedisState(redis.Redis.from_url(config.redis_url, socket_connect_timeout=3), config.redis_prefix)
+        store = RedisState(redis_client(config, socket_connect_timeout=3), config.redis_prefix)
         for agent in agent_admin.list_agents(session):
             agent_directory.publish(store, to_live(agent))
         live = "live state updated"

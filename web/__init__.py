@@ -69,6 +69,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     for module in (auth, account, agent, supervisor, admin, api, health, reports, flow_view, callbacks):
         app.register_blueprint(module.bp)
     login_limits.install(app, config)
+    from web import unavailable
+
+    unavailable.install(app)   # Redis unreachable: 503 with a banner or a JSON error, never 500
     app.register_blueprint(api_supervisor.bp)   # /api/supervisor
     csrf.exempt(health.bp)
     from web import admin_agents, admin_files, admin_users, metrics, openapi, pops

@@ -21,14 +21,14 @@ def redis_client():
     if client is None:
         client = current_app.extensions.get("hotline.redis")
     if client is None:
-        import redis
+        from control.store.redis_clients import redis_client as make_client
 
         # Live streams block in XREAD for SSE_HEARTBEAT_S; the socket timeout must outlast that block
         # (redis-py 8.1 defaults to 5 s, which cut every stream every 5 s), so it is set here, explicitly.
         read_timeout = float(current_app.config["SSE_HEARTBEAT_S"]) + STREAM_READ_MARGIN_S
-        client = redis.Redis.from_url(config().redis_url, health_check_interval=30, socket_connect_timeout=3,
-                                      socket_timeout=read_timeout, socket_keepalive=True,
-                                      max_connections=20000)  # each open SSE stream holds one connection
+        client = make_client(config(), health_check_interval=30, socket_connect_timeout=3,   # Sentinel too
+                             socket_timeout=read_timeout, socket_keepalive=True,
+                             max_connections=20000)  # each open SSE stream holds one connection
         current_app.extensions["hotline.redis"] = client
     return client
 

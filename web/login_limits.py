@@ -36,9 +36,15 @@ LOGIN_ENDPOINT = "auth.login"
 
 def install(app: Flask, config: Config) -> Limiter:
     """Wrap the login view of ``app`` in both limits (POST only)."""
-    app.config.setdefault("RATELIMIT_STORAGE_URI", config.redis_url)
     # limits' own prefix: the counters live under the deployment's Redis prefix, like every other key
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": Keys(config.redis_prefix).login_limits()})
+    options: dict = {"key_prefix": Keys(config.redis_prefix).login_limits()}
+    if "RATELIMIT_STORAGE_URI" not in app.config:
+        # the pool of the one client factory (control/store/redis_clients.py), so Sentinel applies here too
+        from control.store.redis_clients import redis_client
+
+        app.config["RATELIMIT_STORAGE_URI"] = config.redis_url
+        options["connection_pool"] = redis_client(config, socket_connect_timeout=3).connection_pool
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", options)
     limiter = Limiter(key_func=client_address, app=app, in_memory_fallback_enabled=True, headers_enabled=True,
                       strategy="fixed-window")
     view = app.view_functions[LOGIN_ENDPOINT]

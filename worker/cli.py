@@ -21,8 +21,9 @@ CALLS_PER_S_PER_PROCESS = 18
 
 
 def main(argv: list[str]) -> int:
-    import redis
     from rq import SimpleWorker
+
+    from control.store.redis_clients import redis_client
 
     from worker.queues import SERIALIZER, job_queue
 
@@ -36,7 +37,7 @@ def main(argv: list[str]) -> int:
 
     if refuse_if_unsafe(config, "worker"):
         return 2
-    client = redis.Redis.from_url(config.redis_url)
+    client = redis_client(config)   # Sentinel too (redis_sentinels): RQ follows a failover
     worker = SimpleWorker([job_queue(config.rq_queue, client)], connection=client, serializer=SERIALIZER,
                     maintenance_interval=int(config.rq_maintenance_interval_s),
                     exception_handlers=[count_job_failure])
