@@ -129,11 +129,22 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
                       callbacks=manager.callbacks)
 
 
-def load_db_agents(config: Config) -> list:
+def load_db_agents(config: Config, now: float | None = None) -> list:
+    """The agents of the database, each in the state its last row of the state history says (a break
+    or not-ready with its reason, logged out, available; control/domain/agent_restore.py): what live
+    state gets for an agent it does not hold, e.g. after Redis came back empty."""
+    from control.domain.agent_restore import restore
     from records.agents import load_agents
     from records.db import session_factory
+    from records.state_log import last_states
 
-    return load_agents(session_factory(config.database_url))
+    sessions = session_factory(config.database_url)
+    agents, last = load_agents(sessions), last_states(sessions)
+    now = time.time() if now is None else now
+    for agent in agents:
+        if agent.id in last:
+            restore(agent, *last[agent.id], now=now)
+    return agents
 
 
 def sync_agents(config: Config, store, busy: dict[str, str] | None = None, now: float | None = None,
@@ -149,7 +160,7 @@ def sync_agents(config: Config, store, busy: dict[str, str] | None = None, now: 
             agent.state, agent.state_since = existing.state, existing.state_since
             agent.call_id, agent.break_reason = existing.call_id, existing.break_reason
         elif busy and agent.id in busy:
-            agent.state, agent.call_id = AgentState.ON_CALL, busy[agent.id]
+            agent.state, agent.call_id, agent.break_reason = AgentState.ON_CALL, busy[agent.id], None
             agent.state_since = now if now is not None else time.time()
         store.put_agent(agent)
         count += 1

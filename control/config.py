@@ -149,6 +149,12 @@ DEFAULTS: dict[str, Any] = {
     "default_region": "US",
     # Business time zone for reports and business-hours branches.
     "timezone": "UTC",
+    # Seconds between sweeps of the after-call outbox (records/after_call.py): the wrap-up of a call whose
+    # row is still pending is enqueued again (one controller sweeps; 0 = never). When Redis came back
+    # empty, the wrap-ups done in the last after_call_replay_s seconds run again, so follow-on jobs
+    # (archive, SMS, webhooks, CRM) lost with Redis's data are fanned out again (each effect runs once).
+    "after_call_sweep_s": 30,
+    "after_call_replay_s": 3600,
     # RQ queue name for after-call work.
     "rq_queue": "hotline-wrapup",
     # How often a worker looks for jobs abandoned by a crashed worker and requeues them (rq's default is 600).

@@ -3,7 +3,8 @@
 While the database is unreachable, records go to a bounded in-memory buffer and to a
 JSONL spool file (so a restart loses nothing either). The next write after the retry
 interval, or an explicit ``flush()``, drains the spool and the buffer oldest first.
-Upsert by call_id means a record flushed twice is still one row.
+Upsert by call_id means a record flushed twice is still one row. Each batch also adds the calls'
+after-call work to the outbox table in the same transaction (records/after_call.py).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, SQLAl
 
 from control.domain.call_record import LIST_FIELDS, PLAIN_FIELDS, TIME_FIELDS, CallRecord
 from control.paths import var_dir
+from records.after_call import add_pending
 from records.locks import native_rlock
 from records.models import Call
 
@@ -173,6 +175,8 @@ class CallRecordWriter:
     def _upsert_once(self, records: list[dict[str, Any]]) -> None:
         with self.sessions() as session:
             upsert_calls(session, records)
+            # the after-call work, in the same transaction as its record (records/after_call.py)
+            add_pending(session, [r["call_id"] for r in records])
             session.commit()
 
     def _buffer(self, records: list[dict[str, Any]]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from records.calls import to_datetime
 from records.models import utcnow
@@ -66,3 +66,17 @@ def read(sessions, start: datetime, end: datetime, agent_id: str | None = None) 
         else:
             out.append(row)
     return sorted([*before.values(), *out], key=lambda r: (r.agent_id, r.at, r.id))
+
+
+def last_states(sessions) -> dict[str, tuple[str, str | None, float]]:
+    """Each agent's latest row: agent id -> (state, reason, at as unix seconds). For putting agents
+    back when Redis lost its data (control/domain/agent_restore.py)."""
+    latest = (select(AgentStateChange.agent_id, AgentStateChange.state, AgentStateChange.reason, AgentStateChange.at,
+                     func.row_number().over(partition_by=AgentStateChange.agent_id,
+                                            order_by=(AgentStateChange.at.desc(), AgentStateChange.id.desc()))
+                     .label("n"))
+              .subquery())
+    with sessions() as session:
+        rows = session.execute(select(latest.c.agent_id, latest.c.state, latest.c.reason, latest.c.at)
+                               .where(latest.c.n == 1)).all()
+    return {agent_id: (state, reason, _utc(at).timestamp()) for agent_id, state, reason, at in rows}

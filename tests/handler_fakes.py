@@ -80,6 +80,9 @@ class FakeRecords:
     def recover(self, now: float, older_than_s: float) -> int:
         return 0
 
+    def sweep(self, now: float, replay_s: float = 0.0) -> int:
+        return 0
+
     def drain(self, timeout: float) -> bool:
         return True
 

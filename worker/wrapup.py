@@ -6,7 +6,9 @@ history entry are written in one transaction, so a retried job never doubles eit
 counts the call in the report rollup (reports/rollup.py, idempotent: recomputed, not added). Then it
 fans out the other jobs (worker/fanout.py, deterministic job ids): archive the recording,
 analyse it (worker/quality.py), ticket, post-call SMS, CRM write-back, one webhook delivery per active target. The fan-out runs
-on every rerun too, so a crash between the commit and the enqueue loses nothing.
+on every rerun too, so a crash between the commit and the enqueue loses nothing. Last, the call's
+row in the after-call outbox (records/after_call.py, written with the call record) is marked done; a
+row left pending is enqueued again by the sweep, so a job Redis lost is not lost.
 """
 from __future__ import annotations
 
@@ -46,7 +48,17 @@ def finalize_call(call_id: str, sessions=None, queue=None, settings=None, thresh
     log.info("finalize %s: %s", call_id, result)
     _roll_up(call_id, sessions, thresholds)
     _fan_out(call, sessions, queue, settings)
+    _done(call_id, sessions)
     return result
+
+
+def _done(call_id: str, sessions) -> None:
+    """The call's row in the after-call outbox is done (records/after_call.py): only now, after the
+    fan-out, so a run that stopped before it leaves the row pending and the sweep enqueues it again."""
+    from records.after_call import mark_done
+
+    with sessions() as session, session.begin():
+        mark_done(session, call_id)
 
 
 def _roll_up(call_id: str, sessions, thresholds) -> None:

@@ -12,6 +12,7 @@ import re
 
 SAFE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 WRAPUP_KIND = "wrapup"
+WRAPUP_JOB = "worker.wrapup.finalize_call"   # the function a wrap-up job runs
 
 
 def job_id(kind: str, call_id: str, *extra: object) -> str:

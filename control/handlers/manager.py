@@ -20,6 +20,7 @@ from control import requests
 from control.domain.models import Agent, AgentState, CallState
 from control.errors import RedisError
 from control.handlers import offers, ring_group
+from control.handlers.after_call_sweep import sweep_after_call_work
 from control.metrics import DISPATCH_SECONDS
 from control.handlers.agent_cache import AvailableAgents
 from control.handlers.agent_states import AgentStates
@@ -270,6 +271,7 @@ class Manager:
                 self.flush_records()
                 self.reload_config()
                 self.reconcile()
+                sweep_after_call_work(self)
             except Exception:  # keep the loop alive; the next round retries
                 log.exception("reconcile failed")
 

@@ -18,13 +18,13 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from control.domain.call_record import CallRecord
-from control.domain.job_ids import wrapup_job_id
+from control.domain.job_ids import WRAPUP_JOB, wrapup_job_id
 from control.metrics import CALLS, backend_error
 from records.calls import is_outage
 
 log = logging.getLogger(__name__)
 
-WRAPUP_JOB = "worker.wrapup.finalize_call"
+__all__ = ["WRAPUP_JOB", "Batcher", "QueuedRecords", "QueuedStateLog", "hand_over"]
 
 
 class Batcher:
@@ -128,6 +128,19 @@ class QueuedRecords:
         for record in stale:
             self.batcher.put(record)
         return len(stale)
+
+    def sweep(self, now: float, replay_s: float = 0.0) -> int:
+        """Blocking (SQL; run it in the thread pool): enqueue again the wrap-up of every call whose row
+        in the after-call outbox is still pending (records/after_call.py); with ``replay_s`` (Redis lost
+        its data) the wrap-ups done in that many seconds first become pending again."""
+        from records import after_call
+
+        sessions = getattr(self.writer, "sessions", None)
+        if sessions is None:
+            return 0
+        if replay_s > 0:
+            after_call.replay(sessions, replay_s, now)
+        return after_call.sweep(sessions, self.jobs, now)
 
     def write(self, record: dict) -> None:
         self.writer.write(record)

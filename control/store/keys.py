@@ -75,8 +75,5 @@ class Keys:
     def login_limits(self) -> str:                   # prefix of the failed-login counters (web/login_limits.py)
         return f"{self.prefix}:login-limits"
 
-    def live_epoch(self) -> str:                     # string: set once live state is built; gone = Redis lost it
-        return f"{self.prefix}:live-epoch"
-
     def pattern(self) -> str:                        # SCAN MATCH pattern of every key under the prefix
         return f"{self.prefix}:*"

@@ -108,7 +108,7 @@ def test_every_key_of_a_tagged_prefix_shares_one_slot():
     keys = Keys("{hotline}")
     names = [keys.agent("alice"), keys.available(), keys.call("c1"), keys.waiting(), keys.leases(), keys.seq(),
              keys.deferred_callbacks(), keys.dispatch_lease(), keys.dispatch_dirty(), keys.stream("control"),
-             keys.records_outbox(), keys.call_log("c1", "offers"), keys.live_epoch()]
+             keys.records_outbox(), keys.call_log("c1", "offers"), keys.claim("live-epoch")]
     assert len({key_slot(k.encode()) for k in names}) == 1
 
 
