@@ -21,6 +21,16 @@ LABELS = {
 }
 
 
+OUTCOMES = {"answered": _l("answered"), "abandoned": _l("abandoned"), "voicemail": _l("voicemail"),
+            "callback": _l("callback"), "transferred": _l("transferred"), "self_service": _l("self-service"),
+            "failed": _l("failed")}
+
+
+def outcome(value: str | None) -> str:
+    """A call's outcome in words ("self-service", not self_service)."""
+    return "" if not value else str(OUTCOMES.get(value, value.replace("_", " ")))
+
+
 def label(column: str) -> str:
     return str(LABELS.get(column, column.replace("_", " ")))
 

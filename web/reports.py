@@ -17,7 +17,8 @@ from sqlalchemy.orm import sessionmaker
 from reports.intervals import INTERVALS, next_bucket, zone
 from reports.kpis import BY, COLUMNS
 from web.audit import audit
-from web.report_format import agent_chart_data, cell, chart_data, clock, explain, label, mmss
+from web.report_format import (PERCENT, agent_chart_data, cell, chart_data, clock, explain, label, mmss,
+                                outcome)
 from web.reports_pages import AGENTS, CALLS, FAILED, MISSING, PAGE, TIMELINE
 from web.roles import role_required
 
@@ -27,7 +28,7 @@ LIST_LIMIT = 500
 
 @bp.context_processor
 def _formatting() -> dict:
-    return {"cell": cell, "label": label, "mmss": mmss, "clock": clock, "explain": explain}
+    return {"cell": cell, "label": label, "mmss": mmss, "clock": clock, "explain": explain, "outcome": outcome}
 
 
 def _sessions():
@@ -86,39 +87,82 @@ def index():
                                   bys=sorted(BY), args=_args(p))
 
 
+def _missing(p: dict) -> tuple[list, list[str]]:
+    from records.models import Call
+    from web.queue_rules import queue_rules
+
+    required = sorted(name for name, rule in queue_rules().items() if rule.get("required"))
+    query = select(Call).where(Call.entered_at >= p["start"], Call.entered_at < p["end"], Call.queue.in_(required),
+                               Call.answered_at.is_not(None), (Call.disposition.is_(None)) | (Call.disposition == ""))
+    with _sessions()() as session:
+        return session.scalars(query.order_by(Call.entered_at).limit(LIST_LIMIT)).all(), required
+
+
 @bp.get("/missing-dispositions")
 @role_required("supervisor")
 def missing_dispositions():
     """Answered calls in queues whose YAML sets ``disposition_required`` that have none (the wrap-up
     timer ran out before the agent saved one): for the supervisor to follow up."""
-    from records.models import Call
-    from web.queue_rules import queue_rules
-
     p = _params()
-    required = sorted(name for name, rule in queue_rules().items() if rule.get("required"))
-    query = select(Call).where(Call.entered_at >= p["start"], Call.entered_at < p["end"], Call.queue.in_(required),
-                               Call.answered_at.is_not(None), (Call.disposition.is_(None)) | (Call.disposition == ""))
-    with _sessions()() as session:
-        rows = session.scalars(query.order_by(Call.entered_at).limit(LIST_LIMIT)).all()
+    rows, required = _missing(p)
     _audited("report.missing_dispositions", "report:dispositions", count=len(rows), **_args(p))
-    return render_template_string(MISSING, calls=rows, p=p, required=required, limit=LIST_LIMIT)
+    return render_template_string(MISSING, calls=rows, p=p, required=required, limit=LIST_LIMIT, args=_args(p))
 
 
-@bp.get("/export.csv")
+@bp.get("/missing-dispositions/export.<any(csv, xlsx):fmt>")
 @role_required("supervisor")
-def export_csv():
-    from reports.export import to_csv
-
+def missing_export(fmt: str):
     p = _params()
-    name = f"calls-{p['first']}-{p['last']}-{p['interval']}-{p['by']}.csv"
-    _audited("report.export", f"report:{p['by']}", **_args(p))
-    return Response(to_csv(_report(p), COLUMNS), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    rows, _required = _missing(p)
+    _audited("report.export", "report:dispositions", format=fmt, count=len(rows), **_args(p))
+    return _export(fmt, [_call_row(c) for c in rows], CALL_LIST, f"missing-dispositions-{p['first']}-{p['last']}",
+                   "Missing dispositions")
 
 
-@bp.get("/calls")
+def _call_row(call) -> dict:
+    return {c: getattr(call, c, None) for c in CALL_LIST}
+
+
+EXPORTS = {"csv": ("text/csv", "csv"),
+           "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")}
+CALL_LIST = ("call_id", "entered_at", "caller", "queue", "agent_id", "outcome", "disposition", "wait_s", "talk_s")
+
+
+def _export(fmt: str, rows: list[dict], columns, name: str, sheet: str) -> Response:
+    """The rows as a download: CSV (raw values) or an Excel workbook (typed cells, plain headers)."""
+    from reports.export import to_csv, to_xlsx
+
+    if fmt not in EXPORTS:
+        abort(404)
+    mimetype, suffix = EXPORTS[fmt]
+    if fmt == "csv":
+        body: str | bytes = to_csv(rows, columns)
+    else:
+        body = to_xlsx(rows, columns, headers={c: label(c) for c in columns}, percent=PERCENT, sheet=sheet)
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}.{suffix}"'})
+
+
+@bp.get("/export.csv", defaults={"fmt": "csv"})
 @role_required("supervisor")
-def calls():
+def export_csv(fmt: str):
+    return _report_export(fmt)
+
+
+@bp.get("/export.xlsx", defaults={"fmt": "xlsx"})
+@role_required("supervisor")
+def export_xlsx(fmt: str):
+    return _report_export(fmt)
+
+
+def _report_export(fmt: str) -> Response:
+    p = _params()
+    _audited("report.export", f"report:{p['by']}", format=fmt, **_args(p))
+    return _export(fmt, _report(p), COLUMNS, f"calls-{p['first']}-{p['last']}-{p['interval']}-{p['by']}",
+                   "Calls")
+
+
+def _call_list() -> tuple[list, dict]:
+    """The calls of one report row: ``bucket`` (its start), ``interval``, ``by`` and ``key``."""
     from records.models import Call
 
     interval, by = request.args.get("interval", "day"), request.args.get("by", "queue")
@@ -137,15 +181,40 @@ def calls():
     query = query.where(column.is_(None) if key is None else column == key)
     with _sessions()() as session:
         rows = session.scalars(query.order_by(Call.entered_at).limit(LIST_LIMIT)).all()
-    _audited("report.calls", f"{by}:{key or '-'}", bucket=start.isoformat(), interval=interval, count=len(rows))
-    return render_template_string(CALLS, calls=rows, by=by, key=key, start=start, limit=LIST_LIMIT)
+    args = {"bucket": start.isoformat(), "interval": interval, "by": by, "key": key or ""}
+    return rows, {"by": by, "key": key, "start": start, "end": end, "interval": interval, "args": args}
+
+
+@bp.get("/calls")
+@role_required("supervisor")
+def calls():
+    rows, q = _call_list()
+    _audited("report.calls", f"{q['by']}:{q['key'] or '-'}", bucket=q["start"].isoformat(), interval=q["interval"],
+             count=len(rows))
+    return render_template_string(CALLS, calls=rows, limit=LIST_LIMIT, **q)
+
+
+@bp.get("/calls/export.<any(csv, xlsx):fmt>")
+@role_required("supervisor")
+def calls_export(fmt: str):
+    rows, q = _call_list()
+    _audited("report.export", f"{q['by']}:{q['key'] or '-'}", format=fmt, bucket=q["start"].isoformat(),
+             interval=q["interval"], count=len(rows))
+    return _export(fmt, [_call_row(c) for c in rows], CALL_LIST,
+                   f"calls-{q['by']}-{q['key'] or 'none'}-{q['start']:%Y%m%d-%H%M}", "Calls")
 
 
 def _events(call) -> list[tuple]:
-    events = [(call.entered_at, "entered" + (f" via {call.did}" if call.did else "")),
-              (call.offered_at, f"first offer (queue {call.queue})" if call.queue else None),
-              (call.answered_at, f"answered by {call.agent_id}" if call.agent_id else "answered"),
-              (call.ended_at, f"ended: {call.outcome or ''} {call.hangup_cause or ''}".strip())]
+    """The call's life in plain words, in time order: its record's moments and routing explanations."""
+    from flask_babel import gettext as _
+
+    wait = f" ({_('after %(wait)s', wait=mmss(call.wait_s))})" if call.wait_s and call.answered_at else ""
+    ended = ", ".join(p for p in (outcome(call.outcome), call.hangup_cause or "") if p)
+    events = [(call.entered_at, _("called %(did)s", did=call.did) if call.did else _("call started")),
+              (call.offered_at, _("first offered in %(queue)s", queue=call.queue) if call.queue else None),
+              (call.answered_at, (_("answered by %(agent)s", agent=call.agent_id) if call.agent_id
+                                  else _("answered")) + wait),
+              (call.ended_at, _("ended: %(how)s", how=ended) if ended else _("ended"))]
     for e in call.explanations or []:
         if isinstance(e, dict) and e.get("at") is not None:
             try:
@@ -220,17 +289,34 @@ def recording(call_id: str):
     return send_file(path, mimetype="audio/wav" if path.suffix == ".wav" else None, conditional=True)
 
 
+def _agent_rows(p: dict) -> list[dict]:
+    from records import state_log
+    from reports.agents import StateChange, agent_kpis
+
+    changes = [StateChange(r.agent_id, r.state, r.reason, r.at) for r in state_log.read(_sessions(), p["start"], p["end"])]
+    end = min(p["end"], datetime.now(zone(p["tz"])))
+    return agent_kpis(changes, p["start"], end, p["interval"], p["tz"]) if end > p["start"] else []
+
+
 @bp.get("/agents")
 @role_required("supervisor")
 def agents():
-    from records import state_log
-    from reports.agents import COLUMNS as AGENT_COLUMNS, StateChange, agent_kpis
+    from reports.agents import COLUMNS as AGENT_COLUMNS
 
     p = _params()
-    changes = [StateChange(r.agent_id, r.state, r.reason, r.at) for r in state_log.read(_sessions(), p["start"], p["end"])]
-    end = min(p["end"], datetime.now(zone(p["tz"])))
-    rows = agent_kpis(changes, p["start"], end, p["interval"], p["tz"]) if end > p["start"] else []
-    return render_template_string(AGENTS, p=p, rows=rows, columns=AGENT_COLUMNS, chart=agent_chart_data(rows))
+    rows = _agent_rows(p)
+    return render_template_string(AGENTS, p=p, rows=rows, columns=AGENT_COLUMNS, chart=agent_chart_data(rows),
+                                  args=_args(p))
+
+
+@bp.get("/agents/export.<any(csv, xlsx):fmt>")
+@role_required("supervisor")
+def agents_export(fmt: str):
+    from reports.agents import COLUMNS as AGENT_COLUMNS
+
+    p = _params()
+    _audited("report.export", "report:agents", format=fmt, **_args(p))
+    return _export(fmt, _agent_rows(p), AGENT_COLUMNS, f"agents-{p['first']}-{p['last']}-{p['interval']}", "Agents")
 
 
 def _registry():

@@ -53,6 +53,10 @@ def test_the_audit_routes_refuse_writes(web_app, client_for):
     ("/reports/calls/c-9", "call.timeline", "call:c-9"),
     ("/reports/calls/c-9/recording", "recording.play", "call:c-9"),
     ("/reports/export.csv?start=2026-11-20&end=2026-11-24", "report.export", "report:queue"),
+    ("/reports/export.xlsx?start=2026-11-20&end=2026-11-24", "report.export", "report:queue"),
+    ("/reports/agents/export.xlsx?start=2026-11-20&end=2026-11-24", "report.export", "report:agents"),
+    ("/reports/missing-dispositions/export.csv", "report.export", "report:dispositions"),
+    ("/reports/calls/export.csv?bucket=2026-11-23T00:00:00&key=support", "report.export", "queue:support"),
     ("/reports/calls?bucket=2026-11-23T00:00:00&key=support", "report.calls", "queue:support"),
 ])
 def test_reads_and_exports_are_audited_with_who_and_where(web_app, client_for, tmp_path, path, action, target):
