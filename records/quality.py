@@ -32,3 +32,23 @@ def save_analysis(sessions, call_id: str, values: dict[str, Any]) -> None:
 def analysis_of(sessions, call_id: str) -> CallQuality | None:
     with sessions() as session:
         return session.scalar(select(CallQuality).where(CallQuality.call_id == call_id))
+
+
+def save_evaluation(session, call_id: str, evaluator: str, values: dict[str, Any]) -> Evaluation:
+    """The evaluator's scorecard for the call, replacing their earlier one (its agent response is reset:
+    the agent acknowledges or disputes what is there now). In the caller's transaction."""
+    row = session.scalar(select(Evaluation).where(Evaluation.call_id == call_id, Evaluation.evaluator == evaluator))
+    if row is None:
+        row = Evaluation(call_id=call_id, evaluator=evaluator, **values)
+        session.add(row)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.status, row.agent_comment, row.responded_at = "submitted", None, None
+    session.flush()
+    return row
+
+
+def evaluations_of(session, call_id: str) -> list[Evaluation]:
+    return list(session.scalars(select(Evaluation).where(Evaluation.call_id == call_id)
+                                .order_by(Evaluation.created_at, Evaluation.id)))

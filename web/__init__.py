@@ -82,6 +82,8 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pops.bp)
+    from web import quality
+    app.register_blueprint(quality.bp)   # /quality (docs/quality.md)
 
     @app.get("/")
     def index():
