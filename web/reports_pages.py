@@ -15,7 +15,8 @@ PAGE = """{% extends "base.html" %}
   <label>{{ _('Interval') }} <select name="interval">{% for i in intervals %}<option{% if i == p.interval %} selected{% endif %}>{{ i }}</option>{% endfor %}</select></label>
   <label>{{ _('By') }} <select name="by">{% for b in bys %}<option{% if b == p.by %} selected{% endif %}>{{ b }}</option>{% endfor %}</select></label>
   <button type="submit">{{ _('Show') }}</button>
-  <a href="{{ url_for('reports.export_csv', **args) }}">CSV</a>
+  <a href="{{ url_for('reports.export_csv', **args) }}" id="export-csv" download>CSV</a>
+  <a href="{{ url_for('reports.export_xlsx', **args) }}" id="export-xlsx" download>Excel</a>
   <a href="{{ url_for('reports.agents', **args) }}">{{ _('Agent report') }}</a>
   <a href="{{ url_for('reports.missing_dispositions', **args) }}" id="missing-link">{{ _('Missing dispositions') }}</a>
 </form>
@@ -32,31 +33,33 @@ PAGE = """{% extends "base.html" %}
 {% endblock %}"""
 
 CALLS = """{% extends "base.html" %}
-{% block title %}Calls{% endblock %}
+{% block title %}{{ _('Calls') }}{% endblock %}
 {% block content %}
-<h1>Calls {{ by }} {{ key or '(none)' }} from {{ start.strftime('%Y-%m-%d %H:%M') }}</h1>
-<table class="report"><thead><tr><th>call</th><th>entered</th><th>caller</th><th>queue</th><th>agent</th><th>outcome</th><th>wait</th><th>talk</th></tr></thead>
-<tbody>{% for c in calls %}<tr><td><a href="{{ url_for('reports.timeline', call_id=c.call_id) }}">{{ c.call_id }}</a></td>
-<td>{{ c.entered_at }}</td><td>{{ c.caller or '' }}</td><td>{{ c.queue or '' }}</td><td>{{ c.agent_id or '' }}</td>
-<td>{{ c.outcome or '' }}</td><td>{{ mmss(c.wait_s) }}</td><td>{{ mmss(c.talk_s) }}</td></tr>{% endfor %}</tbody></table>
-{% if calls|length >= limit %}<p>First {{ limit }} calls only.</p>{% endif %}
+<h1>{{ _('Calls') }}: {{ key or _('(none)') }} · {{ start.strftime('%Y-%m-%d %H:%M') }} – {{ end.strftime('%Y-%m-%d %H:%M') }}</h1>
+<p class="exports"><a href="{{ url_for('reports.calls_export', fmt='csv', **args) }}" id="export-csv" download>CSV</a>
+  · <a href="{{ url_for('reports.calls_export', fmt='xlsx', **args) }}" id="export-xlsx" download>Excel</a></p>
+<div class="table-wrap"><table class="report" id="calls"><thead><tr><th>{{ _('Call') }}</th><th>{{ _('Entered') }}</th><th>{{ _('Caller') }}</th>
+<th>{{ _('Queue') }}</th><th>{{ _('Agent') }}</th><th>{{ _('Outcome') }}</th><th>{{ _('Disposition') }}</th><th>{{ _('Wait') }}</th><th>{{ _('Talk') }}</th></tr></thead>
+<tbody>{% for c in calls %}<tr data-call="{{ c.call_id }}"><td><a href="{{ url_for('reports.timeline', call_id=c.call_id) }}">{{ c.call_id }}</a></td>
+<td>{{ c.entered_at.strftime('%Y-%m-%d %H:%M:%S') if c.entered_at else '' }}</td><td>{{ c.caller or '' }}</td><td>{{ c.queue or '' }}</td><td>{{ c.agent_id or '' }}</td>
+<td>{{ outcome(c.outcome) }}</td><td>{{ c.disposition or '' }}</td><td>{{ mmss(c.wait_s) }}</td><td>{{ mmss(c.talk_s) }}</td></tr>
+{% else %}<tr><td colspan="9">{{ _('No calls in this range.') }}</td></tr>{% endfor %}</tbody></table></div>
+{% if calls|length >= limit %}<p>{{ _('First %(n)d calls only.', n=limit) }}</p>{% endif %}
 {% endblock %}"""
 
 TIMELINE = """{% extends "base.html" %}
-{% block title %}Call {{ call.call_id }}{% endblock %}
+{% block title %}{{ _('Call') }} {{ call.call_id }}{% endblock %}
 {% block content %}
-<h1>Call {{ call.call_id }}</h1>
-<p>{{ call.caller or 'unknown caller' }} → {{ call.did or '' }} · {{ call.outcome or '' }} · {{ call.disposition or '' }}</p>
+<h1>{{ _('Call') }} {{ call.call_id }}</h1>
+<p>{{ call.caller or _('unknown caller') }} → {{ call.did or '' }} · {{ call.queue or '' }} · {{ outcome(call.outcome) }}{% if call.agent_id %} · {{ call.agent_id }}{% endif %}{% if call.disposition %} · {{ _('Disposition') }}: {{ call.disposition }}{% endif %}</p>
 <h2>{{ _('Timeline') }}</h2>
-<ol class="timeline">{% for at, what in events %}<li><time>{{ at.strftime('%Y-%m-%d %H:%M:%S') }}</time> {{ what }}</li>{% endfor %}</ol>
-<h2>{{ _('IVR path') }}</h2><ol>{% for step in call.ivr_path %}<li>{{ step }}</li>{% else %}<li>none</li>{% endfor %}</ol>
+<ol class="timeline" id="timeline">{% for at, what in events %}<li><time>{{ at.strftime('%Y-%m-%d %H:%M:%S') }}</time> {{ what }}</li>{% endfor %}</ol>
+<h2>{{ _('IVR path') }}</h2><ol>{% for step in call.ivr_path %}<li>{{ step }}</li>{% else %}<li>{{ _('none') }}</li>{% endfor %}</ol>
 <h2>{{ _('Offers and routing explanations') }}</h2>
-<table class="report"><thead><tr><th>kind</th><th>agent</th><th>at</th><th>details</th></tr></thead><tbody>
-{% for e in call.explanations %}<tr><td>{{ e.kind }}</td><td>{{ e.agent or '' }}</td><td>{{ clock(e.at) }}</td>
-<td>{{ explain(e) }}</td></tr>
-{% else %}<tr><td colspan="4">offered to: {{ call.offers|join(', ') or 'nobody' }}</td></tr>{% endfor %}</tbody></table>
+<ul class="explanations">{% for e in call.explanations %}<li><time>{{ clock(e.at) }}</time> {{ explain(e) }}</li>
+{% else %}<li>{{ _('offered to') }}: {{ call.offers|join(', ') or _('nobody') }}</li>{% endfor %}</ul>
 <p><a href="{{ url_for('quality.call_page', call_id=call.call_id) }}" id="quality-link">{{ _('Quality: metrics, transcript and evaluation') }}</a></p>
-<h2>{{ _('Wrap-up') }}</h2><ul>{% for e in effects %}<li>{{ e.kind }} {{ e.key }}: {{ e.status }}{% if e.last_error %} ({{ e.last_error }}){% endif %}</li>{% else %}<li>nothing yet</li>{% endfor %}</ul>
+<h2>{{ _('Wrap-up') }}</h2><ul>{% for e in effects %}<li>{{ e.kind }} {{ e.key }}: {{ e.status }}{% if e.last_error %} ({{ e.last_error }}){% endif %}</li>{% else %}<li>{{ _('nothing yet') }}</li>{% endfor %}</ul>
 {% if has_recording %}<h2>{{ _('Recording') }}</h2>
 <figure class="recording"><audio id="recording-player" controls preload="none" src="{{ url_for('reports.recording', call_id=call.call_id) }}"></audio>
 <figcaption>{% if recording %}{{ mmss(recording.duration_s) }} · sha256 {{ recording.sha256[:12] }}… · {% endif %}<a href="{{ url_for('reports.recording', call_id=call.call_id) }}" download>{{ _('Download') }}</a> · {{ _('Playing is recorded in the audit log.') }}</figcaption></figure>{% endif %}
@@ -66,12 +69,15 @@ AGENTS = """{% extends "base.html" %}
 {% block title %}{{ _('Agent report') }}{% endblock %}
 {% block content %}
 <h1>{{ _('Agent report') }} {{ p.first }} – {{ p.last }}</h1>
+<p class="exports"><a href="{{ url_for('reports.agents_export', fmt='csv', **args) }}" id="export-csv" download>CSV</a>
+  · <a href="{{ url_for('reports.agents_export', fmt='xlsx', **args) }}" id="export-xlsx" download>Excel</a>
+  · {{ _('An agent opens their calls in that period.') }}</p>
 {% if rows %}<figure class="chart-box"><canvas id="agent-chart" role="img" aria-label="{{ _('Time per agent in each state') }}"></canvas></figure>
 <script type="application/json" id="agent-chart-data">{{ chart|tojson }}</script>
 <script src="{{ url_for('static', filename='vendor/chartjs/chart.umd.min.js') }}" defer></script>
 <script src="{{ url_for('static', filename='reports.js') }}" defer></script>{% endif %}
 <div class="table-wrap"><table class="report"><thead><tr>{% for c in columns %}<th data-column="{{ c }}">{{ label(c) }}</th>{% endfor %}</tr></thead><tbody>
-{% for r in rows %}<tr>{% for c in columns %}<td data-column="{{ c }}">{% if c == 'bucket' %}{{ r.bucket.strftime('%Y-%m-%d %H:%M') }}{% else %}{{ cell(c, r[c]) }}{% endif %}</td>{% endfor %}</tr>{% else %}<tr><td colspan="{{ columns|length }}">{{ _('No agent activity in this range.') }}</td></tr>{% endfor %}
+{% for r in rows %}<tr data-agent="{{ r.agent_id }}">{% for c in columns %}<td data-column="{{ c }}">{% if c == 'bucket' %}{{ r.bucket.strftime('%Y-%m-%d %H:%M') }}{% elif c == 'agent_id' %}<a href="{{ url_for('reports.calls', bucket=r.bucket.isoformat(), interval=p.interval, by='agent', key=r.agent_id) }}">{{ r.agent_id }}</a>{% else %}{{ cell(c, r[c]) }}{% endif %}</td>{% endfor %}</tr>{% else %}<tr><td colspan="{{ columns|length }}">{{ _('No agent activity in this range.') }}</td></tr>{% endfor %}
 </tbody></table></div>
 {% endblock %}"""
 
@@ -93,7 +99,9 @@ MISSING = """{% extends "base.html" %}
 {% block title %}{{ _('Missing dispositions') }}{% endblock %}
 {% block content %}
 <h1>{{ _('Answered calls without their required disposition') }}, {{ p.first }} – {{ p.last }}</h1>
-<p>{{ _('Queues that require one') }}: {{ required|join(', ') or _('none') }}</p>
+<p>{{ _('Queues that require one') }}: {{ required|join(', ') or _('none') }}
+ · <a href="{{ url_for('reports.missing_export', fmt='csv', **args) }}" id="export-csv" download>CSV</a>
+ · <a href="{{ url_for('reports.missing_export', fmt='xlsx', **args) }}" id="export-xlsx" download>Excel</a></p>
 <div class="table-wrap"><table class="report" id="missing"><thead><tr><th>{{ _('Call') }}</th><th>{{ _('Entered') }}</th>
 <th>{{ _('Queue') }}</th><th>{{ _('Agent') }}</th><th>{{ _('Talk') }}</th></tr></thead><tbody>
 {% for c in calls %}<tr data-call="{{ c.call_id }}"><td><a href="{{ url_for('reports.timeline', call_id=c.call_id) }}">{{ c.call_id }}</a></td>
