@@ -195,20 +195,50 @@ def _state_text(page, expected: str) -> str:
     return page.text_content("#agent-state")
 
 
+def _controller(redis_client, redis_prefix, refuse_transfers: bool):
+    """The controller's own code for call actions (Manager.on_control, AgentStates) on the test's Redis,
+    with a switch that refuses every uuid_transfer (as FreeSWITCH does for a channel that is gone)."""
+    from control.domain.queue_config import QueueConfig
+    from control.handlers.manager import Manager
+    from control.store.redis_state import RedisState
+    from tests.handler_fakes import FakeSwitch, make_deps
+
+    class Switch(FakeSwitch):
+        def api(self, command: str) -> str:
+            reply = super().api(command)
+            return "-ERR No such channel!\n" if refuse_transfers and command.startswith("uuid_transfer") else reply
+
+    deps = make_deps({"billing": QueueConfig(name="billing", wrap_up_s=300, dispositions=["refund"],
+                                             disposition_required=True)}, switch=Switch())
+    deps.store, deps.publisher = RedisState(redis_client, redis_prefix), RedisPublisher(redis_client, redis_prefix)
+    deps.now = time.time
+    return deps, Manager(deps)
+
+
+def _requests(redis_client, redis_prefix, action: str) -> list[dict]:
+    """What the console asked the controllers for on the control stream."""
+    import json
+
+    entries = redis_client.xrange(f"{redis_prefix}:stream:control")
+    return [m for m in (json.loads(fields[b"data"]) for _id, fields in entries)
+            if m.get("type") == "call_action" and m.get("action") == action]
+
+
 def test_one_agent_ring_answer_hold_refused_transfer_wrap_up_finish(browser, live_server, redis_client,
                                                                     redis_prefix, redis_web_app):
     """The state bar follows the agent's real state through a whole call; actions are pending until
-    the switch answers; the wrap-up's required disposition is enforced by the server."""
+    the switch answers; a transfer the switch refused leaves the call with the agent (the controller's
+    own code carries the request out); the wrap-up's required disposition is enforced by the server."""
     import re
 
     from sqlalchemy import select
 
-    from control.domain.models import AgentState, Call as LiveCall
+    from control.domain.models import AgentState, Call as LiveCall, CallState
     from records.models import Call
+    from tests.integration.faultkit import wait_for
     from web.extensions import db
 
     store = _live_agent(redis_client, redis_prefix, "available")
-    store.put_call(LiveCall(id="call-j", caller="+14155550100", did="+18005550100", queue="billing", agent_id="alice"))
     page, errors = console_page(browser, live_server)
     # the first paint comes from live state (the stream only carries changes), with the time in it
     assert _state_text(page, "available") == "Available"
@@ -217,9 +247,16 @@ def test_one_agent_ring_answer_hold_refused_transfer_wrap_up_finish(browser, liv
     publisher.publish("agent:alice", offer({"id": 1, "name": "Ann Lee", "tier": "vip", "tags": [], "fields": {}},
                                            call_id="call-j"))
     assert _state_text(page, "reserved") == "Ringing"
-    publisher.publish("agent:alice", {"type": "answered", "call_id": "call-j", "agent_id": "alice", "ts": time.time()})
+    answered_at = time.time()
+    _live_agent(redis_client, redis_prefix, "on_call", call_id="call-j")   # the controller confirmed the answer
+    store.put_call(LiveCall(id="call-j", caller="+14155550100", did="+18005550100", queue="billing",
+                            state=CallState.CONNECTED, agent_id="alice", answered_at=answered_at,
+                            controller_id="test-ctl"), create=True)
+    publisher.publish("agent:alice", {"type": "answered", "call_id": "call-j", "agent_id": "alice", "ts": answered_at})
     assert _state_text(page, "on_call") == "On call"
     assert page.is_visible("#talk-time") and page.is_hidden("#hold-box")
+    first = page.text_content("#talk-time")
+    page.wait_for_function(f"() => document.getElementById('talk-time').textContent !== '{first}'", timeout=5000)
     page.screenshot(path="docs/screens/console-on-call.png", full_page=True)
 
     page.click("#btn-hold")                                  # pending until the switch confirms
@@ -236,33 +273,51 @@ def test_one_agent_ring_answer_hold_refused_transfer_wrap_up_finish(browser, liv
                                       "result": "+OK Success", "ok": True})
     assert _state_text(page, "on_call") == "On call"
 
-    page.select_option("#transfer-to", "queue")              # the switch refuses the transfer
-    page.fill("#transfer-target", "billing")
-    page.click("#btn-transfer")
-    page.wait_for_selector("#action-status[data-phase=pending]", timeout=10000)
-    publisher.publish("agent:alice", {"type": "call_action", "action": "transfer", "call_id": "call-j",
-                                      "by": "alice", "result": "-ERR No such channel!", "ok": False})
-    page.wait_for_selector("#action-status[data-phase=failed]", timeout=10000)
-    assert "the call is no longer on the switch" in page.text_content("#action-status")
-    assert page.text_content("#agent-state") == "On call"
-    page.screenshot(path="docs/screens/console-action-failed.png", full_page=True)
+    deps, manager = _controller(redis_client, redis_prefix, refuse_transfers=True)
+    try:
+        page.select_option("#transfer-to", "queue")          # the switch refuses the transfer
+        page.fill("#transfer-target", "billing")
+        page.click("#btn-transfer")
+        page.wait_for_selector("#action-status[data-phase=pending]", timeout=10000)
+        [request] = wait_for(lambda: _requests(redis_client, redis_prefix, "transfer"), 10, what="the transfer")
+        manager.on_control(request)                          # the owning controller carries it out
+        page.wait_for_selector("#action-status[data-phase=failed]", timeout=10000)
+        assert "the call is no longer on the switch" in page.text_content("#action-status")
+        page.wait_for_timeout(500)                           # nothing else arrives: no wrap-up
+        assert page.text_content("#agent-state") == "On call" and page.is_hidden("#wrapup")
+        alice, live = store.get_agent("alice"), store.get_call("call-j")
+        assert (alice.state, alice.call_id) == (AgentState.ON_CALL, "call-j")
+        assert (live.state, live.agent_id) == (CallState.CONNECTED, "alice")
+        assert [e["kind"] for e in deps.call_log.read("call-j", "explanations")] == ["transfer_refused"]
+        assert [r for r in deps.history if r[1] == "wrap_up"] == []
+        page.screenshot(path="docs/screens/console-action-failed.png", full_page=True)
 
-    _live_agent(redis_client, redis_prefix, "wrap_up")   # the controller released the call into wrap-up
-    publisher.publish("agent:alice", {"type": "ended", "call_id": "call-j", "wrap_up_s": 30, "ts": time.time()})
-    assert _state_text(page, "wrap_up") == "Wrap-up"
-    page.wait_for_selector("#wrapup:not([hidden])", timeout=10000)
-    page.click("#wrapup-finish")                             # billing requires a disposition: the server refuses
-    page.wait_for_selector("#wrapup-error:not([hidden])", timeout=10000)
-    assert "requires a disposition" in page.text_content("#wrapup-error")
-    assert store.get_agent("alice").state == AgentState.WRAP_UP
-    page.screenshot(path="docs/screens/console-wrap-up.png", full_page=True)
-    page.select_option("#wrapup-disposition", "refund")
-    page.click("#wrapup-save")                               # save and finish now
-    assert _state_text(page, "available") == "Available"
-    page.wait_for_selector("#wrapup[hidden]", state="attached", timeout=10000)
-    assert store.get_agent("alice").state == AgentState.AVAILABLE
-    with redis_web_app.app_context():
-        assert db.session.scalar(select(Call).where(Call.call_id == "call-j")).disposition == "refund"
+        page.once("dialog", lambda dialog: dialog.accept())   # "Hang up this call?"
+        page.click("#btn-hangup")                            # the agent hangs up
+        [request] = wait_for(lambda: _requests(redis_client, redis_prefix, "hangup"), 10, what="the hang-up")
+        manager.on_control(request)
+        page.wait_for_selector("#action-status[data-phase=done]", timeout=10000)
+        assert deps.switch.commands[-1] == "uuid_kill call-j NORMAL_CLEARING"
+        # the caller's leg is gone: the call's session ends the conversation through AgentStates
+        manager.agents.end_conversation("alice", "call-j", "billing", answered_at)
+        assert _state_text(page, "wrap_up") == "Wrap-up"
+        page.wait_for_selector("#wrapup:not([hidden])", timeout=10000)
+        assert re.search(r"\d+", page.text_content("#wrapup-countdown"))   # the wrap-up timer runs
+        assert store.get_agent("alice").state == AgentState.WRAP_UP and store.get_call("call-j") is None
+        page.click("#wrapup-finish")                         # billing requires a disposition: the server refuses
+        page.wait_for_selector("#wrapup-error:not([hidden])", timeout=10000)
+        assert "requires a disposition" in page.text_content("#wrapup-error")
+        assert store.get_agent("alice").state == AgentState.WRAP_UP
+        page.screenshot(path="docs/screens/console-wrap-up.png", full_page=True)
+        page.select_option("#wrapup-disposition", "refund")
+        page.click("#wrapup-save")                           # save and finish now
+        assert _state_text(page, "available") == "Available"
+        page.wait_for_selector("#wrapup[hidden]", state="attached", timeout=10000)
+        assert store.get_agent("alice").state == AgentState.AVAILABLE
+        with redis_web_app.app_context():
+            assert db.session.scalar(select(Call).where(Call.call_id == "call-j")).disposition == "refund"
+    finally:
+        manager.stop()
 
     page.select_option("#not-ready-reason", "technical")     # not ready, with a configured reason
     page.click("#btn-not-ready")
