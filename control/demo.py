@@ -10,6 +10,22 @@ from control.config import load_config
 from control.paths import shipped, var_dir
 
 DEMO_SCENARIO = shipped("scenarios") / "demo.yaml"
+DEMO_MONITOR_EXTENSION = "1009"   # the simulator's supervisor phone (scenarios/demo.yaml, phones)
+
+
+def give_supervisor_a_phone(database_url: str, extension: str = DEMO_MONITOR_EXTENSION) -> None:
+    """The seeded supervisor monitors from the demo's supervisor phone (Admin -> Users sets it in a
+    real deployment), so Listen on the demo wallboard rings a phone instead of answering 409.
+    A registered extension is kept."""
+    from sqlalchemy import select
+
+    from records.db import session_factory
+    from records.models import User
+
+    with session_factory(database_url)() as session, session.begin():
+        user = session.scalar(select(User).where(User.username == "supervisor"))
+        if user is not None and not user.monitor_extension:
+            user.monitor_extension = extension
 
 
 def redis_answers(config) -> bool:
@@ -60,6 +76,7 @@ def main(argv: list[str]) -> int:
 
     if db_main(["upgrade"]) or db_main(["seed"]):
         return 1
+    give_supervisor_a_phone(config.database_url)
 
     from control.procs import ProcessGroup
 
@@ -77,7 +94,7 @@ def main(argv: list[str]) -> int:
     print(f"""
 Hotline demo is running.
   Console:    http://{config.web_host}:{config.web_port}/
-  Logins:     alice/alice, bob/bob (agents) · supervisor/supervisor · admin/admin
+  Logins:     alice/alice, bob/bob (agents) · supervisor/supervisor (listens from phone {DEMO_MONITOR_EXTENSION}) · admin/admin
   Database:   {config.database_url}
   Press Ctrl-C to stop everything.
 """, flush=True)

@@ -67,6 +67,10 @@ def simulate(scenario, controller, esl, password, media_s, repeat, reconnect: bo
     for agent in scenario.agents:
         answer_after, talk_time = phone_durations(agent.id, agent.answer_after, agent.talk_time, scenario.seed)
         switch.add_phone(agent.extension, answer_after=answer_after, talk_time=talk_time)
+    for phone in scenario.phones:   # a supervisor's monitoring phone: answers, stays on until hung up
+        answer_after, _talk = phone_durations(str(phone["extension"]), phone.get("answer_after", 1.0), None,
+                                              scenario.seed)
+        switch.add_phone(str(phone["extension"]), answer_after=answer_after, talk_time=None)
     print(f"simulator: inbound ESL on {esl[0]}:{switch.esl_port}, calling the controller at "
           f"{controller[0]}:{controller[1]}", file=sys.stderr)
     try:

@@ -128,6 +128,10 @@ def run(scenario_path: str, config, *, timeout_s: float = 600.0, media_s: float 
         spec = _spec(scenario, agent.id)
         answer_after, talk_time = phone_durations(agent.id, spec.answer_after, spec.talk_time, scenario.seed)
         switch.add_phone(extension=agent.extension, answer_after=answer_after, talk_time=talk_time)
+    for phone in scenario.phones:
+        answer_after, _talk = phone_durations(str(phone["extension"]), phone.get("answer_after", 1.0), None,
+                                              scenario.seed)
+        switch.add_phone(extension=str(phone["extension"]), answer_after=answer_after, talk_time=None)
     for number in scenario.outside:
         answer_after, talk_time = phone_durations(number["number"], number.get("answer_after", 1.0),
                                                   number.get("talk_time"), scenario.seed)

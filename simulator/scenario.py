@@ -43,6 +43,9 @@ SCHEMA = {
                            "queues": {"type": "array", "items": {"type": "string"}},
                            "answer_after": {}, "talk_time": {},   # durations: checked in _duration_errors
                            "wrap_up": _NUMBER, "name": {"type": "string"}}}},
+        "phones": {"type": "array", "items": {    # other phones on the switch: a supervisor's monitoring phone
+            "type": "object", "required": ["extension"], "additionalProperties": False,
+            "properties": {"extension": {"type": ["string", "integer"]}, "answer_after": {}}}},
         "outside": {"type": "array", "items": {   # numbers beyond the trunk (customers called back)
             "type": "object", "required": ["number"], "additionalProperties": False,
             "properties": {"number": {"type": "string"}, "answer_after": {}, "talk_time": {},
@@ -91,6 +94,7 @@ class Scenario:
     agents: list[AgentSpec] = field(default_factory=list)
     calls: list[CallSpec] = field(default_factory=list)
     outside: list[dict[str, Any]] = field(default_factory=list)
+    phones: list[dict[str, Any]] = field(default_factory=list)   # not agents': extension, answer_after
     seed: int | None = None
 
 
@@ -155,13 +159,13 @@ def _build(data, locator) -> Scenario:
     return Scenario(name=data["name"], file=locator.file, defaults=defaults, customers=data.get("customers") or [],
                     skills=data.get("skills") or [], queues=data.get("queues") or {}, flows=data.get("flows") or {},
                     agents=agents, calls=sorted(calls, key=lambda c: c.at), outside=data.get("outside") or [],
-                    seed=data.get("seed"))
+                    phones=data.get("phones") or [], seed=data.get("seed"))
 
 
 def _duration_errors(data: dict, locator) -> list:
     """answer_after and talk_time of agents and outside numbers: seconds or a distribution."""
     errors = []
-    for section in ("agents", "outside"):
+    for section in ("agents", "outside", "phones"):
         for i, item in enumerate(data.get(section) or []):
             if not isinstance(item, dict):
                 continue
