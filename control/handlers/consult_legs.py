@@ -95,7 +95,8 @@ def requeue_or_end(manager, c: Consult) -> None:
     reply = "-ERR"
     if call is not None and call.queue:
         try:
-            # frees the agent into wrap-up before the caller comes back (transfer.blind)
+            # the agent goes to wrap-up once the switch accepted it (transfer.blind); refused, the
+            # caller is hung up below and the session ends the conversation
             reply = blind(deps, call, {"to": "queue", "target": call.queue, "by": "consult"}, manager.agents)
         except (ActionRefused, SwitchUnavailable) as exc:
             log.warning("could not requeue %s after a failed consult: %s", c.call_id, exc)
