@@ -230,4 +230,6 @@ def load_config(path: str | os.PathLike | None = None,
         values["database_url"] = env["DATABASE_URL"]
     if "REDIS_URL" in env and "HOTLINE_REDIS_URL" not in env:
         values["redis_url"] = env["REDIS_URL"]
+    if values.get("redis_sentinels") and not values.get("redis_sentinel_service"):
+        raise ValueError("redis_sentinels is set but redis_sentinel_service (the name the sentinels monitor) is not")
     return Config(values)

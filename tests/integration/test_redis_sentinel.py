@@ -118,10 +118,14 @@ def test_sentinels_are_read_from_a_string_or_a_list():
         parse_sentinels("no-port")
 
 
-def test_the_factory_refuses_sentinels_without_a_service_name():
+def test_sentinels_without_a_service_name_are_refused():
+    with pytest.raises(ValueError, match="redis_sentinel_service"):
+        load_config(env={"HOTLINE_REDIS_SENTINELS": "127.0.0.1:26379"})    # at start, by every process
     config = load_config(env={}).replace(redis_sentinels="127.0.0.1:26379")
     with pytest.raises(ValueError, match="redis_sentinel_service"):
         redis_client(config)
+    assert load_config(env={"HOTLINE_REDIS_SENTINELS": "127.0.0.1:26379",
+                            "HOTLINE_REDIS_SENTINEL_SERVICE": "hotline"}).redis_sentinel_service == "hotline"
 
 
 def test_clients_follow_a_failover_without_a_restart(rig):
