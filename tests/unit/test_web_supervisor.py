@@ -51,6 +51,14 @@ def test_snapshot_has_queues_agents_callers_and_alerts(web_app, client_for, live
     assert board["waiting"][0]["call_id"] == "c-wait"
 
 
+def test_each_queue_brings_its_own_alert_thresholds(client_for, live):
+    """support's YAML sets alerts:; billing sets none and gets its service level settings and 10 %."""
+    board = client_for("supervisor").get("/supervisor/wallboard.json").get_json()
+    limits = {q["name"]: q["alert_limits"] for q in board["queues"]}
+    assert limits["support"] == {"service_level_below": 0.8, "longest_wait_s": 30, "abandon_rate_above": 0.08}
+    assert limits["billing"] == {"service_level_below": 0.8, "longest_wait_s": 20, "abandon_rate_above": 0.1}
+
+
 def test_snapshot_has_todays_figures_from_the_call_records(web_app, client_for, live):
     from records.models import Call
     from web.extensions import db
