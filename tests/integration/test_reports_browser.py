@@ -152,4 +152,6 @@ def test_every_report_chart_export_and_drill_down_on_both_databases(browser, any
     page.goto(f"{server.url}/reports/missing-dispositions?{day}")
     page.wait_for_selector("#missing", timeout=10000)
     downloads("")
+    if server.database == "sqlite":
+        page.screenshot(path="docs/screens/reports-missing-dispositions.png", full_page=True)
     assert errors == []
