@@ -63,6 +63,7 @@ class Manager:
         self.sessions: dict[str, CallSession] = {}   # call id -> the callers whose socket this controller holds
         # agents from the database back into live state after Redis lost them: busy {agent: call} -> count
         self.resync_agents: Callable[[dict[str, str]], int] | None = None
+        self.epoch_marked = False   # this controller's epoch mark is in Redis (reconcile.py restore_lost_state)
         # dialling callbacks (handlers/callbacks.py); the composition root sets it, with its database rows
         self.callbacks: CallbackService | None = None
         self.consults: dict[str, Consult] = {}   # attended transfers under way here, by call id (consult.py)

@@ -13,12 +13,14 @@ from dataclasses import replace
 from control.domain.call_record import CallRecord
 from control.domain.call_state import move
 from control.domain.models import AgentState, CallState
+from control.errors import RedisError
 from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
 from control.handlers import actions, offers
 from control.handlers.last_seen import for_manager as last_seen
 from control.handlers.orphans import break_orphans, controller_alive
 from control.store.batch import hand_over
+from control.store.keys import Keys
 from control.store.ring_groups import GROUP
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ WRAP_UP_GRACE_S = 5.0
 # a live writer drains its batch in milliseconds (seconds while the database is slow); older than
 # this, the controller that parked a call record is taken to have died (control/store/outbox.py)
 PARKED_RECORD_GRACE_S = 60.0
+EPOCH_MARK_S = 86400   # a controller looks every reconcile_interval_s; a day is far longer
 SWEPT = {AgentState.ON_CALL.value, AgentState.RESERVED.value, AgentState.WRAP_UP.value}
 
 
@@ -44,12 +47,57 @@ def live_channels(switch) -> set[str] | None:
 
 
 def restore_lost_state(manager) -> int:
-    """Redis came back empty (a restart without persistence): put back the calls whose sockets this
-    controller holds, then the agents from the database (``manager.resync_agents``, set by the
-    composition root), those on our bridged calls as on-call. Returns the number of agents put back."""
+    """Redis came back empty (a restart without persistence, FLUSHDB): put back the calls whose sockets
+    this controller holds (with their place: ``entered_at`` and ``seq``), then the agents from the
+    database (``manager.resync_agents``, set by the composition root: each as its state history says),
+    those on our bridged calls as on-call. Every controller notices the loss itself (its epoch mark is
+    gone), so each puts back its own calls even when another controller has put the agents back
+    already; then it only sets the agents on its bridged calls on-call. Returns the agents put back."""
     store = manager.deps.store
-    if manager.resync_agents is None or store.has_agents():
+    lost = _epoch_lost(manager)
+    empty = manager.resync_agents is not None and not store.has_agents()
+    if not (lost or empty):
         return 0
+    busy = _put_back_local_calls(manager)
+    count = manager.resync_agents(busy) if empty and manager.resync_agents is not None else \
+        _on_our_calls(store, busy, manager.deps.now())
+    log.warning("live state was lost: put back %d agents and %d local calls", count,
+                sum(1 for s in manager.sessions.values() if s.call is not None and store.get_call(s.call.id)))
+    return count
+
+
+def _epoch_lost(manager) -> bool:
+    """True when this controller's epoch mark, set at its previous look, is gone from Redis (SET ... GET:
+    check and mark in one step). A controller's first look only marks."""
+    client = getattr(manager, "redis", None)
+    if client is None:
+        return False
+    deps = manager.deps
+    try:
+        previous = client.set(Keys(deps.config.redis_prefix).controller_epoch(deps.controller_id), "1",
+                              ex=EPOCH_MARK_S, get=True)
+    except RedisError:
+        return False
+    seen, manager.epoch_marked = manager.epoch_marked, True
+    return bool(seen) and previous is None
+
+
+def _on_our_calls(store, busy: dict[str, str], now: float) -> int:
+    """Agents another controller put back (from their history) that talk on one of our calls: on-call."""
+    count = 0
+    for agent_id, call_id in busy.items():
+        agent = store.get_agent(agent_id)
+        if agent is not None and (agent.state != AgentState.ON_CALL or agent.call_id != call_id):
+            agent.state, agent.call_id, agent.break_reason, agent.state_since = AgentState.ON_CALL, call_id, None, now
+            store.put_agent(agent)
+            count += 1
+    return count
+
+
+def _put_back_local_calls(manager) -> dict[str, str]:
+    """The calls whose socket this controller holds, put back where live state lost them; returns the
+    agents on our bridged calls (agent id -> call id)."""
+    store = manager.deps.store
     busy: dict[str, str] = {}
     for session in list(manager.sessions.values()):
         call = session.call
@@ -63,10 +111,7 @@ def restore_lost_state(manager) -> int:
             move(call, CallState.QUEUED)
             call.agent_id = None
             store.put_call(call, create=True)
-    count = manager.resync_agents(busy)
-    log.warning("live state was lost: put back %d agents and %d local calls", count,
-                sum(1 for s in manager.sessions.values() if s.call is not None and store.get_call(s.call.id)))
-    return count
+    return busy
 
 
 def reconcile(manager) -> dict[str, int]:

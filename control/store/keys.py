@@ -69,6 +69,9 @@ class Keys:
     def controller(self, controller_id: str) -> str:  # a controller's heartbeat (control/handlers/orphans.py)
         return f"{self.prefix}:controller:{controller_id}"
 
+    def controller_epoch(self, controller_id: str) -> str:  # string, 1 day: gone = Redis lost its data (reconcile.py)
+        return f"{self.prefix}:controller-epoch:{controller_id}"
+
     def call_log(self, call_id: str, kind: str) -> str:  # list: a call's offers, explanations... (call_log.py)
         return f"{self.prefix}:calllog:{call_id}:{kind}"
 

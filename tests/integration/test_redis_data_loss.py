@@ -204,3 +204,59 @@ def test_agents_come_back_as_they_were_when_redis_lost_its_data(own_redis, agent
     assert ids["break"] not in store.available_index()
     assert back[ids["on_call"]].state == AgentState.WRAP_UP            # its call may be gone: wrap-up, then free
     assert back[ids["new"]].state == AgentState.LOGGED_OUT             # no history
+
+
+def test_each_controller_puts_back_its_own_calls_in_their_place(own_redis, tmp_path):
+    """Two controllers: the first to look puts the agents back from their history, each puts back the
+    callers whose socket it holds (entered_at and seq kept) and the agents on its bridged calls."""
+    from control.app import load_db_agents, sync_agents
+    from control.domain.models import Call, CallState
+    from control.handlers.reconcile import restore_lost_state
+    from records.db import session_factory
+    from records.migrate import ensure_schema
+    from records.models import Agent
+    from records.state_log import append_many
+
+    url = f"sqlite:///{tmp_path / 'controllers.db'}"
+    ensure_schema(url)
+    sessions, now = session_factory(url), time.time()
+    with sessions() as s, s.begin():
+        s.add_all([Agent(id="talker", name="talker", extension="2001", sip_password="x", queues=["support"]),
+                   Agent(id="luncher", name="luncher", extension="2002", sip_password="x", queues=["support"])])
+    append_many(sessions, [("talker", "on_call", None, now - 10), ("luncher", "break", "lunch", now - 60)])
+    config = load_config(env={}).replace(database_url=url, redis_prefix=f"{{hltest-ctl-{uuid.uuid4().hex[:6]}}}")
+    store = RedisState(own_redis, config.redis_prefix)
+    sync_agents(config, store)
+
+    def call(call_id: str, entered: float, state=CallState.QUEUED, agent=None) -> Call:
+        c = Call(id=call_id, caller="+14155550100", did="+18005550100", queue="support", entered_at=entered,
+                 state=state, agent_id=agent)
+        store.put_call(c)            # numbered as on arrival
+        return store.get_call(call_id)
+
+    def controller(name: str, calls: dict) -> SimpleNamespace:
+        return SimpleNamespace(
+            deps=SimpleNamespace(store=store, config=config, controller_id=name, now=lambda: now),
+            redis=own_redis, epoch_marked=False, sessions=calls,
+            resync_agents=lambda busy: sync_agents(config, store, busy, now, agents=load_db_agents(config, now)))
+
+    first = controller("ctl-a", {"wa": SimpleNamespace(call=call("wa", now - 40), agent_id=None, queued=True)})
+    second = controller("ctl-b", {
+        "wb": SimpleNamespace(call=call("wb", now - 30), agent_id=None, queued=True),
+        "talk": SimpleNamespace(call=call("talk", now - 90, CallState.CONNECTED, "talker"), agent_id="talker",
+                                queued=False)})
+    places = {c.id: (c.entered_at, c.seq) for c in (store.get_call("wa"), store.get_call("wb"))}
+    assert restore_lost_state(first) == 0 and restore_lost_state(second) == 0   # first looks: marks only
+
+    own_redis.flushdb()
+    assert restore_lost_state(first) >= 2                      # agents from their history, its caller
+    assert store.get_agent("talker").state == AgentState.WRAP_UP
+    assert [c.id for c in store.waiting_calls()] == ["wa"]
+    assert restore_lost_state(second) == 1                     # its callers, and its agent on-call
+    assert {c.id: (c.entered_at, c.seq) for c in store.waiting_calls()} == places
+    talker, luncher = store.get_agent("talker"), store.get_agent("luncher")
+    assert (talker.state, talker.call_id) == (AgentState.ON_CALL, "talk")
+    assert (luncher.state, luncher.break_reason) == (AgentState.BREAK, "lunch")
+    assert store.get_call("talk").state == CallState.CONNECTED
+    assert store.next_seq() > max(seq for _, seq in places.values())   # later callers come after them
+    assert restore_lost_state(first) == 0 and restore_lost_state(second) == 0   # nothing lost since

@@ -6,7 +6,11 @@
 -- -1 when the call was gone.
 if ARGV[8] == '0' and redis.call('EXISTS', KEYS[1]) == 0 then return {-1, tonumber(ARGV[1])} end
 local seq = ARGV[1]
-if seq == '0' then seq = tostring(redis.call('INCR', KEYS[3])) end
+if seq == '0' then
+  seq = tostring(redis.call('INCR', KEYS[3]))
+elseif ARGV[8] ~= '0' and tonumber(seq) > (tonumber(redis.call('GET', KEYS[3])) or 0) then
+  redis.call('SET', KEYS[3], seq)   -- a call put back with its seq (Redis lost its data): later calls come after it
+end
 local cur = redis.call('HGET', KEYS[1], 'state')
 redis.call('HSET', KEYS[1], 'd', ARGV[2], 'seq', seq)
 if cur == 'offering' or cur == 'connected' then
