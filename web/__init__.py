@@ -84,6 +84,8 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(pops.bp)
     from web import quality
     app.register_blueprint(quality.bp)   # /quality (docs/quality.md)
+    from web import workforce
+    app.register_blueprint(workforce.bp)   # /workforce (docs/workforce.md)
 
     @app.get("/")
     def index():

@@ -113,6 +113,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("reports.agents", "GET"): Case("/reports/agents", "supervisor"),
     ("reports.missing_dispositions", "GET"): Case("/reports/missing-dispositions", "supervisor"),
     ("quality.report", "GET"): Case("/quality/", "supervisor"),
+    ("workforce.index", "GET"): Case("/workforce/?queue=support&days=2", "supervisor"),
     ("quality.call_page", "GET"): Case("/quality/calls/c-1", "supervisor"),
     ("quality.evaluate", "POST"): Case("/quality/calls/c-1/evaluate", "supervisor",
                                        form={"answer-empathy": "4", "answer-resolved": "1"}, allowed=(302,)),
