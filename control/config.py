@@ -86,6 +86,9 @@ DEFAULTS: dict[str, Any] = {
     # The card before the ring: when the agent's console is open, the phone is rung once the console
     # has acknowledged the pop, or after this many milliseconds at most (0: never wait).
     "pop_ack_budget_ms": 250,
+    # Seconds a caller waits (ringing, or in hold music once answered) for live state while Redis is
+    # unreachable before the call is given up (control/handlers/outage.py).
+    "redis_outage_hold_s": 120,
     # Seconds an agent's phone rings before the offer is withdrawn and the agent set not-ready.
     "ring_timeout_s": 15,
     # Lease of a reservation; renewed while the offer is alive, reclaimed by the reconciler when it lapses.

@@ -21,11 +21,12 @@ from control import events
 from control.domain.call_record import CallRecord
 from control.domain.models import Call, CallState, Outcome
 from control.domain.numbers import normalize
-from control.errors import CrmError
+from control.errors import CrmError, RedisError
 from control.esl.outbound import AppTimeout, ChannelGone, OutboundChannel
 from control.handlers import offers
 from control.handlers.flow_runner import FlowRunner
 from control.handlers.media import Media
+from control.handlers.outage import through_outage
 from control.handlers.waiting import QueueWait
 from control.logs import bind_call
 from control.metrics import backend_error
@@ -154,7 +155,7 @@ class CallSession:
     def _resume(self):
         """A call already waiting in Redis reconnects after its controller died (the dialplan runs
         ``socket`` again): take it over and keep its place in line instead of starting afresh."""
-        live = self.deps.store.get_call(self.call.id)
+        live = through_outage(self, self.deps.store.get_call, self.call.id)   # the caller rings meanwhile
         if live is None or live.state not in (CallState.QUEUED, CallState.OFFERING):
             return None
         live.controller_id = self.deps.controller_id
@@ -218,11 +219,16 @@ class CallSession:
             del self.manager.sessions[call.id]
         try:
             self._release_agent(now)
+        except RedisError:   # live state unreachable: the reconciler puts it right; the record is written
+            log.warning("call %s: live state not updated at its end (Redis unreachable)", call.id)
         finally:
             record = self._record(now)
             hand_over(deps, record)   # batched write, then the wrap-up job
             if not self.segment and call.outcome != Outcome.TRANSFERRED:
-                deps.call_log.drop(call.id)   # the record has it all; a transferred call's next segment goes on
+                try:
+                    deps.call_log.drop(call.id)   # the record has it all; a transferred call's next segment goes on
+                except RedisError:
+                    log.info("call %s: its call log is left to expire (Redis unreachable)", call.id)
             outcome = record.outcome or Outcome.FAILED.value   # _record always sets it
             deps.publisher.publish("wallboard", events.call_ended(call.id, outcome, self.agent_id))
 
@@ -246,7 +252,11 @@ class CallSession:
         if call.outcome is None:
             call.outcome = Outcome.ANSWERED if call.answered_at else (
                 Outcome.ABANDONED if self.queued or self.hangup_cause else Outcome.SELF_SERVICE)
-        logged = deps.call_log.read_many(call.id, ("recording", "explanations", "offers"))
+        try:
+            logged = deps.call_log.read_many(call.id, ("recording", "explanations", "offers"))
+        except RedisError:   # the record is written without its offers and explanations, never lost
+            log.warning("call %s: recorded without its call log (Redis unreachable)", call.id)
+            logged = {"recording": [], "explanations": [], "offers": []}
         recording, explanations = logged["recording"], logged["explanations"]
         offered = [e["at"] for e in explanations if e.get("kind") == "route" and "at" in e]
         talk = (now - call.answered_at) if call.answered_at else 0.0

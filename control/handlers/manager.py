@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from control.handlers.consult_legs import Consult
     from control.handlers.last_seen import LastSeen
 
+REDIS_DOWN_PAUSE_S = 1.0   # between dispatch attempts while Redis is unreachable
 log = logging.getLogger(__name__)
 
 WAITING_TICK_S = 1.0
@@ -135,6 +136,9 @@ class Manager:
             try:
                 with DISPATCH_SECONDS.time():
                     done = self.dispatch_once()
+            except RedisError:   # live state unreachable: nothing to route; wait instead of spinning
+                log.warning("dispatch skipped: live state (Redis) unreachable")
+                gevent.sleep(REDIS_DOWN_PAUSE_S)
             except Exception:  # keep routing alive; the next trigger retries
                 log.exception("dispatch failed")
             # nudges arriving meanwhile coalesce into the next pass: one dispatch serves every

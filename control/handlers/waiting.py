@@ -13,7 +13,9 @@ from control import events
 from control.domain.call_state import move
 from control.domain.models import CallState, Outcome, Requirement
 from control.esl import commands
+from control.errors import RedisError
 from control.esl.outbound import ChannelGone
+from control.handlers.outage import through_outage
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +61,15 @@ class QueueWait:
                 if left:
                     return left
                 continue
-            left = self._overflow(queue)
-            if left:
-                return left
-            if self.deps.now() >= next_announce:
-                self._announce(queue)
-                next_announce = self.deps.now() + self._announce_every(queue)
+            try:
+                left = self._overflow(queue)
+                if left:
+                    return left
+                if self.deps.now() >= next_announce:
+                    self._announce(queue)
+                    next_announce = self.deps.now() + self._announce_every(queue)
+            except RedisError:   # live state unreachable: the caller stays in line; the next tick retries
+                log.warning("call %s: queue rules skipped this tick (Redis unreachable)", self.call.id)
 
     def _enter(self, queue) -> None:
         call, cmd, now = self.call, self.command, self.deps.now()
@@ -78,8 +83,12 @@ class QueueWait:
         call.ivr_path = list(call.ivr_path)
         if call.state != CallState.OFFERING:  # a resumed call may have an agent ringing already
             move(call, CallState.QUEUED)
-        self.deps.store.put_call(call, create=True)   # entering a queue; later puts only update
-        self.deps.store.record_arrival(queue.name, now)
+        # entering a queue; later puts only update. Redis unreachable: the caller waits in hold music
+        through_outage(self.session, self.deps.store.put_call, call, create=True, music=True)
+        try:
+            self.deps.store.record_arrival(queue.name, now)
+        except RedisError:   # the arrival-rate statistics miss one arrival
+            log.warning("call %s: arrival not counted (Redis unreachable)", call.id)
         self.session.manager.trigger(broadcast=True, calls_only=True)
         self.deps.publisher.publish("wallboard", events.queued(call.id, call.queue, call.caller, call.priority))
 
