@@ -356,7 +356,16 @@ def _summary(step: Step, rig: Rig, baseline_rss: float) -> dict:
 
 
 def main(argv: list[str]) -> int:
+    switch = argparse.ArgumentParser(add_help=False)
+    switch.add_argument("--switch", choices=("simulator", "freeswitch"), default="simulator")
+    chosen, _ = switch.parse_known_args(argv)
+    if chosen.switch == "freeswitch":   # the real switch with SIPp: control/bench/fscalls.py
+        from control.bench import fscalls
+
+        return fscalls.main(argv)
     parser = argparse.ArgumentParser(prog="hotline bench calls", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--switch", choices=("simulator", "freeswitch"), default="simulator",
+                        help="freeswitch: a real FreeSWITCH driven by SIPp (control/bench/fscalls.py; its own options)")
     parser.add_argument("--rates", default="50,100,150,200,250,300,400", help="calls/s per step, rising")
     parser.add_argument("--step-s", type=float, default=15.0, help="seconds per step")
     parser.add_argument("--grace-s", type=float, default=3.0, help="after a step, wait this long for set-ups")
