@@ -12,6 +12,7 @@ from records.models import Base
 import records.card_models  # noqa: F401,E402  (their tables are part of the metadata)
 import records.wrapup_models  # noqa: F401,E402
 import records.quality_models  # noqa: F401,E402
+import records.workforce_models  # noqa: F401,E402
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging"):

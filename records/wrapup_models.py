@@ -122,3 +122,4 @@ Index("ix_calls_caller_entered_at", Call.__table__.c.caller, Call.__table__.c.en
 
 import records.rollup_models  # noqa: F401,E402  (the report rollup tables share this metadata)
 import records.quality_models  # noqa: F401,E402  (quality tables share this metadata)
+import records.workforce_models  # noqa: F401,E402  (shift tables share this metadata)

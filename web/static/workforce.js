@@ -15,7 +15,9 @@
          pointRadius: 0, stepped: true, yAxisID: "agents"},
         {type: "line", label: "Agents scheduled (with shrinkage)", data: d.scheduled, borderColor: "#dd6b20",
          pointRadius: 0, stepped: true, yAxisID: "agents"},
-      ],
+      ].concat(d.coverage && d.coverage.length ? [
+        {type: "line", label: "Agents on shifts", data: d.coverage, borderColor: "#2f855a", borderDash: [4, 3],
+         pointRadius: 0, stepped: true, yAxisID: "agents"}] : []),
     },
     options: {
       responsive: true, maintainAspectRatio: false, animation: false,
