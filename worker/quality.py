@@ -7,12 +7,14 @@ facts, transcribes each side where an engine exists for the call's language (wor
 spots the queue's phrases, scores the automatic criteria of the queue's scorecard, and stores one
 ``call_quality`` row (a rerun replaces it with the same values).
 
+A recording that is not 16-bit PCM WAV is logged and left unanalysed (no retry: it would not change).
 The archive job may move the recording while this runs: the path is read again from the
 ``recordings`` row, and a file not there yet raises, so RQ retries.
 """
 from __future__ import annotations
 
 import logging
+import wave
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -80,7 +82,11 @@ def analyse_call(call_id: str, sessions=None, config: QualityConfig | None = Non
         return "no recording"
     if not path.exists():
         raise FileNotFoundError(f"recording of {call_id} not there (yet): {path}")   # retried
-    audio = read_stereo(path)
+    try:
+        audio = read_stereo(path)
+    except (wave.Error, EOFError, ValueError) as exc:   # not 16-bit PCM WAV: retrying changes nothing
+        log.warning("quality %s: recording not analysed: %s", call_id, exc)
+        return f"not analysed: {exc}"
     caller = speech_segments(audio.caller, audio.rate, config.vad_aggressiveness)
     agent = speech_segments(audio.agent, audio.rate, config.vad_aggressiveness)
     metrics = analyse(caller, agent, audio.duration_s, facts.hold_s if facts is not None else None, config.settings)

@@ -74,6 +74,15 @@ def test_a_missing_file_is_retried(sessions, tmp_path):
         analyse_call("q-3", sessions, load_quality("queues"), engines=[])
 
 
+def test_a_recording_that_is_not_a_wav_is_reported_not_retried(sessions, tmp_path):
+    path = tmp_path / "q-7.mp3"
+    path.write_bytes(b"ID3 not a wave file")
+    CallRecordWriter(sessions).write(record("q-7", path))
+    assert analyse_call("q-7", sessions, load_quality("queues"), engines=[]).startswith("not analysed:")
+    with sessions() as s:
+        assert s.get(CallQuality, "q-7") is None
+
+
 class FakeQueue:
     def __init__(self):
         self.jobs: dict[str, tuple] = {}
