@@ -7,104 +7,39 @@ Skipped when the redis-sentinel binary is missing. The shared Redis on 6379 is n
 """
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import gevent
 import pytest
-import redis
 
+from control.bench.sentinels import Sentinels, available, wait
 from control.config import load_config
 from control.store.redis_clients import controller_client, parse_sentinels, redis_client
-from tests.conftest import free_port
 
 pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("redis-sentinel") is None or shutil.which("redis-server") is None,
-                                 reason="redis-sentinel is not installed (apt-get install redis-sentinel)")]
+              pytest.mark.skipif(not available(), reason="redis-sentinel is not installed (apt-get install redis-sentinel)")]
 SERVICE = "hltest"
 PREFIX = "{hltest-sentinel}"
 
 
-def _wait(what: str, check, timeout: float = 20.0, every: float = 0.1):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-            if value:
-                return value
-        except (redis.RedisError, OSError) as exc:
-            last = exc
-        time.sleep(every)
-    pytest.fail(f"timed out waiting for {what} ({last})")
-
-
-class SentinelRig:
-    def __init__(self, tmp: Path):
-        self.tmp, self.procs = tmp, []
-        self.primary, self.replica = free_port(), free_port()
-        self.sentinels = [free_port() for _ in range(3)]
-
-    def start(self) -> "SentinelRig":
-        for port, extra in ((self.primary, []), (self.replica, ["--replicaof", "127.0.0.1", str(self.primary)])):
-            data = self.tmp / f"redis-{port}"
-            data.mkdir()
-            self._spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                         "no", "--dir", str(data), *extra])
-        for port in (self.primary, self.replica):
-            _wait(f"redis-server on {port}", lambda p=port: self.direct(p).ping())
-        _wait("the replica in sync", lambda: self.direct(self.replica).info("replication")
-              .get("master_link_status") == "up")
-        for port in self.sentinels:
-            conf = self.tmp / f"sentinel-{port}.conf"
-            conf.write_text(f"port {port}\nbind 127.0.0.1\ndir {self.tmp}\n"
-                            f"sentinel monitor {SERVICE} 127.0.0.1 {self.primary} 2\n"
-                            f"sentinel down-after-milliseconds {SERVICE} 1000\n"
-                            f"sentinel failover-timeout {SERVICE} 5000\n"
-                            f"sentinel parallel-syncs {SERVICE} 1\n")
-            self._spawn(["redis-sentinel", str(conf)])
-        for port in self.sentinels:   # each knows the replica and the two other sentinels
-            _wait(f"sentinel {port} ready",
-                  lambda p=port: len(self.direct(p).sentinel_slaves(SERVICE)) == 1
-                  and len(self.direct(p).sentinel_sentinels(SERVICE)) == 2)
-        return self
-
-    def _spawn(self, args: list[str]) -> None:
-        self.procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
-
-    @staticmethod
-    def direct(port: int) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=port, socket_timeout=2, socket_connect_timeout=2)
-
-    def sentinel_list(self) -> str:
-        return ",".join(f"127.0.0.1:{p}" for p in self.sentinels)
-
-    def primary_port(self) -> int:
-        return int(self.direct(self.sentinels[0]).sentinel_get_master_addr_by_name(SERVICE)[1])
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+def _wait(what: str, check, timeout: float = 20.0):
+    try:
+        return wait(what, check, timeout)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
-    rig = SentinelRig(tmp_path_factory.mktemp("sentinel"))
+    rig = Sentinels(SERVICE, tmp=tmp_path_factory.mktemp("sentinel"))
     try:
         yield rig.start()
     finally:
         rig.stop()
 
 
-def sentinel_config(rig: SentinelRig):
+def sentinel_config(rig: Sentinels):
     # the URL's host and port are not used with Sentinel (port 1 would refuse): only its database number
     return load_config(env={}).replace(redis_url="redis://127.0.0.1:1/0", redis_prefix=PREFIX,
                                        redis_sentinels=rig.sentinel_list(), redis_sentinel_service=SERVICE)
