@@ -9,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -57,8 +58,8 @@ class Sentinels:
             self.servers[port] = self._spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                               "--appendonly", "no", "--dir", str(data), *extra])
         for port in (self.primary, self.replica):
-            wait(f"redis-server on {port}", lambda p=port: self.direct(p).ping())
-        wait("the replica in sync", lambda: self.direct(self.replica).info("replication").get("master_link_status") == "up")
+            wait(f"redis-server on {port}", partial(self._answers, port))
+        wait("the replica in sync", self._replica_in_sync)
         for port in self.sentinels:
             conf = self.tmp / f"sentinel-{port}.conf"
             conf.write_text(f"port {port}\nbind 127.0.0.1\ndir {self.tmp}\n"
@@ -67,11 +68,21 @@ class Sentinels:
                             f"sentinel failover-timeout {self.service} 5000\n"
                             f"sentinel parallel-syncs {self.service} 1\n")
             self._spawn(["redis-sentinel", str(conf)])
-        for port in self.sentinels:   # each knows the replica and the two other sentinels
-            wait(f"sentinel {port} ready",
-                 lambda p=port: len(self.direct(p).sentinel_slaves(self.service)) == 1
-                 and len(self.direct(p).sentinel_sentinels(self.service)) == 2)
+        for port in self.sentinels:
+            wait(f"sentinel {port} ready", partial(self._sentinel_ready, port))
         return self
+
+    def _answers(self, port: int) -> bool:
+        return bool(self.direct(port).ping())
+
+    def _replica_in_sync(self) -> bool:
+        info: dict = self.direct(self.replica).info("replication")   # type: ignore[assignment]
+        return info.get("master_link_status") == "up"
+
+    def _sentinel_ready(self, port: int) -> bool:
+        """It knows the replica and the two other sentinels."""
+        client = self.direct(port)
+        return len(client.sentinel_slaves(self.service)) == 1 and len(client.sentinel_sentinels(self.service)) == 2
 
     def _spawn(self, args: list[str]) -> subprocess.Popen:
         """Each process logs to <tmp>/<program>-<n>.log (a sentinel's TILT or failover steps are there)."""
