@@ -43,7 +43,8 @@ def carry_out(deps, message: dict, manager=None) -> str:
                 raise ActionRefused("a transfer needs the controller that owns the call")
             if consult.active(manager, call_id):
                 raise ActionRefused("finish or cancel the consultation first")
-            return transfer.blind(deps, call, message, manager.agents)
+            # the session read before the transfer: the caller's next segment takes the same call id
+            return transfer.blind(deps, call, message, manager.agents, session=manager.sessions.get(call_id))
         return _attended(manager, call, message)
     except SwitchUnavailable as exc:
         raise ActionRefused(f"no connection to the switch: {exc}") from exc

@@ -97,11 +97,9 @@ def requeue_or_end(manager, c: Consult) -> None:
         try:
             # the agent goes to wrap-up once the switch accepted it (transfer.blind); refused, the
             # caller is hung up below and the session ends the conversation
-            reply = blind(deps, call, {"to": "queue", "target": call.queue, "by": "consult"}, manager.agents)
+            reply = blind(deps, call, {"to": "queue", "target": call.queue, "by": "consult"}, manager.agents,
+                          session=session)
         except (ActionRefused, SwitchUnavailable) as exc:
             log.warning("could not requeue %s after a failed consult: %s", c.call_id, exc)
-    if reply.startswith("+OK"):
-        if session is not None:
-            session.transferred()
-    else:
+    if not reply.startswith("+OK"):
         actions.kill(deps.switch, c.call_id, "NORMAL_CLEARING")

@@ -72,16 +72,10 @@ def _call_action(manager, data: dict) -> None:
     if not manager.owns(call_id):
         return
     before = deps.store.get_call(call_id)
-    # read before acting: a transferred caller reconnects at once as the call's next segment, whose
-    # session takes the same call id in manager.sessions
-    session = manager.sessions.get(call_id)
-    try:
+    try:   # a blind transfer the switch accepted ends this segment's session in transfer.blind
         reply = carry_out(deps, data, manager=manager)
     except ActionRefused as exc:
         reply = f"-ERR {exc}"
-    if data.get("action") == "transfer" and data.get("kind") != "attended" and reply.startswith("+OK"):
-        if session is not None:   # the agent went to wrap-up in transfer.blind
-            session.transferred()
     result = events.call_action(data.get("action"), data.get("call_id"), data.get("by"), reply)
     deps.publisher.publish("wallboard", result)
     if before is not None and before.agent_id:

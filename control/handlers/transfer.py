@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 TARGET = re.compile(r"^[A-Za-z0-9+_.-]{1,64}$")   # a queue, an agent id or a number (web/api_calls.py: TARGET)
 
 
-def blind(deps, call, message: dict, agents: AgentStates) -> str:
-    """``message``: ``to`` (queue | agent | external), ``target``, ``by``; returns the switch's reply."""
+def blind(deps, call, message: dict, agents: AgentStates, session=None) -> str:
+    """``message``: ``to`` (queue | agent | external), ``target``, ``by``; returns the switch's reply.
+    ``session``: the call's segment here (CallSession), told first when the switch accepted, so that
+    its end (the caller's socket closing) does not end the agent's conversation a second time."""
     target, kind = str(message.get("target", "")), message.get("to", "external")
     if not TARGET.match(target):
         raise ActionRefused(f"bad transfer target {target!r}")
@@ -41,8 +43,10 @@ def blind(deps, call, message: dict, agents: AgentStates) -> str:
     deps.switch.api(commands.uuid_setvar(call.id, "hotline_did", call.did))
     deps.switch.api(commands.uuid_setvar(call.id, "hotline_segment", int(call.vars.get("segment", 0)) + 1))
     reply = deps.switch.api(commands.uuid_transfer(call.id, destination, "XML", context))
-    # The record says what the switch did: a transfer only once it accepted one.
     done = reply.startswith("+OK")
+    if done and session is not None:
+        session.transferred()   # before any other I/O: this segment is over
+    # The record says what the switch did: a transfer only once it accepted one.
     deps.call_log.append(call.id, "explanations", {"kind": "transfer" if done else "transfer_refused", "to": kind,
                                                     "target": target, "by": message.get("by"), "at": deps.now(),
                                                     **({} if done else {"result": reply.strip()[:200]})})

@@ -256,7 +256,7 @@ def test_one_agent_ring_answer_hold_refused_transfer_wrap_up_finish(browser, liv
     assert _state_text(page, "on_call") == "On call"
     assert page.is_visible("#talk-time") and page.is_hidden("#hold-box")
     first = page.text_content("#talk-time")
-    page.wait_for_function(f"() => document.getElementById('talk-time').textContent !== '{first}'", timeout=5000)
+    page.wait_for_function(f"() => document.getElementById('talk-time').textContent !== '{first}'", timeout=10000)
     page.screenshot(path="docs/screens/console-on-call.png", full_page=True)
 
     page.click("#btn-hold")                                  # pending until the switch confirms

@@ -64,16 +64,16 @@ def test_manager_reports_the_result_on_the_wallboard(deps):
 
 def test_transfer_frees_the_agent_into_wrap_up_and_ends_the_local_segment(deps):
     class Session:
-        ended = False
+        ended, agent_then = False, None
 
-        def transferred(self):
-            self.ended = True
+        def transferred(self):   # first, before the agent's wrap-up: this segment's end must not end it again
+            self.ended, self.agent_then = True, deps.store.get_agent("alice").state
 
     manager = Manager(deps)
     session = manager.sessions["c1"] = Session()
     manager.on_control({"type": "call_action", "action": "transfer", "call_id": "c1", "to": "queue",
                         "target": "billing"})
-    assert session.ended
+    assert session.ended and session.agent_then == AgentState.ON_CALL
     assert deps.store.get_agent("alice").state == AgentState.WRAP_UP
     assert deps.store.get_call("c1") is None  # the next segment enters the queue afresh
     assert manager.agents.timing("alice")
