@@ -74,7 +74,7 @@ CALL = """{% extends "base.html" %}
 <form method="post" action="{{ url_for('quality.evaluate', call_id=call.call_id) }}" id="evaluate">
 <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
 <table class="report" id="criteria"><thead><tr><th>{{ _('Criterion') }}</th><th>{{ _('Kind') }}</th><th>{{ _('Weight') }}</th><th>{{ _('Result') }}</th></tr></thead><tbody>
-{% set auto = {} %}{% if q %}{% for r in q.auto_results %}{% set _ = auto.update({r.id: r}) %}{% endfor %}{% endif %}
+{% set auto = {} %}{% if q %}{% for r in q.auto_results %}{% set _x = auto.update({r.id: r}) %}{% endfor %}{% endif %}
 {% for c in card.criteria %}<tr data-criterion="{{ c.id }}"><td>{{ c.label }}{% if c.critical %} <strong>({{ _('critical') }})</strong>{% endif %}</td><td>{{ c.kind }}</td><td>{{ c.weight }}</td>
 <td>{% if c.kind == 'auto' %}{% set r = auto.get(c.id) %}{% if r and r.passed is not none %}{{ _('pass') if r.passed else _('fail') }}{% if r.value is not none %} ({{ r.value }}){% endif %}{% else %}{{ _('not judged') }}{% endif %}
 {% else %}<select name="answer-{{ c.id }}" aria-label="{{ c.label }}"><option value="">-</option>{% for v in range(c.scale + 1) %}<option value="{{ v }}"{% if mine and mine.answers.get(c.id) == v %} selected{% endif %}>{{ v }}{% if c.scale == 1 %} ({{ _('yes') if v else _('no') }}){% endif %}</option>{% endfor %}</select> / {{ c.scale }}, {{ _('pass at') }} {{ c.pass_at }}{% endif %}</td></tr>{% endfor %}
