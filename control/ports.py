@@ -131,8 +131,8 @@ class CallRecords(Protocol):
     def recover(self, now: float, older_than_s: float) -> int:
         """Queue again records parked by a writer that died; how many."""
     def sweep(self, now: float, replay_s: float = 0.0) -> int:
-        """Enqueue again the wrap-up jobs of the after-call outbox still pending (blocking: run it in the
-        thread pool); ``replay_s``: Redis lost its data, redo the wrap-ups done that recently."""
+        """Enqueue again the wrap-up jobs of the after-call outbox still pending (call it on the hub: its
+        SQL goes to the thread pool); ``replay_s``: Redis lost its data, redo the wrap-ups done that recently."""
     def drain(self, timeout: float) -> bool:
         """At shutdown: wait until what is queued is written."""
 

@@ -3,7 +3,7 @@
 One controller sweeps per ``after_call_sweep_s`` (a claim in Redis). The first sweep after Redis came
 back empty (its one-time live-epoch claim is free again: it went with the data) first makes the
 wrap-ups done in the last ``after_call_replay_s`` pending again, since the follow-on jobs they fanned
-out may have gone with Redis's data too. The SQL runs in the thread pool.
+out may have gone with Redis's data too. ``records.sweep`` runs its SQL in the thread pool itself.
 """
 from __future__ import annotations
 
@@ -25,4 +25,4 @@ def sweep_after_call_work(manager) -> int:
     if lost:
         log.info("no live epoch in Redis (first start, or Redis lost its data): replaying %.0f s of wrap-ups",
                  replay_s)
-    return int(deps.offload(deps.records.sweep, deps.now(), replay_s))
+    return int(deps.records.sweep(deps.now(), replay_s))

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from control.domain.call_record import CallRecord
 from control.domain.job_ids import WRAPUP_JOB, wrapup_job_id
 from control.metrics import CALLS, backend_error
+from control.ports import JobQueue
 from records.calls import is_outage
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,33 @@ class Batcher:
         return done
 
 
+def _sweep_outbox(sessions, jobs, now: float, replay_s: float) -> int:
+    from records import after_call
+
+    if replay_s > 0:
+        after_call.replay(sessions, replay_s, now)
+    return after_call.sweep(sessions, jobs, now)
+
+
+class JobsForLater:
+    """ports.JobQueue that keeps what it is given, for ``send_to`` to enqueue on the hub."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[str, list[tuple[tuple, str]]]] = []
+
+    def enqueue(self, func_path: str, *args: Any, job_id: str | None = None, **kwargs: Any) -> None:
+        if kwargs or job_id is None:
+            raise ValueError("only jobs with an id and positional arguments are kept for later")
+        self.batches.append((func_path, [(args, job_id)]))
+
+    def enqueue_many(self, func_path: str, jobs: list[tuple[tuple, str]]) -> None:
+        self.batches.append((func_path, list(jobs)))
+
+    def send_to(self, jobs: JobQueue) -> None:
+        for func_path, batch in self.batches:
+            jobs.enqueue_many(func_path, batch)
+
+
 class QueuedRecords:
     """ports.CallRecords for the controller. ``submit`` queues a record; once its batch is written
     (or spooled, while the database is down) the call's wrap-up job is enqueued, so the job never
@@ -101,7 +129,7 @@ class QueuedRecords:
 
     def __init__(self, writer, jobs, offload, outbox=None, clock: Callable[[], float] = time.time,
                  **batch_options):
-        self.writer, self.jobs, self.outbox, self.clock = writer, jobs, outbox, clock
+        self.writer, self.jobs, self.outbox, self.clock, self.offload = writer, jobs, outbox, clock, offload
         self.batcher = Batcher(writer.write_many, offload, after=self._written, name="call records",
                                **batch_options)
 
@@ -130,17 +158,17 @@ class QueuedRecords:
         return len(stale)
 
     def sweep(self, now: float, replay_s: float = 0.0) -> int:
-        """Blocking (SQL; run it in the thread pool): enqueue again the wrap-up of every call whose row
-        in the after-call outbox is still pending (records/after_call.py); with ``replay_s`` (Redis lost
-        its data) the wrap-ups done in that many seconds first become pending again."""
-        from records import after_call
-
+        """Enqueue again the wrap-up of every call whose row in the after-call outbox is still pending
+        (records/after_call.py); with ``replay_s`` (Redis lost its data) the wrap-ups done in that many
+        seconds first become pending again. The SQL runs in the thread pool; the jobs are enqueued
+        here, on the hub (a Redis connection of the hub's pool must not be used from a pool thread)."""
         sessions = getattr(self.writer, "sessions", None)
         if sessions is None:
             return 0
-        if replay_s > 0:
-            after_call.replay(sessions, replay_s, now)
-        return after_call.sweep(sessions, self.jobs, now)
+        later = JobsForLater()
+        count = int(self.offload(_sweep_outbox, sessions, later, now, replay_s))
+        later.send_to(self.jobs)
+        return count
 
     def write(self, record: dict) -> None:
         self.writer.write(record)

@@ -151,7 +151,7 @@ class MemoryState(MemoryGroups):
         agent, call = self._agents.get(agent_id), self._calls.get(call_id)
         if agent is not None and (agent.call_id == call_id or (agent.call_id is None and agent.state in HOLDS_CALL)):
             apply_release(agent, AgentState(agent_state), now)
-        if call is not None and call.agent_id in (agent_id, None):
+        if call is not None and call.agent_id == agent_id:   # an unheld call is already back in line
             # a conversation never goes back in line; a callback whose customer was not reached may
             if requeue_call and can_move(call.state, CallState.QUEUED, call.kind):
                 call.state, call.agent_id = CallState.QUEUED, None

@@ -164,6 +164,19 @@ def test_release_by_another_agent_does_not_touch_the_call(store):
     assert store.get_call("c1").agent_id == "a1" and store.get_agent("a1").state == AgentState.RESERVED
 
 
+def test_a_stale_release_leaves_a_requeued_call_waiting(store):
+    """Seen on the real switch: the missed offer requeued the call, then reconcile, acting on the
+    agent as it read it a moment before (still reserved), released it again without requeue."""
+    store.put_agent(agent("a1"))
+    store.put_call(call())
+    store.reserve("c1", "a1", "ctl", 30, 10.0)
+    store.release("c1", "a1", AgentState.NOT_READY, 25.0, requeue_call=True)
+    store.release("c1", "a1", AgentState.AVAILABLE, 25.1, requeue_call=False)
+    c = store.get_call("c1")
+    assert c is not None and c.state == CallState.QUEUED and [w.id for w in store.waiting_calls()] == ["c1"]
+    assert store.get_agent("a1").state == AgentState.NOT_READY
+
+
 def test_remove_call(store):
     store.put_call(call())
     store.remove_call("c1")

@@ -1,6 +1,7 @@
 -- KEYS: agent, call, leases, waiting, available   ARGV: call_id, agent_id, agent_state, now, requeue(0/1)
--- The agent is freed only if it holds this call; the call is requeued or dropped only if
--- this agent (or nobody) holds it. A conversation (connected) never goes back in line: only a
+-- The agent is freed only if it holds this call; the call is requeued or dropped only if this
+-- agent holds it: a call nobody holds is already back in line (a stale release, e.g. reconcile
+-- acting on an agent it read before the offer ended, must not drop a waiting caller). A conversation (connected) never goes back in line: only a
 -- callback call, whose customer was not reached, may (control/domain/call_state.py).
 local astate = redis.call('HGET', KEYS[1], 'state')
 if astate then
@@ -32,7 +33,7 @@ end
 local cstate = redis.call('HGET', KEYS[2], 'state')
 if cstate then
   local holder = redis.call('HGET', KEYS[2], 'agent_id') or ''
-  if holder == ARGV[2] or holder == '' then
+  if holder == ARGV[2] then
     local requeue = ARGV[5] == '1'
     if requeue and cstate == 'connected' then
       local ok, data = pcall(cjson.decode, redis.call('HGET', KEYS[2], 'd') or '{}')
