@@ -47,9 +47,10 @@ system-test-deps:
 	command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
 	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
 	command -v redis-sentinel >/dev/null 2>&1 || missing="$$missing redis-sentinel"; \
+	command -v kamailio >/dev/null 2>&1 || [ -x /usr/sbin/kamailio ] || missing="$$missing kamailio"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
-	  else echo "note: missing$$missing (apt-get install$$missing); browser, prompt-rendering and Redis Sentinel tests will be skipped, Chinese screenshots show boxes"; fi; \
+	  else echo "note: missing$$missing (apt-get install$$missing); browser, prompt-rendering, Redis Sentinel and Kamailio tests will be skipped, Chinese screenshots show boxes"; fi; \
 	fi
 
 test: $(STAMP) system-test-deps
