@@ -41,6 +41,7 @@ def test_callbacks_page_is_live_and_cancel_publishes(browser, live_server, redis
     row = '#cb-waiting tr[data-call-id="cb-orig-7"]'
     page.wait_for_selector(row, timeout=10000)                    # no reload
     assert "+14155550177" in page.text_content(row)
+    page.screenshot(path="docs/screens/callbacks.png", full_page=True)
 
     page.click(f"{row} button")
     page.wait_for_selector("#action-status.ok", timeout=10000)
