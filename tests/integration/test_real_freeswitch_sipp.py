@@ -134,7 +134,8 @@ def site(tmp_path_factory, pg_database_url):
                "HOTLINE_RECORDS_SPOOL": str(base / "spool.jsonl"), "HOTLINE_RECONCILE_INTERVAL_S": "1",
                # the phone waits for the open console's acknowledgement; the suite shares two cores
                # with the switch, SIPp and the console, so the budget is wider than the default 250 ms
-               "HOTLINE_POP_ACK_BUDGET_MS": "2000"}
+               # (HOTLINE_SIPP_POP_BUDGET_MS=250 measures the shipped default, docs/benchmarks.md)
+               "HOTLINE_POP_ACK_BUDGET_MS": os.environ.get("HOTLINE_SIPP_POP_BUDGET_MS", "2000")}
         rendered = subprocess.run([sys.executable, "-m", "control.cli", "prompts"], env=env, capture_output=True,
                                   text=True, timeout=600)
         assert rendered.returncode == 0, rendered.stderr[-2000:]
@@ -391,11 +392,12 @@ class Console:
                         self.http.post(f"{self.url}/api/agent/pop-ack", json={"call_id": message["call_id"]})
 
 
-POP_FIGURES: list[float] = []
+POP_FIGURES: list[tuple[float, float]] = []
 
 
 def test_the_card_is_on_screen_before_the_phone_rings(site):
-    """Three calls to alice with her console open: each card is acknowledged before her INVITE."""
+    """Calls to alice with her console open (3, or HOTLINE_SIPP_POP_CALLS): each card is acknowledged
+    before her INVITE."""
     import redis
 
     mark = site.fs.log_mark()
@@ -403,10 +405,10 @@ def test_the_card_is_on_screen_before_the_phone_rings(site):
     screen = Console(site, "alice")
     client = redis.Redis.from_url(site.redis_url)
     wait_until(lambda: client.exists(f"{site.prefix}:console:alice"), 10, "alice's console open")
-    for n in range(3):
+    for n in range(int(os.environ.get("HOTLINE_SIPP_POP_CALLS", "3"))):
         start = len(site.events.seen)
         rings_before = len(site.phones["alice"].invites())
-        caller = call(site, f"+1415555021{n}", hold_s=60)
+        caller = call(site, f"+141555502{n:02d}", hold_s=60)
         press_early(site, caller, "1", start)
         press_early(site, caller, "0", len(site.events.seen))
         bridged_leg(site, caller)
@@ -426,8 +428,10 @@ def test_the_card_is_on_screen_before_the_phone_rings(site):
         done = screen.http.post(f"{site.web}/api/agent/state", json={"state": "available", "call_id": caller.uuid})
         assert done.status_code == 200, done.text
     assert all(margin > 0 for margin, _waited in POP_FIGURES), POP_FIGURES
-    print("\ncard before ring on the real switch (INVITE after the acknowledgement / ring held for the card): "
-          + "; ".join(f"{margin:.1f} / {waited} ms" for margin, waited in POP_FIGURES))
+    margins, held = sorted(m for m, _ in POP_FIGURES), sorted(float(w) for _, w in POP_FIGURES)
+    print(f"\ncard before ring on the real switch, {len(margins)} offers, all card first: the INVITE came "
+          f"{margins[len(margins) // 2]:.1f} ms (min {margins[0]:.1f}, max {margins[-1]:.1f}) after the console's "
+          f"acknowledgement; the ring was held {held[len(held) // 2]:.1f} ms (max {held[-1]:.1f}) for the card")
     no_errors_since(site, mark)
 
 
