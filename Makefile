@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HOTLINE_TEST_PG_URL ?= postgresql://postgres:postgres@127.0.0.1:5432/postgres
 export HOTLINE_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test test-fast static check prompts bench run install system-test-deps clean help
+.PHONY: demo demo-fonts test test-fast static check prompts bench run install system-test-deps clean help
 
 help:
 	@echo "make demo    - console + controller + worker + switch simulator with live traffic"
@@ -28,8 +28,15 @@ $(STAMP): pyproject.toml requirements.lock | $(BIN)/python
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) demo-fonts
 	$(BIN)/hotline demo
+
+# The console's Chinese pages need a CJK font where the browser runs (the page says so if it is missing).
+demo-fonts:
+	@fc-list 2>/dev/null | grep -qi "CJK" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then echo "installing fonts-noto-cjk (Chinese text in the console)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-noto-cjk >/dev/null || echo "note: apt-get install fonts-noto-cjk failed; Chinese text will show as boxes"; \
+	  else echo "note: no CJK font here: Chinese text in the console shows as boxes (apt-get install fonts-noto-cjk)"; fi; }
 
 run: $(STAMP)
 	$(BIN)/hotline run
