@@ -32,18 +32,20 @@ def _queues() -> dict:
         return {}
 
 
-def _args(queues: dict) -> tuple[str, date, int, float]:
+def _args(queues: dict) -> tuple[str, date, int, float, float | None]:
     tz = current_app.config["HOTLINE"].timezone
     queue = request.args.get("queue") or (sorted(queues)[0] if queues else "")
     try:
         first = date.fromisoformat(request.args.get("start") or str(datetime.now(zone(tz)).date() + timedelta(days=1)))
         days = int(request.args.get("days", "7"))
         shrinkage = float(request.args.get("shrinkage", "30")) / 100
+        patience = float(request.args["patience"]) if request.args.get("patience") else None
     except ValueError:
-        abort(400, "start is YYYY-MM-DD, days a whole number, shrinkage a percentage")
-    if queue not in queues or not 1 <= days <= MAX_DAYS or not 0 <= shrinkage < 0.95:
-        abort(400, f"a known queue, 1 to {MAX_DAYS} days, shrinkage 0 to 94%")
-    return queue, first, days, shrinkage
+        abort(400, "start is YYYY-MM-DD, days a whole number, shrinkage a percentage, patience seconds")
+    if queue not in queues or not 1 <= days <= MAX_DAYS or not 0 <= shrinkage < 0.95 or (
+            patience is not None and not 1 <= patience <= 3600):
+        abort(400, f"a known queue, 1 to {MAX_DAYS} days, shrinkage 0 to 94%, patience 1 to 3600 s")
+    return queue, first, days, shrinkage, patience
 
 
 def _coverage(first: date, days: int) -> list[float]:
@@ -64,35 +66,37 @@ def index():
     queues = _queues()
     if not queues:
         abort(503, "no queue definitions could be read")
-    queue, first, days, shrinkage = _args(queues)
+    queue, first, days, shrinkage, patience = _args(queues)
     q = queues[queue]
     tz = current_app.config["HOTLINE"].timezone
     # history ends yesterday (today is not over) or before the first day planned, whichever is earlier
     yesterday = datetime.now(zone(tz)).date() - timedelta(days=1)
     past = history(db.session, queue, min(first - timedelta(days=1), yesterday), HISTORY_DAYS, tz)
     intervals = forecast(past, first, days, default_aht_s=q.aht_s)
-    target = Target(q.service_level_s, q.service_level_target, shrinkage)
+    target = Target(q.service_level_s, q.service_level_target, shrinkage, patience)
     needs = plan(intervals, target)
     summary = []
     for d in range(days):
         part, req = intervals[d * SLOTS:(d + 1) * SLOTS], needs[d * SLOTS:(d + 1) * SLOTS]
         sim = simulate([i.offered for i in part], [i.aht_s for i in part], [r.agents for r in req],
-                       q.service_level_s, seed=d + 1)
+                       q.service_level_s, seed=d + 1, patience_s=patience)
         summary.append({"day": first + timedelta(days=d), "calls": round(sum(i.offered for i in part)),
                         "peak": max(r.scheduled for r in req), "hours": sum(r.scheduled for r in req) / 4,
-                        "simulated": sim.service_level if sim.calls else None, "sim_calls": sim.calls})
+                        "simulated": sim.service_level if sim.calls else None, "sim_calls": sim.calls,
+                        "sim_abandoned": sim.abandoned / sim.calls if sim.calls and patience else None})
     cover = _coverage(first, days)
     open_slots = [i for i, r in enumerate(needs) if r.offered > 0 or cover[i] > 0]
     chart = {"labels": [needs[i].label for i in open_slots], "offered": [needs[i].offered for i in open_slots],
              "agents": [needs[i].agents for i in open_slots], "scheduled": [needs[i].scheduled for i in open_slots],
-             "coverage": [cover[i] for i in open_slots] if any(cover) else []}
+             "coverage": [cover[i] for i in open_slots] if any(cover) else [],
+             "model": "Erlang A" if patience else "Erlang C"}
     for d, row in enumerate(summary):
         gaps = [i for i in range(d * SLOTS, (d + 1) * SLOTS) if needs[i].agents and cover[i] < needs[i].agents]
         row["short"] = len(gaps) if any(cover) else None
-    audit("workforce.view", f"queue:{queue}", start=str(first), days=days, shrinkage=shrinkage)
+    audit("workforce.view", f"queue:{queue}", start=str(first), days=days, shrinkage=shrinkage, patience=patience)
     db.session.commit()
     return render_template_string(PAGE, queues=sorted(queues), queue=queue, first=first, days=days,
-                                  shrinkage=shrinkage, target=target, accuracy=accuracy(past), summary=summary,
+                                  shrinkage=shrinkage, target=target, patience=patience, accuracy=accuracy(past), summary=summary,
                                   rows=[needs[i] for i in open_slots if needs[i].label.startswith(str(first))],
                                   chart=chart, history_days=HISTORY_DAYS, covered=bool(chart["coverage"]))
 

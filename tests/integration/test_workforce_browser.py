@@ -56,4 +56,14 @@ def test_a_planner_sees_forecast_accuracy_staffing_and_the_simulated_days(browse
     assert len(levels) == 6 and all(level >= 77 for level in levels)     # target 80% in 20 s, 3 points tolerance
     assert page.locator("#intervals tbody tr").count() == 48
     page.screenshot(path="docs/screens/workforce.png", full_page=True)
+
+    # callers who hang up after 60 s on average: Erlang A, fewer agents, abandons shown
+    page.goto(f"{server.url}/workforce/?queue=support&start={server.first}&days=1&shrinkage=30&patience=60")
+    page.wait_for_selector("#workforce-chart", timeout=10000)
+    assert page.text_content("#model") == "Erlang A"
+    erlang_a_peak = page.evaluate("() => Math.max(...window.hotlineWorkforceChart.data.datasets[1].data)")
+    assert "hung up" in page.text_content("#days td[data-column=simulated]")
+    page.goto(f"{server.url}/workforce/?queue=support&start={server.first}&days=1&shrinkage=30")
+    page.wait_for_selector("#workforce-chart", timeout=10000)
+    assert erlang_a_peak < page.evaluate("() => Math.max(...window.hotlineWorkforceChart.data.datasets[1].data)")
     assert errors == []

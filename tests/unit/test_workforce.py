@@ -55,3 +55,39 @@ def test_a_simulated_day_meets_the_target_at_the_recommended_staffing_and_misses
     assert ok.calls > 1000
     assert ok.service_level >= 0.8 - 0.03        # the stated tolerance: 3 points
     assert short.service_level < 0.8
+
+
+def test_erlang_a_is_erlang_c_without_abandonment_and_exact_on_a_small_case():
+    from control.domain import erlang
+    from control.domain.workforce.erlang_a import agents_needed, erlang_a
+
+    for n in (12, 13, 14):
+        a = erlang_a(100 / 1800, 180, 1e5, n, 20)        # patience of 28 hours: Erlang C's figures
+        assert a.p_wait == pytest.approx(erlang.erlang_c(10, n), abs=2e-3)
+        assert a.service_level == pytest.approx(erlang.service_level(10, n, 180, 20), abs=2e-3)
+    assert agents_needed(100 / 1800, 180, 1e4, 20) == 14
+    # M/M/1+M with arrival, service and patience rates all 1: the number in the system is Poisson(1), so
+    # the share abandoning is E[queue] = e^-1 and the share waiting 1 - e^-1
+    one = erlang_a(1.0, 1.0, 1.0, 1, 0.5)
+    assert one.p_abandon == pytest.approx(0.367879, abs=1e-5) and one.p_wait == pytest.approx(0.632121, abs=1e-5)
+    # callers who hang up shorten the queue: fewer agents reach the target than Erlang C says
+    assert agents_needed(100 / 1800, 180, 60, 20) < 14
+
+
+@pytest.mark.parametrize("agents,calls", [(1, 900), (10, 40)])
+def test_erlang_a_agrees_with_the_simulation_with_abandonment(agents, calls):
+    from control.domain.workforce.erlang_a import erlang_a
+
+    aht, patience = (1.0, 1.0) if agents == 1 else (240.0, 90.0)
+    slots = 20 if agents == 1 else 200
+    runs = [simulate([calls] * slots, [aht] * slots, [agents] * slots, 0.5 if agents == 1 else 20, seed=s,
+                     patience_s=patience) for s in (21, 22)]
+    n = sum(r.calls for r in runs)
+    expected = erlang_a(calls / 900, aht, patience, agents, 0.5 if agents == 1 else 20)
+    assert sum(r.within for r in runs) / n == pytest.approx(expected.service_level, abs=0.02)
+    assert sum(r.abandoned for r in runs) / n == pytest.approx(expected.p_abandon, abs=0.02)
+
+
+def test_staffing_with_patience_uses_erlang_a():
+    r = required(Interval(MONDAY, 40, 50, 180), Target(20, 0.8, 0.3, patience_s=60))
+    assert r.agents == 12 and r.abandon is not None and 0 < r.abandon < 0.1 and r.service_level >= 0.8

@@ -11,7 +11,7 @@
       labels: d.labels,
       datasets: [
         {type: "bar", label: "Forecast calls", data: d.offered, backgroundColor: "#9aa5b1", yAxisID: "calls"},
-        {type: "line", label: "Agents on the phones (Erlang C)", data: d.agents, borderColor: "#2b6cb0",
+        {type: "line", label: "Agents on the phones (" + (d.model || "Erlang C") + ")", data: d.agents, borderColor: "#2b6cb0",
          pointRadius: 0, stepped: true, yAxisID: "agents"},
         {type: "line", label: "Agents scheduled (with shrinkage)", data: d.scheduled, borderColor: "#dd6b20",
          pointRadius: 0, stepped: true, yAxisID: "agents"},
