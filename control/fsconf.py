@@ -118,6 +118,7 @@ CORE_VARS = {
     "conf_dir": "/etc/freeswitch", "log_dir": "/var/log/freeswitch", "run_dir": "/var/run/freeswitch",
     "db_dir": "/var/lib/freeswitch/db", "mod_dir": "/usr/lib/freeswitch/mod",
     "storage_dir": "/var/lib/freeswitch/storage", "temp_dir": "/tmp",
+    "certs_dir": "/etc/freeswitch/tls",
 }
 
 

@@ -18,12 +18,13 @@ DIALPLAN = ROOT / "dialplan"
 ALLOWED_MODULES = {
     "mod_sofia", "mod_event_socket", "mod_commands", "mod_dptools", "mod_dialplan_xml", "mod_sndfile",
     "mod_native_file", "mod_tone_stream", "mod_local_stream", "mod_loopback", "mod_say_en", "mod_say_zh", "mod_db",
-    "mod_hash", "mod_logfile", "mod_console",
+    "mod_hash", "mod_logfile", "mod_console", "mod_opus",
 }
 # Module -> the configuration it reads (from each module's source); None: reads none.
 MODULE_CONFIG = {
     "mod_sofia": "sofia.conf", "mod_event_socket": "event_socket.conf", "mod_local_stream": "local_stream.conf",
     "mod_logfile": "logfile.conf", "mod_console": "console.conf", "mod_db": "db.conf", "mod_hash": "hash.conf",
+    "mod_opus": "opus.conf",
 }
 REQUIRED = {"mod_sofia", "mod_event_socket", "mod_commands", "mod_dptools", "mod_dialplan_xml", "mod_sndfile",
             "mod_local_stream", "mod_tone_stream"}
@@ -113,17 +114,25 @@ def test_limits_fit_the_load_goals(resolved):
     assert legs >= int(p["max-sessions"]) * 10 // 12, "one RTP+RTCP pair per media leg"
 
 
-def test_one_sip_profile_for_phones_and_trunks(resolved):
-    _, root = resolved
-    profiles = list(configuration(root, "sofia.conf").iter("profile"))
-    assert len(profiles) == 1
-    p = params(profiles[0].find("settings"))
+def test_one_sip_profile_for_phones_and_trunks_one_for_browsers(resolved):
+    pre, root = resolved
+    profiles = {p.get("name"): p for p in configuration(root, "sofia.conf").iter("profile")}
+    assert list(profiles) == ["internal", "webrtc"]
+    p = params(profiles["internal"].find("settings"))
     assert p["auth-calls"] == "true" and p["apply-inbound-acl"] == "trunks"
     acl = {lst.get("name") for lst in configuration(root, "acl.conf").iter("list")}
     assert "trunks" in acl
     assert p["context"] in contexts(root)
     moh = [d.get("name") for d in configuration(root, "local_stream.conf").iter("directory")]
     assert DEFAULTS["moh"] == f"local_stream://{moh[0]}"
+    # Browsers: the same domain and auth, no trunk bypass, WSS off until configured, Opus then PCMU.
+    w = params(profiles["webrtc"].find("settings"))
+    assert w["auth-calls"] == "true" and "apply-inbound-acl" not in w
+    assert w["force-register-domain"] == p["force-register-domain"]
+    assert w["sip-port"] == "auto" and w["wss-binding"] == "" and "ws-binding" not in w
+    assert w["tls-cert-dir"] == pre.variables["tls_dir"]
+    assert w["inbound-codec-prefs"].split(",")[:2] == ["OPUS", "PCMU"]
+    assert w["context"] in contexts(root)
 
 
 # Profile params FreeSWITCH 1.10+ still reads but warns about at every start (sofia.c).
@@ -132,8 +141,9 @@ DEPRECATED_SOFIA_PARAMS = {"rtp-timeout-sec": "media_timeout", "rtp-hold-timeout
 
 def test_no_deprecated_sofia_params_and_media_timeouts_are_global_vars(resolved):
     pre, root = resolved
-    settings = params(next(configuration(root, "sofia.conf").iter("profile")).find("settings"))
-    assert not set(settings) & set(DEPRECATED_SOFIA_PARAMS), set(settings) & set(DEPRECATED_SOFIA_PARAMS)
+    for profile in configuration(root, "sofia.conf").iter("profile"):
+        settings = params(profile.find("settings"))
+        assert not set(settings) & set(DEPRECATED_SOFIA_PARAMS), set(settings) & set(DEPRECATED_SOFIA_PARAMS)
     # Channel variables fall back to global ones, so these apply to every leg (milliseconds).
     assert int(pre.variables["media_timeout"]) >= 10_000
     assert int(pre.variables["media_hold_timeout"]) > int(pre.variables["media_timeout"])
