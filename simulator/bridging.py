@@ -59,7 +59,7 @@ class Bridges:
         elif survivor.alive and getattr(survivor, "bridge_mode", "") == "uuid":
             survivor.set_state("CS_EXECUTE")
             by = "agent" if gone.hangup_by == "agent" else "caller" if gone.hangup_by == "caller" else "switch"
-            survivor.hangup(gone.hangup_cause or "NORMAL_CLEARING", by=by)
+            survivor.hangup(gone.hangup_cause or "NORMAL_CLEARING", by=by, remote=False)   # the switch's BYE
         elif survivor.alive:
             survivor.interrupt.set()
 

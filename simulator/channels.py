@@ -62,6 +62,7 @@ class Channel:
         self.answered_us = self.hangup_us = self.bridged_us = self.progress_us = 0
         self.hangup_cause: str | None = None
         self.hangup_by: str | None = None
+        self.remote_hangup = False     # this channel's own phone sent the BYE (recv_bye), not the switch
         self.other: Channel | None = None        # the bridged partner (kept after unbridge for Other-Leg-*)
         self.bridged = False
         self.is_a_leg = False
@@ -248,11 +249,20 @@ class Channel:
         self._teardown()
 
     # --- hangup ------------------------------------------------------------------------------
-    def hangup(self, cause: str = "NORMAL_CLEARING", by: str = "switch") -> None:
-        """CHANNEL_HANGUP now; the app runner completes the running app and tears down."""
+    def hangup(self, cause: str = "NORMAL_CLEARING", by: str = "switch", remote: bool | None = None) -> None:
+        """CHANNEL_HANGUP now; the app runner completes the running app and tears down. ``by``: who
+        ended the call; ``remote``: this channel's own phone hung up (default: by is caller or agent).
+        As mod_sofia does (sofia.c, sofia_handle_sip_i_bye), a BYE received sets sip_term_status
+        before CHANNEL_HANGUP and sip_hangup_phrase on the bridged partner; sip_hangup_disposition
+        comes only later (CHANNEL_HANGUP_COMPLETE)."""
         if not self.alive:
             return
         self.hangup_cause, self.hangup_by = cause, by
+        self.remote_hangup = by in ("caller", "agent") if remote is None else remote
+        if self.remote_hangup:
+            self.vars.update({"sip_term_status": "200", "proto_specific_hangup_cause": "sip:200", "sip_term_cause": "16"})
+            if self.other is not None and self.bridged:
+                self.other.vars["sip_hangup_phrase"] = "OK"
         self.hangup_us = now_us()
         self.answer_state = "hangup"
         self.vars["hangup_cause"] = cause
@@ -270,7 +280,7 @@ class Channel:
         self.set_state("CS_REPORTING")
         if self.recording:
             self.stop_recording()
-        self.vars.update({"sip_hangup_disposition": "recv_bye" if self.hangup_by in ("caller", "agent") else "send_bye",
+        self.vars.update({"sip_hangup_disposition": "recv_bye" if self.remote_hangup else "send_bye",
                           "billsec": str(max(0, (self.hangup_us - self.answered_us) // 1_000_000) if self.answered_us else 0)})
         self.emit("CHANNEL_HANGUP_COMPLETE", prefix=[("Hangup-Cause", self.hangup_cause)])
         self.switch.channel_gone(self)

@@ -59,6 +59,7 @@ CALL = """{% extends "base.html" %}
 <tr><th>{{ _('Longest silence') }}</th><td data-metric="longest_silence_s">{{ '%.1f'|format(q.longest_silence_s) }} s</td><th>{{ _('Long silences') }}</th><td data-metric="long_silences">{{ q.long_silences }}</td></tr>
 <tr><th>{{ _('Talk-over') }}</th><td data-metric="talk_over_s">{{ '%.1f'|format(q.talk_over_s) }} s</td><th>{{ _('Hold') }}</th><td data-metric="hold_s">{{ mmss(q.hold_s) if q.hold_s is not none else '-' }}</td></tr>
 <tr><th>{{ _('First agent word') }}</th><td data-metric="first_agent_word_s">{{ '%.1f s'|format(q.first_agent_word_s) if q.first_agent_word_s is not none else _('never') }}</td><th>{{ _('Last to speak') }}</th><td data-metric="last_speaker">{{ q.last_speaker or '-' }}{% if q.metrics.end_crosstalk %} ({{ _('both at the end') }}){% endif %}</td></tr>
+<tr><th>{{ _('Hung up first') }}</th><td data-metric="hung_up_first">{{ {'caller': _('the caller'), 'agent': _('the agent'), 'system': _('the system')}.get(q.metrics.hung_up_first, '-') }}</td><th></th><td></td></tr>
 </tbody></table>{% else %}<p id="not-analysed">{{ _('This call has not been analysed (no recording, or the job has not run yet).') }}</p>{% endif %}
 </section>
 <section>

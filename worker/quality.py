@@ -21,6 +21,7 @@ from typing import Any, Sequence
 from sqlalchemy import select
 
 from control.config import load_config
+from control.domain.call_record import hung_up_first
 from control.domain.quality.metrics import CallMetrics, analyse
 from control.domain.quality.phrases import Word, spot
 from control.domain.quality.scorecard import auto_score
@@ -61,7 +62,7 @@ def transcribe(audio: StereoAudio, metrics: CallMetrics, language: str | None,
 
 def _values(call, metrics: CallMetrics, status: str, words: dict[str, list[Word]] | None,
             phrases: dict, score) -> dict[str, Any]:
-    m = metrics.as_dict()
+    m = {**metrics.as_dict(), "hung_up_first": hung_up_first(call.explanations or [])}
     keep = ("duration_s", "caller_talk_s", "agent_talk_s", "agent_talk_ratio", "silence_s", "longest_silence_s",
             "long_silences", "talk_over_s", "hold_s", "first_agent_word_s", "last_speaker")
     transcript = ({side: {"text": " ".join(w.text for w in ws), "words": [[w.text, w.start_s] for w in ws]}

@@ -9,7 +9,7 @@ Times are unix seconds.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, Mapping
 
 
 @dataclass
@@ -49,6 +49,24 @@ class CallRecord:
         if unknown:
             raise ValueError(f"unknown call record fields {unknown}; the fields are {sorted(FIELDS)}")
         return cls(**data)
+
+
+def ended_by(headers: Mapping[str, str], answered: bool) -> str:
+    """Who hung up first, from the caller leg's CHANNEL_HANGUP (FreeSWITCH's mod_sofia, sofia.c
+    sofia_handle_sip_i_bye): a BYE or CANCEL received from the caller sets ``sip_term_status`` before
+    the hangup; one received from the agent's phone sets ``sip_hangup_phrase`` on its partner, the
+    caller's leg. Anything else was the system (an IVR goodbye, a console or supervisor action)."""
+    if headers.get("variable_sip_term_status"):
+        return "caller"
+    if answered and headers.get("variable_sip_hangup_phrase"):
+        return "agent"
+    return "system"
+
+
+def hung_up_first(explanations: list[dict[str, Any]]) -> str | None:
+    """``ended_by`` as a record keeps it (an ``end`` explanation), or None for records without one."""
+    ends = [e.get("by") for e in explanations if e.get("kind") == "end"]
+    return ends[-1] if ends else None
 
 
 FIELDS = frozenset(f.name for f in fields(CallRecord))

@@ -18,7 +18,7 @@ import gevent.event
 import gevent.queue
 
 from control import events
-from control.domain.call_record import CallRecord
+from control.domain.call_record import CallRecord, ended_by
 from control.domain.models import Call, CallState, Outcome
 from control.domain.numbers import normalize
 from control.errors import CrmError, RedisError
@@ -52,6 +52,7 @@ class CallSession:
         self._call: Call | None = None
         self.agent_id: str | None = None
         self.hangup_cause: str | None = None
+        self.hangup_headers: dict[str, str] | None = None
         self.queued = False
         self.segment = 0
         self.done = gevent.event.Event()  # set when the caller leaves us without hanging up (transfer)
@@ -168,6 +169,8 @@ class CallSession:
 
     def _on_hangup(self, event) -> None:
         self.hangup_cause = event.headers.get("Hangup-Cause")
+        self.hangup_headers = {k: event.headers.get(k, "") for k in ("variable_sip_term_status",
+                                                                     "variable_sip_hangup_phrase")}
         self.inbox.put(("hangup", None))
 
     def _identify(self) -> None:
@@ -258,6 +261,9 @@ class CallSession:
             log.warning("call %s: recorded without its call log (Redis unreachable)", call.id)
             logged = {"recording": [], "explanations": [], "offers": []}
         recording, explanations = logged["recording"], logged["explanations"]
+        if self.hangup_headers is not None:
+            explanations = [*explanations, {"kind": "end", "at": now,
+                                            "by": ended_by(self.hangup_headers, call.answered_at is not None)}]
         offered = [e["at"] for e in explanations if e.get("kind") == "route" and "at" in e]
         talk = (now - call.answered_at) if call.answered_at else 0.0
         wait_end = call.answered_at or now

@@ -24,6 +24,7 @@ import requests
 
 from control.bench.sipp import Phone, Sipp, sipp_binary, wait_until
 from control.config import ROOT
+from control.domain.call_record import hung_up_first
 from tests.integration.realswitch import Events, boot, call_row, execute, originate, start_controller, stop
 from tests.integration.rtp import RtpPeer
 
@@ -294,7 +295,7 @@ def test_a_caller_who_presses_at_once_is_heard_and_reaches_an_agent(site):
     mark = site.fs.log_mark()
     staff(site, ready=("alice",))
     start = len(site.events.seen)
-    caller = call(site, "+14155550177", hold_s=60)
+    caller = call(site, "+14155550177", hold_s=12)           # then the caller hangs up (SIPp's BYE)
     press_early(site, caller, "1", start)                        # "For English, press 1" is still playing
     press_early(site, caller, "0", len(site.events.seen))      # main menu: an agent
     agent_leg = bridged_leg(site, caller)
@@ -303,8 +304,9 @@ def test_a_caller_who_presses_at_once_is_heard_and_reaches_an_agent(site):
     now = time.time()
     assert site.media["alice"].hears(CALLER_HZ, now - 1.5, now), "alice does not hear the caller"
     assert caller.media.hears(VOICES["alice"], now - 1.5, now), "the caller does not hear alice"
-    hang_up(site, caller)
+    assert caller.sip.wait(30) == 0
     row = final_record(site, caller)
+    assert hung_up_first(row.explanations) == "caller", row.explanations
     assert row.ivr_path[0].startswith("menu language: pressed 1"), row.ivr_path
     assert any(step.startswith("menu main_menu: pressed 0") for step in row.ivr_path), row.ivr_path
     assert (row.queue, row.agent_id, row.outcome) == ("support", "alice", "answered")

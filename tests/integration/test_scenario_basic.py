@@ -63,3 +63,18 @@ def test_every_call_record_is_in_the_database(report, pg_database_url):
         rows = {r.call_id: r for r in session.scalars(select(Call).where(Call.call_id.in_(ids)))}
     assert set(rows) == set(ids)
     assert rows[ids[0]].offers == ["bob", "alice"] and rows[ids[0]].recording_path.endswith(f"{ids[0]}.wav")
+
+
+def test_the_record_says_who_hung_up_first(report, pg_database_url):
+    """The agent's phone ends the answered calls (talk_time); the others are the callers' hang-ups,
+    except the garbage-input caller, whom the flow itself hangs up on."""
+    from sqlalchemy import select
+
+    from control.domain.call_record import hung_up_first
+    from records.db import session_factory
+    from records.models import Call
+
+    ids = [c["call_id"] for c in report["calls"]]
+    with session_factory(pg_database_url)() as session:
+        rows = {r.call_id: r for r in session.scalars(select(Call).where(Call.call_id.in_(ids)))}
+    assert [hung_up_first(rows[i].explanations) for i in ids] == ["agent", "agent", "caller", "system", "caller"]

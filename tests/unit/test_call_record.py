@@ -47,3 +47,15 @@ def test_the_worker_payload_is_made_of_call_record_fields():
     assert list(payload) == [*PUBLIC_FIELDS, "summary"]
     assert payload["entered_at"] == "2026-01-02T03:04:05+00:00" and payload["answered_at"] is None
     assert payload["summary"] == "Call answered by alice, talked 1m05s"
+
+
+def test_who_hung_up_first_from_the_caller_legs_hangup():
+    from control.domain.call_record import ended_by, hung_up_first
+
+    assert ended_by({"variable_sip_term_status": "200"}, answered=True) == "caller"
+    assert ended_by({"variable_sip_term_status": "487"}, answered=False) == "caller"   # a CANCEL
+    assert ended_by({"variable_sip_hangup_phrase": "OK"}, answered=True) == "agent"
+    assert ended_by({"variable_sip_hangup_phrase": "OK"}, answered=False) == "system"
+    assert ended_by({}, answered=True) == "system"
+    assert hung_up_first([{"kind": "route"}, {"kind": "end", "by": "agent"}]) == "agent"
+    assert hung_up_first([{"kind": "route"}]) is None
