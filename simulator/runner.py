@@ -55,6 +55,9 @@ class RecordTap:
     def recover(self, now: float, older_than_s: float) -> int:
         return self.inner.recover(now, older_than_s)
 
+    def sweep(self, now: float, replay_s: float = 0.0) -> int:
+        return self.inner.sweep(now, replay_s)
+
     def drain(self, timeout: float) -> bool:
         return self.inner.drain(timeout)
 

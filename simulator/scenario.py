@@ -21,7 +21,7 @@ _DIGITS = {"anyOf": [{"type": "string"}, {"type": "null"},
 
 SCHEMA = {
     "type": "object",
-    "required": ["name", "calls"],
+    "required": ["name"],
     "additionalProperties": False,
     "properties": {
         "name": {"type": "string", "minLength": 1},
@@ -55,8 +55,17 @@ SCHEMA = {
             "properties": {"at": _NUMBER, "caller": {"type": "string"}, "did": {"type": "string"},
                            "name": {"type": "string"}, "dtmf": {"type": "array", "items": _DIGITS},
                            "patience": {"anyOf": [_NUMBER, {"type": "null"}]}, "message_s": _NUMBER}}},
+        "arrivals": {   # generated calls: a Poisson process (docs/simulator.md, "Arrivals")
+            "type": "object", "required": ["rate_per_s", "count"], "additionalProperties": False,
+            "properties": {"rate_per_s": {"type": "number", "exclusiveMinimum": 0},
+                           "count": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+                           "seed": {"type": "integer"}, "start_s": _NUMBER,
+                           "caller": {"type": "string", "pattern": r"^\+?[0-9]+$"}, "did": {"type": "string"},
+                           "dtmf": {"type": "array", "items": _DIGITS},
+                           "patience": {"anyOf": [_NUMBER, {"type": "null"}]}}},
     },
 }
+FIRST_CALLER = "+15550000000"   # generated callers: this number, then one higher for each arrival
 
 
 @dataclass
@@ -112,6 +121,31 @@ def _rng(seed: int | None, owner: str, what: str) -> random.Random:
     return random.Random(f"{seed}:{owner}:{what}") if seed is not None else random.Random()
 
 
+def arrival_times(rate_per_s: float, count: int, rng: random.Random, start_s: float = 0.0) -> list[float]:
+    """``count`` arrival times of a Poisson process of ``rate_per_s``: exponential gaps of mean
+    1/rate, the first gap counted from ``start_s``."""
+    times, t = [], start_s
+    for _ in range(count):
+        t += rng.expovariate(rate_per_s)
+        times.append(t)
+    return times
+
+
+def poisson_calls(arrivals: dict[str, Any], defaults: dict[str, Any], seed: int | None) -> list[CallSpec]:
+    """The calls of a checked ``arrivals:`` section; its own ``seed``, else the scenario's, else random."""
+    own = arrivals.get("seed", seed)
+    rng = random.Random(f"{own}:arrivals") if own is not None else random.Random()
+    first = arrivals.get("caller", FIRST_CALLER)
+    plus, number = ("+", first[1:]) if first.startswith("+") else ("", first)
+    patience = arrivals.get("patience", defaults.get("patience"))
+    times = arrival_times(float(arrivals["rate_per_s"]), int(arrivals["count"]), rng,
+                          float(arrivals.get("start_s", 0.0)))
+    return [CallSpec(at=round(at, 6), caller=f"{plus}{int(number) + i:0{len(number)}d}",
+                     did=arrivals.get("did") or defaults["did"], dtmf=list(arrivals.get("dtmf") or []),
+                     patience=patience)
+            for i, at in enumerate(times)]
+
+
 def load_scenario(path: str | Path) -> Scenario:
     data, locator = load(path)
     return _build(data, locator)
@@ -142,6 +176,13 @@ def _build(data, locator) -> Scenario:
                 errors.append(locator.error(["agents", i, "skills", skill], f"unknown skill {skill!r}",
                                             f"add it to skills: or use one of {sorted(skills)}"))
     errors += _duration_errors(data, locator)
+    if not data.get("calls") and not data.get("arrivals"):
+        errors.append(locator.error([], "a scenario needs calls: or arrivals:",
+                                    "list calls: [{at: ..., caller: ...}] or add arrivals: {rate_per_s: 1, count: 100}"))
+    arrivals = data.get("arrivals")
+    if isinstance(arrivals, dict) and not arrivals.get("did") and not defaults.get("did"):
+        errors.append(locator.error(["arrivals"], "arrivals has no did and there is no defaults.did",
+                                    "add did: to arrivals or defaults: {did: ...}"))
     for i, call in enumerate(data.get("calls") or []):
         if isinstance(call, dict) and not call.get("did") and not defaults.get("did"):
             errors.append(locator.error(["calls", i], "call has no did and there is no defaults.did",
@@ -156,6 +197,8 @@ def _build(data, locator) -> Scenario:
                       dtmf=list(c.get("dtmf") or []), patience=c.get("patience", defaults.get("patience")),
                       name=c.get("name"), message_s=float(c.get("message_s", 2.0)))
              for c in data.get("calls") or []]
+    if data.get("arrivals"):
+        calls += poisson_calls(data["arrivals"], defaults, data.get("seed"))
     return Scenario(name=data["name"], file=locator.file, defaults=defaults, customers=data.get("customers") or [],
                     skills=data.get("skills") or [], queues=data.get("queues") or {}, flows=data.get("flows") or {},
                     agents=agents, calls=sorted(calls, key=lambda c: c.at), outside=data.get("outside") or [],
