@@ -116,13 +116,16 @@ class RealSwitch:
                 if BAD_LOG_LINE.search(line) and not any(w in line for w in EXPECTED_WARNINGS)]
 
 
-def launch(binary: str, switch: RealSwitch, conf: Path, env: dict[str, str], timeout: float = 60.0) -> RealSwitch:
+def launch(binary: str, switch: RealSwitch, conf: Path, env: dict[str, str], timeout: float = 60.0,
+           options: tuple[str, ...] = ()) -> RealSwitch:
     """Start FreeSWITCH in the foreground (-nf) with -nonat -nc -conf -log -db -run on ``conf``
-    (as docs/freeswitch.md says) and wait until its Event Socket says it is ready."""
+    (as docs/freeswitch.md says) and wait until its Event Socket says it is ready. ``options``: more
+    command-line options, e.g. ("-np",): normal scheduling instead of FreeSWITCH's default real-time
+    (SCHED_FIFO) priority, which starves every ordinary process on a saturated host."""
     for name in ("log", "db", "run", "recordings"):
         (switch.base / name).mkdir(exist_ok=True)
     switch.proc = subprocess.Popen(
-        [binary, "-nonat", "-nc", "-nf", "-conf", str(conf), "-log", str(switch.base / "log"),
+        [binary, "-nonat", "-nc", "-nf", *options, "-conf", str(conf), "-log", str(switch.base / "log"),
          "-db", str(switch.base / "db"), "-run", str(switch.base / "run")],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
@@ -139,7 +142,8 @@ def launch(binary: str, switch: RealSwitch, conf: Path, env: dict[str, str], tim
     raise AssertionError(f"FreeSWITCH's Event Socket did not answer on {switch.esl_port} within {timeout} s")
 
 
-def boot(binary: str, base: Path, timeout: float = 60.0, site: dict | None = None) -> RealSwitch:
+def boot(binary: str, base: Path, timeout: float = 60.0, site: dict | None = None,
+         options: tuple[str, ...] = ()) -> RealSwitch:
     """Copy the configuration as it is (leaving out this checkout's own site files, vars.local.xml
     and rendered agents), give site values as HOTLINE_* environment variables, start FreeSWITCH."""
     conf = base / "freeswitch-conf"
@@ -164,7 +168,7 @@ def boot(binary: str, base: Path, timeout: float = 60.0, site: dict | None = Non
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     env.update({k: str(v) for k, v in values.items()})
-    return launch(binary, switch, conf, env, timeout)
+    return launch(binary, switch, conf, env, timeout, options)
 
 
 def start_controller(env: dict, log: Path, timeout: float = 30.0, args: tuple[str, ...] = ()) -> subprocess.Popen:

@@ -16,10 +16,13 @@ matched by the caller number in the agent INVITE's From), calls placed / dispatc
 (never reached an agent, or only after the caller's ``--patience-s``), CPU ms per dispatched call of
 FreeSWITCH, controller, worker, Redis and the database's backends (/proc/<pid>/stat, from the
 step's start until its calls are gone), the most channels open (``show channels count`` each
-second), agents not back to available and calls without a record once the step has drained.
+second), agents not back to available and calls without a record once the step has drained; also
+how soon callers are answered (their INVITE -> 200 OK, p50 and p99: the "answer" columns).
 
     hotline bench calls --switch freeswitch [--agents 300] [--rates 2,5,10,15,20,30,40] [--step-s 20]
-                        [--peer mod_callcenter] [--only-peer] [--no-worker] [--json]
+                        [--peer mod_callcenter] [--peer-first | --only-peer] [--no-worker] [--no-media]
+                        [--freeswitch-priority normal] [--database-url postgresql://...]
+                        [--controller-log-level INFO] [--keep] [--json]
 """
 from __future__ import annotations
 
@@ -40,7 +43,7 @@ from typing import Callable, cast
 
 from control.bench.fsboot import RealSwitch, boot, free_port, launch, stop, write_tone
 from control.bench.sipp import Sipp, sipp_binary
-from control.bench.sipp_load import Agents, Callers, answered_at, invited_at
+from control.bench.sipp_load import Agents, Callers, answered_at, invite_sent_at, invited_at
 
 TRUNK_IP = "127.0.0.2"
 DID = "+18005550100"
@@ -150,7 +153,7 @@ def hotline(binary: str, tmp: Path, phones: list[tuple[str, str]], args) -> Syst
 
     redis_url = args.redis_url or load_config().redis_url
     prefix = f"hotline-fsbench-{uuid.uuid4().hex[:8]}"
-    fs = boot(binary, tmp / "fs", site={"HOTLINE_TRUNK_CIDRS": f"{TRUNK_IP}/32"})
+    fs = boot(binary, tmp / "fs", site={"HOTLINE_TRUNK_CIDRS": f"{TRUNK_IP}/32"}, options=_fs_options(args))
     system = System("hotline", fs, pids=lambda: {}, stuck_agents=lambda: 0, records=lambda: 0,
                     closers=[lambda: stop(fs.proc)])
     try:
@@ -227,6 +230,10 @@ def _drop_prefix(client, prefix: str) -> None:
     client.close()
 
 
+def _fs_options(args) -> tuple[str, ...]:
+    return ("-np",) if args.freeswitch_priority == "normal" else ()
+
+
 def mod_callcenter(binary: str, tmp: Path, phones: list[tuple[str, str]], args) -> System:
     from control.bench import ccpeer
 
@@ -241,7 +248,7 @@ def mod_callcenter(binary: str, tmp: Path, phones: list[tuple[str, str]], args) 
         domain=switch.domain, sip_port=switch.sip_port, esl_port=switch.esl_port, esl_password=switch.password,
         trunk_cidr=f"{TRUNK_IP}/32", moh_dir=base / "moh", phones=phones))
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    launch(binary, switch, conf, env)
+    launch(binary, switch, conf, env, options=_fs_options(args))
     fs_pid = cast(subprocess.Popen, switch.proc).pid
     return System("mod_callcenter", switch, pids=lambda: {"freeswitch": [fs_pid]},
                   stuck_agents=lambda: ccpeer.stuck_agents(switch.api("callcenter_config agent list")),
@@ -302,7 +309,8 @@ def run_step(system: System, sipp: Sipp, agents: Agents, rate: float, index: int
     prefix = f"+1415{index:02d}9"
     watch = Watch(system)
     records_before = system.records()
-    callers = Callers.start(sipp, DID, rate, count, prefix, patience_ms=int(args.patience_s * 1000), ip=TRUNK_IP)
+    callers = Callers.start(sipp, DID, rate, count, prefix, patience_ms=int(args.patience_s * 1000), ip=TRUNK_IP,
+                            echo=not args.no_media)
     callers.wait(timeout=args.step_s + args.patience_s + args.talk_s + 60)
     deadline = time.monotonic() + args.talk_s + 30      # the last agents finish talking
     while channels(system) > 0 and time.monotonic() < deadline:
@@ -314,6 +322,8 @@ def run_step(system: System, sipp: Sipp, agents: Agents, rate: float, index: int
     numbers = callers.numbers()
     dispatch = [(invited[n] - answered[n]) * 1000 for n in numbers if n in invited and n in answered]
     dispatched = sum(1 for n in numbers if n in invited)
+    sent = invite_sent_at(callers.log)
+    answer = [(answered[n] - sent[n]) * 1000 for n in numbers if n in answered and n in sent]
     # reached an agent only after the caller's patience: SIPp itself was late (a starved machine)
     late = sum(1 for ms in dispatch if ms > args.patience_s * 1000)
     records_after = system.records()
@@ -322,6 +332,8 @@ def run_step(system: System, sipp: Sipp, agents: Agents, rate: float, index: int
             "dispatched": dispatched, "late": late, "failed": count - dispatched + late,
             "dispatch_p50_ms": _round(pct(dispatch, 0.50)), "dispatch_p99_ms": _round(pct(dispatch, 0.99)),
             "dispatch_max_ms": _round(max(dispatch) if dispatch else None),
+            # the caller's INVITE -> its 200 OK: how long the switch (and controller) take to answer
+            "answer_p50_ms": _round(pct(answer, 0.50)), "answer_p99_ms": _round(pct(answer, 0.99)),
             "cpu_ms_per_call": cpu, "cpu_ms_per_call_total": round(sum(v for v in cpu.values() if v), 2),
             "max_channels": watch.max_channels, "stuck_agents": system.stuck_agents(),
             "load_avg_1m": round(os.getloadavg()[0], 1),   # the machine's, others' work included: noise
@@ -338,7 +350,8 @@ ROLES = ("freeswitch", "controller", "worker", "redis", "database")
 
 def print_header(name: str, out) -> None:
     print(f"\n{name}", file=out)
-    print(f"{'calls/s':>7} {'placed':>6} {'failed':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>8} {'chans':>6} "
+    print(f"{'calls/s':>7} {'placed':>6} {'failed':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>8} {'answer':>6} "
+          f"{'p99':>6} {'chans':>6} "
           f"{'stuck':>5} {'no rec':>6} {'load':>5}  CPU ms/call: " + " ".join(f"{r[:10]:>10}" for r in ROLES) + f" {'total':>7}",
           file=out)
 
@@ -347,7 +360,8 @@ def print_step(s: dict, out) -> None:
     def num(v) -> str:
         return "-" if v is None else f"{v:g}"
     print(f"{s['rate']:>7g} {s['placed']:>6} {s['failed']:>6} {num(s['dispatch_p50_ms']):>7} "
-          f"{num(s['dispatch_p99_ms']):>7} {num(s['dispatch_max_ms']):>8} {s['max_channels']:>6} "
+          f"{num(s['dispatch_p99_ms']):>7} {num(s['dispatch_max_ms']):>8} {num(s['answer_p50_ms']):>6} "
+          f"{num(s['answer_p99_ms']):>6} {s['max_channels']:>6} "
           f"{s['stuck_agents']:>5} {num(s['missing_records']):>6} {s['load_avg_1m']:>5g}               "
           + " ".join(f"{num(s['cpu_ms_per_call'].get(r)):>10}" for r in ROLES)
           + f" {s['cpu_ms_per_call_total']:>7g}", file=out, flush=True)
@@ -361,7 +375,7 @@ def bench(make: Callable, binary: str, phones: list[tuple[str, str]], rates: lis
     try:
         sipp = Sipp("127.0.0.1", system.fs.sip_port, system.fs.domain, workdir=tmp / "sipp")
         sipp.workdir.mkdir()
-        agents = Agents.start(sipp, answer_ms=args.answer_ms, talk_ms=int(args.talk_s * 1000))
+        agents = Agents.start(sipp, answer_ms=args.answer_ms, talk_ms=int(args.talk_s * 1000), echo=not args.no_media)
         started = time.monotonic()
         agents.register(phones)
         registered = time.monotonic() - started
@@ -427,6 +441,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--step-s", type=float, default=20.0, help="seconds of calls per step")
     parser.add_argument("--answer-ms", type=int, default=200, help="an agent's phone answers after this")
     parser.add_argument("--talk-s", type=float, default=5.0, help="then the agent talks this long and hangs up")
+    parser.add_argument("--freeswitch-priority", choices=("auto", "normal"), default="auto",
+                        help="auto: FreeSWITCH's default, real-time (SCHED_FIFO) threads; normal: -np, ordinary "
+                             "scheduling, so a saturated switch no longer starves the controller")
+    parser.add_argument("--no-media", action="store_true",
+                        help="SIPp does not echo RTP: the switch's media work shrinks to what it sends (hold "
+                             "music), so the rise finds the call handling's limit rather than the media's")
     parser.add_argument("--patience-s", type=float, default=30.0,
                         help="a caller not reached by an agent within this hangs up (a failed call)")
     parser.add_argument("--settle-s", type=float, default=3.0, help="after a step's last call, before counting")
@@ -457,6 +477,7 @@ def main(argv: list[str]) -> int:
     phones = _phones(args.agents)
     out = sys.stderr if args.json else sys.stdout
     result: dict = {"agents": args.agents, "step_s": args.step_s, "answer_ms": args.answer_ms, "talk_s": args.talk_s,
+                    "media": not args.no_media, "freeswitch_priority": args.freeswitch_priority,
                     "nproc": os.cpu_count()}
     systems = ([] if args.only_peer else [hotline]) + ([mod_callcenter] if args.peer or args.only_peer else [])
     if args.peer_first:

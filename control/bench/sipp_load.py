@@ -54,6 +54,16 @@ def answered_at(log: Path) -> dict[str, float]:
     return found
 
 
+def invite_sent_at(log: Path) -> dict[str, float]:
+    """Caller number -> when the caller sent its (first) INVITE."""
+    found: dict[str, float] = {}
+    for at, message in log_entries(log, "sent", "INVITE "):
+        user = _FROM_USER.search(message)
+        if user and user.group(1) not in found:
+            found[user.group(1)] = at
+    return found
+
+
 def invited_at(log: Path) -> dict[str, float]:
     """Caller number (the From of the agent leg) -> when the first agent INVITE for it arrived
     (re-INVITEs, which carry a To tag, are left out)."""
@@ -78,12 +88,15 @@ class Agents:
     log: Path
 
     @classmethod
-    def start(cls, sipp: Sipp, answer_ms: int, talk_ms: int) -> "Agents":
+    def start(cls, sipp: Sipp, answer_ms: int, talk_ms: int, echo: bool = True) -> "Agents":
+        """``echo``: RTP received on the SDP's port goes back to the switch (SIPp -rtp_echo); without
+        it the port is left unread and the switch sends media nobody returns."""
         port, media = free_udp_port(), free_udp_port()
         scenario = sipp._scenario("answer", "all-agents", answer_ms=answer_ms, talk_ms=talk_ms)
         log = sipp.workdir / "agents.log"
         command = sipp._command(scenario, "127.0.0.1", port, {"rtp_ip": "127.0.0.1", "rtp_port": media},
-                                "-rtp_echo", "-mp", str(media), "-trace_msg", "-message_file", str(log))
+                                *(["-rtp_echo", "-mp", str(media)] if echo else []),
+                                "-trace_msg", "-message_file", str(log))
         uas = subprocess.Popen(command, cwd=sipp.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return cls(sipp, uas, port, media, log)
 
@@ -120,13 +133,14 @@ class Callers:
 
     @classmethod
     def start(cls, sipp: Sipp, did: str, rate: float, count: int, prefix: str, patience_ms: int,
-              ip: str = "127.0.0.2") -> "Callers":
+              ip: str = "127.0.0.2", echo: bool = True) -> "Callers":
         port, media = free_udp_port(ip), free_udp_port(ip)
         scenario = sipp._scenario("caller-numbered", prefix.lstrip("+"), hold_ms=patience_ms)
         log = sipp.workdir / f"callers-{prefix.lstrip('+')}.log"
         command = sipp._command(scenario, ip, port, {"rtp_ip": ip, "rtp_port": media, "caller": prefix},
                                 "-s", did, "-r", f"{rate:g}", "-m", str(count), "-l", str(max(count, 1)),
-                                "-rtp_echo", "-mp", str(media), "-trace_msg", "-message_file", str(log),
+                                *(["-rtp_echo", "-mp", str(media)] if echo else []),
+                                "-trace_msg", "-message_file", str(log),
                                 "-timeout", f"{int(patience_ms / 1000 + count / rate + 60)}s")
         proc = subprocess.Popen(command, cwd=sipp.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return cls(proc, log, prefix, count)
