@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from control.bench.fsboot import stop
 from control.bench.sipp_scenarios import render
 
 FOREVER_MS = 3_600_000
@@ -149,7 +150,7 @@ class Phone:
         return found
 
     def stop(self) -> None:
-        _stop(self.proc)
+        stop(self.proc)
 
 
 @dataclass
@@ -170,17 +171,7 @@ class Call:
         return self.proc.wait(timeout)
 
     def stop(self) -> None:
-        _stop(self.proc)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(self.proc)
 
 
 def wait_until(predicate, timeout: float, what: str, step: float = 0.1):

@@ -93,6 +93,23 @@ Content-Length: 0
 ]]></send>
 """
 
+def _caller_request(method: str, cseq: int, retrans: bool = False) -> str:
+    """A request of the caller's dialog (after the 200 OK: route set and To tag from it)."""
+    return f"""  <send{' retrans="500"' if retrans else ''}><![CDATA[
+{method} [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+[routes]
+Call-ID: [call_id]
+CSeq: {cseq} {method}
+Contact: <sip:[caller]@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>"""
+
+
 CALLER = """<?xml version="1.0" encoding="UTF-8" ?>
 <scenario name="caller">
   <send retrans="500"><![CDATA[
@@ -114,38 +131,14 @@ Content-Length: [len]
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
   <recv response="200" rrs="true"/>
-  <send><![CDATA[
-ACK [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-[last_To:]
-[routes]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Contact: <sip:[caller]@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
+""" + _caller_request("ACK", 1) + """
   <label id="talking"/>
   <recv request="INVITE" optional="true" next="reinvite" timeout="@hold_ms@" ontimeout="hangup"/>
   <recv request="BYE" next="bye"/>
 """ + _REINVITE + _BYE_RECEIVED + """
   <nop next="end"/>
   <label id="hangup"/>
-  <send retrans="500"><![CDATA[
-BYE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-[last_To:]
-[routes]
-Call-ID: [call_id]
-CSeq: 2 BYE
-Contact: <sip:[caller]@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
+""" + _caller_request("BYE", 2, retrans=True) + """
   <recv response="200"/>
   <label id="end"/>
 </scenario>

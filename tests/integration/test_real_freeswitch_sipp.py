@@ -55,7 +55,8 @@ class Site:
     controller: object = None
     phones: dict[str, Phone] = field(default_factory=dict)
     media: dict[str, RtpPeer] = field(default_factory=dict)
-    callers: list = field(default_factory=list)
+    callers: list = field(default_factory=list)      # SIPp caller processes, stopped at the end
+    placed: list = field(default_factory=list)       # Caller, in order
 
 
 def _flows(target: Path) -> Path:
@@ -212,12 +213,12 @@ def call(site: Site, number: str, hold_s: float = 120.0) -> Caller:
     media = RtpPeer(TRUNK_IP, CALLER_HZ)
     sip = site.sipp.call(MAIN_DID, number, media.port, hold_ms=int(hold_s * 1000), ip=TRUNK_IP)
     site.callers.append(sip)
-    seen = {c.uuid for c in getattr(site, "_placed", [])}
+    seen = {c.uuid for c in site.placed}
     event = site.events.wait(f"{number}'s call at the controller", lambda e: e.get("Event-Name") == "CHANNEL_EXECUTE"
                              and e.get("Application") == "socket" and e.get("Caller-Caller-ID-Number") == number
                              and e.get("Unique-ID") not in seen)
     caller = Caller(number, media, sip, event["Unique-ID"])
-    site.__dict__.setdefault("_placed", []).append(caller)
+    site.placed.append(caller)
     return caller
 
 
@@ -437,9 +438,15 @@ def test_the_card_is_on_screen_before_the_phone_rings(site):
     no_errors_since(site, mark)
 
 
-def _window(peer: RtpPeer, seconds: float = 1.5) -> tuple[float, float]:
-    now = time.time()
-    return now - seconds, now
+def who_hears(supervisor: RtpPeer, agent: RtpPeer, caller: RtpPeer, seconds: float = 1.5) -> dict[str, bool]:
+    """Who heard whom in the last ``seconds``, from the RTP each phone received."""
+    until = time.time()
+    since = until - seconds
+    return {"supervisor hears caller": supervisor.hears(CALLER_HZ, since, until),
+            "supervisor hears alice": supervisor.hears(VOICES["alice"], since, until),
+            "alice hears supervisor": agent.hears(VOICES["sup-phone"], since, until),
+            "caller hears supervisor": caller.hears(VOICES["sup-phone"], since, until),
+            "caller hears alice": caller.hears(VOICES["alice"], since, until)}
 
 
 def test_listen_whisper_and_barge_are_heard_by_the_right_people(site):
@@ -461,21 +468,11 @@ def test_listen_whisper_and_barge_are_heard_by_the_right_people(site):
         assert reply.status_code == 202, reply.text
         wait_until(lambda: len(site.phones["sup-phone"].invites()) > invites, 15, f"the supervisor's phone ({mode})")
         time.sleep(3.0)
-        since, until = _window(sup)
-        heard[mode] = {"supervisor hears caller": sup.hears(CALLER_HZ, since, until),
-                       "supervisor hears alice": sup.hears(VOICES["alice"], since, until),
-                       "alice hears supervisor": alice.hears(VOICES["sup-phone"], since, until),
-                       "caller hears supervisor": customer.hears(VOICES["sup-phone"], since, until),
-                       "caller hears alice": customer.hears(VOICES["alice"], since, until)}
+        heard[mode] = who_hears(sup, alice, customer)
         if mode == "listen":   # on the phone: 2 talks to the agent only (FreeSWITCH's eavesdrop keys), 0 back
             sup.press("2")
             time.sleep(3.0)
-            since, until = _window(sup)
-            heard["listen, then 2"] = {"supervisor hears caller": sup.hears(CALLER_HZ, since, until),
-                                       "supervisor hears alice": sup.hears(VOICES["alice"], since, until),
-                                       "alice hears supervisor": alice.hears(VOICES["sup-phone"], since, until),
-                                       "caller hears supervisor": customer.hears(VOICES["sup-phone"], since, until),
-                                       "caller hears alice": customer.hears(VOICES["alice"], since, until)}
+            heard["listen, then 2"] = who_hears(sup, alice, customer)
             sup.press("0")
         leg = site.events.wait(f"the supervisor's {mode} leg", lambda e: e.get("Event-Name") == "CHANNEL_EXECUTE"
                                and e.get("variable_hotline_supervise") == mode)["Unique-ID"]
