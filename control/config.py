@@ -114,6 +114,9 @@ DEFAULTS: dict[str, Any] = {
     # user/<ext> without a domain uses FreeSWITCH's global "domain" variable.
     "agent_dial_string": "user/{extension}",
     "sip_domain": "",
+    # The browser phone (web/softphone.py): FreeSWITCH's secure WebSocket for SIP (its webrtc
+    # profile, wss_binding in freeswitch-conf/vars.xml), e.g. wss://pbx.example.com:7443. Empty: off.
+    "softphone_wss_url": "",
     # Callbacks (docs/ivr.md, Callbacks). The customer's number is dialled through the public-outbound
     # dialplan context (its trunk gateway and caller id); {number} is filled in.
     "callback_dial_string": "loopback/{number}/public-outbound",

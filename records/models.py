@@ -92,6 +92,10 @@ class Agent(Base):
     wrap_up_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     queues: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)  # offer order
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)     # top-down order
+    # The agent's phone: "sip" (a desk phone or softphone of their own) or "browser" (the console's
+    # softphone, which must be registered to be available); auto_answer: the console answers offers.
+    phone: Mapped[str] = mapped_column(String(16), nullable=False, default="sip", server_default="sip")
+    auto_answer: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
     users: Mapped[list[User]] = relationship(back_populates="agent")
     skills: Mapped[list["AgentSkill"]] = relationship(back_populates="agent", cascade="all, delete-orphan")

@@ -74,7 +74,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     unavailable.install(app)   # Redis unreachable: 503 with a banner or a JSON error, never 500
     app.register_blueprint(api_supervisor.bp)   # /api/supervisor
     csrf.exempt(health.bp)
-    from web import admin_agents, admin_files, admin_users, metrics, openapi, pops
+    from web import admin_agents, admin_files, admin_users, metrics, openapi, pops, softphone
 
     app.register_blueprint(admin_agents.bp)
     app.register_blueprint(admin_files.bp)
@@ -82,6 +82,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pops.bp)
+    app.register_blueprint(softphone.bp)   # /api/softphone (the browser phone)
     from web import quality
     app.register_blueprint(quality.bp)   # /quality (docs/quality.md)
     from web import workforce

@@ -48,6 +48,19 @@ def js_strings() -> dict[str, str]:
     }
 
 
+def softphone_strings() -> dict[str, str]:
+    """The browser phone's states (static/softphone.js), in the agent's words."""
+    return {
+        "unregistered": _("not connected"), "registering": _("connecting…"), "registered": _("ready"),
+        "ringing": _("ringing"), "in_call": _("in call"), "on_hold": _("on hold"),
+        "reconnecting": _("connection lost, reconnecting…"),
+        "mic_denied": _("microphone blocked: allow it in the browser and reload"),
+        "registration_failed": _("the switch refused the phone"),
+        "second_tab": _("the phone is open in another tab"),
+        "desk_phone": _("desk phone"), "off": _("browser phone not set up"),
+    }
+
+
 def switch_reasons() -> dict[str, str]:
     """FreeSWITCH's replies and hangup causes, in the agent's words (the console matches a fragment)."""
     return {
@@ -88,7 +101,8 @@ def console():
              "queues": {name: rules.get(name, {"dispositions": [], "required": False}) for name in queues},
              "live": live_agent(current_user.agent_id or "")}
     reasons = configured_reasons()
-    return render_template("agent/console.html", strings=js_strings(), break_reasons=reasons["break"],
+    return render_template("agent/console.html", strings=js_strings(), softphone_strings=softphone_strings(),
+                           break_reasons=reasons["break"],
                            not_ready_reasons=reasons["not_ready"],
                            agent_id=current_user.agent_id or "", setup=setup, queues=queues,
                            agents=[{"id": a.id, "name": a.name} for a in agents])

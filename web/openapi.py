@@ -60,6 +60,9 @@ OPERATIONS: dict[str, tuple[str, tuple[str, ...], dict[str, Any] | None]] = {
     "api.get_agent_state": ("The signed-in agent's own state now (live state)", ("agent",), None),
     "api.set_agent_state": ("Change the signed-in agent's own state", ("agent",), body(
         ["state"], state={"type": "string", "enum": STATES}, reason={"type": "string", "maxLength": 40})),
+    "softphone.credentials": ("The signed-in agent's own SIP account for the browser phone", ("agent",), None),
+    "softphone.save_settings": ("The signed-in agent's phone (sip or browser) and auto-answer", ("agent",), body(
+        [], phone={"type": "string", "enum": ["sip", "browser"]}, auto_answer={"type": "boolean"})),
     "api.call_hold": ("Hold the agent's call", ("agent",), body([])),
     "api.call_unhold": ("Take the agent's call off hold", ("agent",), body([])),
     "api.call_hangup": ("Hang up the agent's call", ("agent",), body([])),

@@ -65,6 +65,9 @@ ROUTES: dict[tuple[str, str], Case] = {
                                per_role={"supervisor": 409, "admin": 409}),   # users without an agent phone
     ("pops.ack", "POST"): Case("/api/agent/pop-ack", "agent", json={"call_id": "c-live"},
                                per_role={"supervisor": 409, "admin": 409}),     # no agent phone
+    ("softphone.credentials", "GET"): Case("/api/softphone", "agent", per_role={"supervisor": 409, "admin": 409}),
+    ("softphone.save_settings", "POST"): Case("/api/softphone/settings", "agent", json={"auto_answer": False},
+                                              per_role={"supervisor": 409, "admin": 409}),   # no agent phone
     ("api.get_customer", "GET"): Case("/api/customers/+14155550100", "agent"),
     ("api.create_customer", "POST"): Case("/api/customers", "agent", json={"name": "New", "number": "+14155550999"}),
     ("api.create_interaction", "POST"): Case("/api/interactions", "agent",

@@ -1,0 +1,180 @@
+"""The browser phone's state machine (web/static/softphone.js with the vendored JsSIP) in real headless
+Chromium against a scripted SIP-over-WebSocket peer (tests/sip_ws_peer.py): register with a digest
+challenge, ring, answer, hold, hang-up, auto-answer, a lost WebSocket, a refused registration, a denied
+microphone and a second tab."""
+from __future__ import annotations
+
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from control.config import ROOT
+from tests.browser import ARGS, CHROMIUM, MARKS
+from tests.sip_ws_peer import Dialog, SipWsPeer
+
+pytestmark = MARKS
+
+MEDIA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+HARNESS = """<!doctype html><meta charset="utf-8"><title>softphone</title>
+<audio id="a" autoplay></audio>
+<script src="/vendor/jssip/jssip.min.js"></script>
+<script src="/softphone.js"></script>
+<script>
+  window.states = [];
+  window.phone = new HotlineSoftphone({agent: "alice", audio: document.getElementById("a"), autoAnswerMs: 200,
+                                       tabWaitMs: 300, onchange: function (s, d) { window.states.push(s); }});
+</script>"""
+
+
+class Handler(SimpleHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/harness.html":
+            body = HARNESS.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def site():
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 functools.partial(Handler, directory=str(ROOT / "web" / "static")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture
+def peer():
+    p = SipWsPeer()
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def media_browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS + MEDIA)
+        yield b
+        b.close()
+
+
+def account(peer: SipWsPeer, auto_answer: bool = False) -> dict:
+    return {"ws_url": peer.url, "uri": "sip:1001@hotline.test", "authorization_user": "1001",
+            "password": "secret", "display_name": "Alice", "phone": "browser", "auto_answer": auto_answer,
+            "enabled": True}
+
+
+def start(page, site, peer, auto_answer=False):
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(site + "/harness.html")
+    page.evaluate("a => window.phone.start(a)", account(peer, auto_answer))
+    return errors
+
+
+def wait_state(page, state: str, timeout: float = 10_000) -> None:
+    page.wait_for_function("s => window.phone.state === s", arg=state, timeout=timeout)
+
+
+def test_registers_rings_answers_holds_and_hangs_up(media_browser, site, peer):
+    page = media_browser.new_page()
+    errors = start(page, site, peer)
+    wait_state(page, "registered")
+    first, second = peer.wait_for("REGISTER"), peer.wait_for("REGISTER")
+    assert "\r\nAuthorization:" not in first                     # then the digest answer to the 401
+    assert '\r\nAuthorization: Digest algorithm=MD5, username="1001", realm="hotline.test"' in second, second
+    assert peer.registrations == 1
+
+    call = Dialog(peer, "1001")
+    call.invite()
+    wait_state(page, "ringing")
+    assert page.evaluate("window.phone.ringing") is True          # the page rings (no auto-answer)
+    assert page.evaluate("window.phone.answer()") is True
+    ok = call.answered()
+    assert "a=fingerprint:sha-256" in ok and "a=setup:active" in ok and "UDP/TLS/RTP/SAVPF" in ok   # DTLS-SRTP
+    call.ack()
+    wait_state(page, "in_call")
+    assert page.evaluate("window.phone.mute(true)") is True
+    assert page.evaluate("window.phone.muted") is True
+    assert page.evaluate("window.phone.dtmf('x')") is False       # only 0-9 * # A-D
+
+    page.evaluate("window.phone.hold(true)")
+    reinvite = peer.wait_for("INVITE")
+    assert "a=sendonly" in reinvite
+    peer.send(SipWsPeer.response(reinvite, "200 OK", ["Contact: <sip:mod_sofia@127.0.0.1;transport=ws>",
+                                                      "Content-Type: application/sdp"],
+                                 body=_hold_answer()))
+    wait_state(page, "on_hold")
+
+    call.bye()
+    wait_state(page, "registered")
+    assert page.evaluate("window.states") == ["registering", "registered", "ringing", "in_call", "on_hold", "registered"]
+    assert errors == []
+
+
+def _hold_answer() -> str:
+    from tests.sip_ws_peer import OFFER_SDP
+
+    return OFFER_SDP.replace("a=sendrecv", "a=recvonly").replace("a=setup:actpass", "a=setup:passive")
+
+
+def test_auto_answer_whispers_and_answers(media_browser, site, peer):
+    page = media_browser.new_page()
+    start(page, site, peer, auto_answer=True)
+    wait_state(page, "registered")
+    call = Dialog(peer, "1001")
+    call.invite()
+    call.answered()
+    call.ack()
+    wait_state(page, "in_call")
+    assert page.evaluate("window.phone.ringing") is not True
+
+
+def test_a_lost_websocket_shows_reconnecting_then_registers_again(media_browser, site, peer):
+    page = media_browser.new_page()
+    start(page, site, peer)
+    wait_state(page, "registered")
+    peer.drop()
+    wait_state(page, "reconnecting")
+    wait_state(page, "registered", timeout=20_000)                # JsSIP reconnects, registers again
+    assert peer.registrations == 2
+
+
+def test_a_refused_registration_is_an_error(media_browser, site, peer):
+    peer.refuse = True
+    page = media_browser.new_page()
+    start(page, site, peer)
+    wait_state(page, "registration_failed")
+
+
+def test_a_denied_microphone_never_registers(browser, site, peer):
+    page = browser.new_page()       # no fake media UI: headless Chromium denies the microphone
+    start(page, site, peer)
+    wait_state(page, "mic_denied")
+    assert peer.received.empty()
+
+
+def test_a_second_tab_does_not_register_the_agent_again(media_browser, site, peer):
+    context = media_browser.new_context()
+    first, second = context.new_page(), context.new_page()
+    start(first, site, peer)
+    wait_state(first, "registered")
+    start(second, site, peer)
+    wait_state(second, "second_tab")
+    assert peer.registrations == 1
+
+
+from tests.browser import browser  # noqa: E402,F401  (the plain Chromium fixture)

@@ -1,0 +1,60 @@
+"""GET /api/softphone and POST /api/softphone/settings (web/softphone.py): the signed-in agent's own
+SIP account only, never cached, audited; the phone choice and auto-answer are validated and kept."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.web_fixtures import client_for, sqlite_url, web_app  # noqa: F401
+
+
+def _agent_of(web_app, username):
+    from records.models import Agent, User
+    from web.extensions import db
+
+    with web_app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        return db.session.get(Agent, user.agent_id)
+
+
+def test_the_agent_gets_only_their_own_account(web_app, client_for):
+    alice, bob = _agent_of(web_app, "alice"), _agent_of(web_app, "bob")
+    r = client_for("alice").get("/api/softphone?agent=" + bob.id)   # no way to name another agent
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    body = r.get_json()
+    assert body["authorization_user"] == alice.extension and body["password"] == alice.sip_password
+    assert body["uri"].startswith(f"sip:{alice.extension}@")
+    assert bob.sip_password not in r.get_data(as_text=True)
+    assert body["phone"] == "sip" and body["auto_answer"] is False
+    assert body["enabled"] is False            # softphone_wss_url is not set in the tests' config
+
+
+def test_each_read_is_audited(web_app, client_for):
+    from records.models import AuditLog
+    from web.extensions import db
+
+    client_for("alice").get("/api/softphone")
+    with web_app.app_context():
+        assert db.session.scalar(select(AuditLog).where(AuditLog.action == "softphone.credentials")) is not None
+
+
+def test_settings_are_validated_and_kept(web_app, client_for):
+    client = client_for("alice")
+    assert client.post("/api/softphone/settings", json={"phone": "fax"}).status_code == 400
+    assert client.post("/api/softphone/settings", json={"auto_answer": "yes"}).status_code == 400
+    assert client.post("/api/softphone/settings", json=[1]).status_code == 400
+    r = client.post("/api/softphone/settings", json={"phone": "browser", "auto_answer": True})
+    assert r.status_code == 200 and r.get_json() == {"phone": "browser", "auto_answer": True}
+    assert client.get("/api/softphone").get_json()["phone"] == "browser"
+    assert client_for("bob").get("/api/softphone").get_json()["phone"] == "sip"   # only alice's changed
+
+
+def test_a_user_without_an_agent_gets_nothing(client_for):
+    assert client_for("supervisor").get("/api/softphone").status_code == 409
+    assert client_for(None).get("/api/softphone").status_code in (401, 302)
+
+
+def test_the_console_has_the_phone_panel_without_credentials(web_app, client_for):
+    alice = _agent_of(web_app, "alice")
+    page = client_for("alice").get("/agent/").get_data(as_text=True)
+    assert 'id="softphone"' in page and "softphone.js" in page and "vendor/jssip/jssip.min.js" in page
+    assert alice.sip_password not in page

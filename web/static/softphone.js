@@ -1,0 +1,263 @@
+/* The console's browser phone: SIP over secure WebSocket to FreeSWITCH's webrtc profile with JsSIP
+ * (vendor/jssip), as the agent's own directory user (credentials from GET /api/softphone).
+ *
+ * One explicit state machine; every change goes through go(), which refuses a transition the
+ * table does not list and tells the page (onchange, and a "softphone" event on window):
+ *   unregistered → registering → registered → ringing → in_call ⇄ on_hold → registered
+ *   any connected state → reconnecting (WebSocket lost; JsSIP reconnects) → registering
+ *   errors: mic_denied, registration_failed, second_tab (another tab of this browser has the phone)
+ * The card is drawn by console.js from the offer event; the page rings when the INVITE arrives.
+ */
+(function () {
+  "use strict";
+
+  var TRANSITIONS = {
+    unregistered: ["registering", "mic_denied", "second_tab"],
+    registering: ["registered", "registration_failed", "reconnecting", "unregistered"],
+    registered: ["ringing", "reconnecting", "registering", "registration_failed", "unregistered"],
+    ringing: ["in_call", "registered", "reconnecting", "unregistered"],
+    in_call: ["on_hold", "registered", "reconnecting", "unregistered"],
+    on_hold: ["in_call", "registered", "reconnecting", "unregistered"],
+    reconnecting: ["registering", "registered", "registration_failed", "unregistered"],
+    registration_failed: ["registering", "reconnecting", "unregistered"],
+    mic_denied: ["unregistered", "registering"],
+    second_tab: ["unregistered"]
+  };
+  var CHANNEL = "hotline-softphone";
+
+  function Softphone(options) {
+    this.options = options || {};
+    this.state = "unregistered";
+    this.detail = "";
+    this.session = null;
+    this.ua = null;
+    this.muted = false;
+    this.history = ["unregistered"];
+    this.audio = this.options.audio || null;   // <audio> element for the caller's voice
+  }
+
+  Softphone.TRANSITIONS = TRANSITIONS;
+
+  Softphone.prototype.go = function (next, detail) {
+    if (next === this.state) { this.detail = detail || this.detail; return true; }
+    if ((TRANSITIONS[this.state] || []).indexOf(next) < 0) {
+      console.warn("softphone: no transition", this.state, "→", next);
+      return false;
+    }
+    this.state = next;
+    this.detail = detail || "";
+    this.history.push(next);
+    if (this.options.onchange) this.options.onchange(next, this.detail, this);
+    window.dispatchEvent(new CustomEvent("softphone", {detail: {state: next, detail: this.detail}}));
+    return true;
+  };
+
+  // Another tab of this browser already runs the phone: one registration per agent and browser.
+  Softphone.prototype.claimTab = function () {
+    var self = this;
+    if (typeof BroadcastChannel === "undefined") return Promise.resolve(true);
+    this.channel = new BroadcastChannel(CHANNEL + ":" + (this.options.agent || ""));
+    this.channel.onmessage = function (e) {
+      if (e.data === "who" && self.state !== "unregistered" && self.state !== "second_tab") self.channel.postMessage("mine");
+      if (e.data === "mine") self.othertab = true;
+    };
+    this.channel.postMessage("who");
+    return new Promise(function (resolve) {
+      setTimeout(function () { resolve(!self.othertab); }, self.options.tabWaitMs || 300);
+    });
+  };
+
+  Softphone.prototype.microphone = function () {
+    var md = navigator.mediaDevices;
+    if (!md || !md.getUserMedia) return Promise.reject(new Error("no microphone API (the page must be https)"));
+    return md.getUserMedia({audio: true}).then(function (stream) {
+      stream.getTracks().forEach(function (t) { t.stop(); });
+    });
+  };
+
+  Softphone.prototype.start = function (account) {
+    var self = this;
+    this.account = account;
+    return this.claimTab().then(function (alone) {
+      if (!alone) { self.go("second_tab", "another tab has the phone"); return; }
+      return self.microphone().then(function () {
+        self.connect(account);
+      }, function (err) {
+        self.go("mic_denied", (err && err.name) || String(err));
+      });
+    });
+  };
+
+  Softphone.prototype.connect = function (account) {
+    var self = this;
+    var socket = new JsSIP.WebSocketInterface(account.ws_url);
+    var ua = this.ua = new JsSIP.UA({
+      sockets: [socket], uri: account.uri, password: account.password,
+      authorization_user: account.authorization_user, display_name: account.display_name,
+      register: true, register_expires: this.options.registerExpires || 120,
+      session_timers: false, connection_recovery_min_interval: 2, connection_recovery_max_interval: 30
+    });
+    ua.on("connecting", function () {
+      if (self.state === "registered" || self.state === "in_call" || self.state === "on_hold" || self.state === "ringing") self.go("reconnecting");
+      if (self.state === "unregistered" || self.state === "registration_failed" || self.state === "mic_denied") self.go("registering");
+    });
+    ua.on("connected", function () { if (self.state === "reconnecting") self.go("registering"); });
+    ua.on("disconnected", function () {
+      if (self.state !== "unregistered" && self.state !== "second_tab") self.go("reconnecting", "connection lost");
+    });
+    ua.on("registered", function () { if (!self.session) self.go("registered"); });
+    ua.on("unregistered", function () { if (self.state !== "reconnecting") self.go("unregistered"); });
+    ua.on("registrationFailed", function (e) { self.go("registration_failed", (e && e.cause) || ""); });
+    ua.on("newRTCSession", function (e) { if (e.originator === "remote") self.incoming(e.session); });
+    this.go("registering");
+    ua.start();
+  };
+
+  Softphone.prototype.incoming = function (session) {
+    var self = this;
+    if (this.session || this.state !== "registered") { session.terminate({status_code: 486}); return; }
+    this.session = session;
+    this.muted = false;
+    session.on("peerconnection", function (e) { self.attach(e.peerconnection); });
+    session.on("confirmed", function () { self.stopRing(); self.go("in_call"); });
+    session.on("hold", function () { self.go("on_hold"); });
+    session.on("unhold", function () { self.go("in_call"); });
+    function ended(e) {
+      self.stopRing();
+      self.session = null;
+      self.go(self.ua && self.ua.isRegistered() ? "registered" : "reconnecting", (e && e.cause) || "");
+    }
+    session.on("ended", ended);
+    session.on("failed", ended);
+    this.go("ringing", session.remote_identity && session.remote_identity.uri ? session.remote_identity.uri.user : "");
+    if (this.account && this.account.auto_answer) {
+      this.whisper();
+      setTimeout(function () { if (self.session === session && self.state === "ringing") self.answer(); },
+                 this.options.autoAnswerMs || 600);
+    } else {
+      this.ring();
+    }
+  };
+
+  Softphone.prototype.attach = function (pc) {
+    var audio = this.audio;
+    if (!audio) return;
+    pc.addEventListener("track", function (e) { audio.srcObject = e.streams[0]; });
+  };
+
+  Softphone.prototype.answer = function () {
+    if (this.state !== "ringing" || !this.session) return false;
+    this.stopRing();
+    this.session.answer({mediaConstraints: {audio: true, video: false}});
+    return true;
+  };
+  Softphone.prototype.hangup = function () {
+    if (!this.session) return false;
+    this.session.terminate();
+    return true;
+  };
+  Softphone.prototype.mute = function (on) {
+    if (!this.session || (this.state !== "in_call" && this.state !== "on_hold")) return false;
+    if (on) this.session.mute({audio: true}); else this.session.unmute({audio: true});
+    this.muted = !!on;
+    return true;
+  };
+  Softphone.prototype.hold = function (on) {
+    if (!this.session) return false;
+    return on ? this.session.hold() : this.session.unhold();
+  };
+  Softphone.prototype.dtmf = function (digit) {
+    if (this.state !== "in_call" || !this.session || !/^[0-9*#A-D]$/.test(digit)) return false;
+    this.session.sendDTMF(digit, {transportType: "RFC2833"});
+    return true;
+  };
+  Softphone.prototype.stop = function () {
+    if (this.session) this.session.terminate();
+    if (this.ua) this.ua.stop();
+    if (this.channel) this.channel.close();
+    this.go("unregistered");
+  };
+
+  // The ring and the auto-answer whisper: tones made in the page (no sound files to serve).
+  Softphone.prototype.tone = function (hz, ms) {
+    try {
+      var ctx = this.ctx = this.ctx || new (window.AudioContext || window.webkitAudioContext)();
+      var osc = ctx.createOscillator(), gain = ctx.createGain();
+      osc.frequency.value = hz; gain.gain.value = 0.08;
+      osc.connect(gain); gain.connect(ctx.destination);
+      osc.start(); osc.stop(ctx.currentTime + ms / 1000);
+    } catch (e) { /* no audio output: the state still shows the call */ }
+  };
+  Softphone.prototype.ring = function () {
+    var self = this;
+    this.stopRing();
+    this.ringing = true;
+    (function beat() {
+      if (!self.ringing) return;
+      self.tone(440, 400);
+      self.ringTimer = setTimeout(beat, 2000);
+    })();
+  };
+  Softphone.prototype.stopRing = function () { this.ringing = false; clearTimeout(this.ringTimer); };
+  Softphone.prototype.whisper = function () { this.tone(880, 150); };
+
+  window.HotlineSoftphone = Softphone;
+
+  // The console's panel (web/templates/agent/console.html #softphone); absent on other pages.
+  function panel() {
+    var box = document.getElementById("softphone");
+    if (!box) return;
+    var strings = {};
+    try { strings = JSON.parse(box.getAttribute("data-strings") || "{}"); } catch (e) { /* defaults */ }
+    var label = document.getElementById("softphone-state");
+    var phone = new Softphone({
+      agent: box.getAttribute("data-agent-id"), audio: document.getElementById("softphone-audio"),
+      onchange: function (state, detail) {
+        box.setAttribute("data-state", state);
+        label.textContent = (strings[state] || state) + (detail ? " (" + detail + ")" : "");
+        box.querySelectorAll("[data-when]").forEach(function (el) {
+          el.hidden = el.getAttribute("data-when").split(" ").indexOf(state) < 0;
+        });
+      }
+    });
+    box.softphone = phone;
+    box.addEventListener("click", function (e) {
+      var b = e.target.closest("button");
+      if (!b) return;
+      var act = b.getAttribute("data-phone");
+      if (act === "answer") phone.answer();
+      else if (act === "hangup") phone.hangup();
+      else if (act === "mute") { phone.mute(!phone.muted); b.setAttribute("aria-pressed", String(phone.muted)); }
+      else if (act === "hold") phone.hold(phone.state === "in_call");
+      else if (act === "dtmf") phone.dtmf(b.textContent.trim());
+    });
+    var form = document.getElementById("softphone-settings");
+    function load() {
+      return fetch(box.getAttribute("data-url"), {credentials: "same-origin"}).then(function (r) {
+        return r.ok ? r.json() : null;
+      });
+    }
+    load().then(function (account) {
+      if (!account) return;
+      form.phone.value = account.phone;
+      form.auto_answer.checked = account.auto_answer;
+      if (account.phone === "browser" && account.enabled) phone.start(account);
+      else label.textContent = account.enabled ? (strings.desk_phone || "desk phone") : (strings.off || "off");
+    });
+    form.addEventListener("change", function () {
+      var token = document.querySelector("meta[name=csrf-token]");
+      fetch(box.getAttribute("data-settings-url"), {
+        method: "POST", credentials: "same-origin",
+        headers: Object.assign({"Content-Type": "application/json"}, token ? {"X-CSRFToken": token.content} : {}),
+        body: JSON.stringify({phone: form.phone.value, auto_answer: form.auto_answer.checked})
+      }).then(function () { return load(); }).then(function (account) {
+        if (!account) return;
+        phone.account = account;
+        if (account.phone === "browser" && account.enabled && phone.state === "unregistered") phone.start(account);
+        if (account.phone !== "browser" && phone.state !== "unregistered") phone.stop();
+      });
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", panel); else panel();
+})();
