@@ -1,0 +1,118 @@
+"""The browser phone on a real FreeSWITCH: headless Chromium (fake microphone) runs
+web/static/softphone.js with the vendored JsSIP, registers over WSS to the webrtc profile (a
+self-signed certificate, so --ignore-certificate-errors) as a directory user, and takes a call from
+the switch: auto-answered, DTLS-SRTP up, audio both ways (the echo application sends the browser's
+own sound back; WebRTC's counters in both directions), then hung up by the page.
+
+Skipped by name without HOTLINE_FREESWITCH_BIN (a freeswitch binary) or without openssl."""
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import threading
+import time
+from http.server import ThreadingHTTPServer
+
+import pytest
+
+from control.bench.fsboot import boot, free_port, stop
+from control.config import ROOT
+from tests.browser import ARGS, CHROMIUM
+from tests.integration.test_real_freeswitch_wss import self_signed
+from tests.integration.test_softphone_browser import Handler
+
+BIN = os.environ.get("HOTLINE_FREESWITCH_BIN", "")
+pytestmark = [pytest.mark.skipif(not BIN, reason="set HOTLINE_FREESWITCH_BIN to a freeswitch binary"),
+              pytest.mark.skipif(not shutil.which("openssl"), reason="openssl is missing"),
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed")]
+
+BROWSER_ARGS = ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                       "--ignore-certificate-errors",
+                       # host candidates as addresses, not mDNS names FreeSWITCH cannot resolve
+                       "--disable-features=WebRtcHideLocalIpsWithMdns"]
+USER = """<include>
+  <user id="1001">
+    <params><param name="password" value="browser-secret"/></params>
+    <variables><variable name="user_context" value="internal"/></variables>
+  </user>
+</include>
+"""
+
+
+@pytest.fixture(scope="module")
+def switch(tmp_path_factory):
+    base = tmp_path_factory.mktemp("fssoftphone")
+    self_signed(base / "tls")
+    port = free_port()
+    sw = boot(BIN, base, site={"HOTLINE_WSS_BINDING": f"127.0.0.1:{port}", "HOTLINE_TLS_DIR": base / "tls"})
+    sw.extra["wss_port"] = port
+    (sw.conf / "directory" / "agents").mkdir(exist_ok=True)
+    (sw.conf / "directory" / "agents" / "1001.xml").write_text(USER)
+    assert sw.api("reloadxml").startswith("+OK")
+    yield sw
+    stop(sw.proc)
+
+
+@pytest.fixture
+def site():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(ROOT / "web" / "static")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+STATS = """async () => {
+  const pc = window.phone.session && window.phone.session.connection;
+  if (!pc) return null;
+  const out = {sent: 0, received: 0, dtls: ""};
+  (await pc.getStats()).forEach(r => {
+    if (r.type === "outbound-rtp" && r.kind === "audio") out.sent += r.packetsSent;
+    if (r.type === "inbound-rtp" && r.kind === "audio") out.received += r.packetsReceived;
+    if (r.type === "transport") out.dtls = r.dtlsState;
+  });
+  return out;
+}"""
+
+
+def test_chromium_registers_over_wss_and_takes_a_call_with_audio_both_ways(switch, site):
+    from playwright.sync_api import sync_playwright
+
+    mark = switch.log_mark()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(site + "/harness.html")
+            page.evaluate("a => window.phone.start(a)", {
+                "ws_url": f"wss://127.0.0.1:{switch.extra['wss_port']}", "uri": f"sip:1001@{switch.domain}",
+                "authorization_user": "1001", "password": "browser-secret", "display_name": "Alice",
+                "auto_answer": True})
+            page.wait_for_function("window.phone.state === 'registered'", timeout=20_000)
+            reg = switch.api("sofia status profile webrtc reg")
+            assert re.search(r"^User:\s+1001@" + re.escape(switch.domain), reg, re.M), reg
+            assert "transport=ws" in reg, reg
+
+            # The switch calls the agent's phone as Hotline does (user/<ext>); echo sends the audio back.
+            reply = switch.api("bgapi originate {origination_caller_id_number=+14155550100}user/1001 &echo")
+            assert reply.startswith("+OK"), reply
+            page.wait_for_function("window.phone.state === 'in_call'", timeout=20_000)
+            deadline, stats = time.monotonic() + 20, None
+            while time.monotonic() < deadline:
+                stats = page.evaluate(STATS)
+                if stats and stats["sent"] > 50 and stats["received"] > 50:
+                    break
+                time.sleep(0.5)
+            assert stats and stats["dtls"] == "connected" and stats["sent"] > 50 and stats["received"] > 50, stats
+            channels = switch.api("show channels")
+            assert "OPUS" in channels or "opus" in channels, channels    # Opus toward the browser
+
+            assert page.evaluate("window.phone.hangup()") is True
+            page.wait_for_function("window.phone.state === 'registered'", timeout=10_000)
+            assert errors == []
+        finally:
+            browser.close()
+    assert switch.bad_log_lines(mark) == []
