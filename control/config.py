@@ -108,7 +108,9 @@ DEFAULTS: dict[str, Any] = {
                   {"code": "technical", "paid": True, "productive": False}],
         "not_ready": [{"code": "after_call_work", "paid": True, "productive": True},
                       {"code": "outbound", "paid": True, "productive": True},
-                      {"code": "technical", "paid": True, "productive": False}],
+                      {"code": "technical", "paid": True, "productive": False},
+                      # set by Hotline when a browser phone loses its registration (web/agent_states.py)
+                      {"code": "phone_offline", "paid": True, "productive": False}],
     },
     # Dial string for an agent's (or supervisor's) phone; {extension} and {domain} are filled in.
     # user/<ext> without a domain uses FreeSWITCH's global "domain" variable.

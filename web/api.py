@@ -216,7 +216,7 @@ def _missing_disposition(data: dict) -> str | None:
 def set_agent_state():
     from control.domain.agent_state import InvalidTransition
     from control.domain.models import AgentState
-    from web.agent_states import agent_states
+    from web.agent_states import agent_states, browser_phone_error
     from web.live import live_state
 
     data = _body()
@@ -238,6 +238,10 @@ def set_agent_state():
         missing = _missing_disposition(data)
         if missing:
             return _error(missing, 409)
+    if state == AgentState.AVAILABLE.value:
+        offline = browser_phone_error(agent_id)
+        if offline:
+            return _error(offline, 409)
     try:   # the state machine, live state, agent_state_log, live events, dispatch nudge
         agent = agent_states(store).change(agent_id, AgentState(state), reason=reason, current=current)
     except KeyError:

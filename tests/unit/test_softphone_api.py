@@ -58,3 +58,43 @@ def test_the_console_has_the_phone_panel_without_credentials(web_app, client_for
     page = client_for("alice").get("/agent/").get_data(as_text=True)
     assert 'id="softphone"' in page and "softphone.js" in page and "vendor/jssip/jssip.min.js" in page
     assert alice.sip_password not in page
+
+
+def _available(client):
+    r = client.post("/api/agent/state", json={"state": "available"})
+    return r.status_code, (r.get_json() or {}).get("error", "")
+
+
+def test_a_browser_phone_agent_is_available_only_while_registered(client_for, monkeypatch):
+    import web.agent_states as states
+
+    asked: list[str] = []
+
+    def switch(reply):
+        def api(host, port, password, command):
+            asked.append(command)
+            if isinstance(reply, Exception):
+                raise reply
+            return reply
+        monkeypatch.setattr(states, "esl_api", api)
+
+    client = client_for("alice")
+    switch(AssertionError("a desk-phone agent is not checked"))
+    assert "browser phone" not in _available(client)[1]
+    client.post("/api/softphone/settings", json={"phone": "browser"})
+    switch("error/user_not_registered")
+    status, error = _available(client)
+    assert status == 409 and "browser phone is not connected" in error
+    assert asked[-1].startswith("sofia_contact webrtc/")
+    switch(OSError("refused"))
+    status, error = _available(client)
+    assert status == 409 and "cannot be reached" in error
+    switch("sofia/webrtc/sip:1001@127.0.0.1:51234;transport=ws")
+    assert "browser phone" not in _available(client)[1]     # registered: the state machine decides
+
+
+def test_phone_offline_is_a_configured_not_ready_reason(web_app):
+    from web.reasons import configured_reasons
+
+    with web_app.app_context():
+        assert "phone_offline" in [r.code for r in configured_reasons()["not_ready"]]
