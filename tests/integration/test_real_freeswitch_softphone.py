@@ -86,6 +86,8 @@ def test_chromium_registers_over_wss_and_takes_a_call_with_audio_both_ways(switc
             page = browser.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
+            # What web/agent_states.py asks before letting a browser-phone agent be available.
+            assert switch.api(f"sofia_contact webrtc/1001@{switch.domain}").startswith("error/")
             page.goto(site + "/harness.html")
             page.evaluate("a => window.phone.start(a)", {
                 "ws_url": f"wss://127.0.0.1:{switch.extra['wss_port']}", "uri": f"sip:1001@{switch.domain}",
@@ -95,6 +97,7 @@ def test_chromium_registers_over_wss_and_takes_a_call_with_audio_both_ways(switc
             reg = switch.api("sofia status profile webrtc reg")
             assert re.search(r"^User:\s+1001@" + re.escape(switch.domain), reg, re.M), reg
             assert "transport=ws" in reg, reg
+            assert switch.api(f"sofia_contact webrtc/1001@{switch.domain}").startswith("sofia/webrtc/")
 
             # The switch calls the agent's phone as Hotline does (user/<ext>); echo sends the audio back.
             reply = switch.api("bgapi originate {origination_caller_id_number=+14155550100}user/1001 &echo")
