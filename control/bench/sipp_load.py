@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from control.bench.sipp import Sipp, _stop, free_udp_port
+from control.bench.fsboot import stop as _stop
+from control.bench.sipp import Sipp, free_udp_port
 
 _SEPARATOR = re.compile(r"^-{20,} (\d{4}-\d\d-\d\d\t?\s*\d\d:\d\d:\d\d\.\d+)\s*$", re.M)
 _FROM_USER = re.compile(r"^From:[^<\n]*<sip:([^@>;]+)@", re.M | re.I)

@@ -1,5 +1,5 @@
 """``hotline bench calls --switch freeswitch --peer mod_callcenter`` on a real FreeSWITCH with SIPp, in
-short: 10 agents, 2 and 5 calls/s for 5 s each, agents talking 1 s. Skipped by name without
+short: 20 agents, 2 and 5 calls/s for 5 s each, agents talking 1 s. Skipped by name without
 HOTLINE_FREESWITCH_BIN (a freeswitch binary) or without sipp."""
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.freeswitch,
 
 def test_a_short_run_reports_both_systems():
     done = subprocess.run([sys.executable, "-m", "control.cli", "bench", "calls", "--switch", "freeswitch",
-                           "--freeswitch", BIN, "--agents", "10", "--rates", "2,5", "--step-s", "5", "--talk-s", "1",
+                           "--freeswitch", BIN, "--agents", "20", "--rates", "2,5", "--step-s", "5", "--talk-s", "1",
                            "--patience-s", "15", "--peer", "mod_callcenter", "--json"],
                           cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
