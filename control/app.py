@@ -72,8 +72,9 @@ def offload(func, *args, **kwargs):
 def build(config: Config, *, flows=None, queues=None, controller_id: str | None = None,
           jobs: JobQueue | None = None) -> Controller:
     """``jobs``: a ports.JobQueue instead of RQ on ``config.rq_queue`` (report runs keep theirs in memory)."""
-    from control.esl.inbound import SwitchClient
+    from control.esl.inbound import EVENTS as SWITCH_EVENTS, SwitchClient
     from control.esl.outbound import OutboundServer
+    from control.handlers import browser_phones
     from control.handlers.call import CallHandler
     from control.handlers.callbacks import CallbackService
     from control.handlers.manager import Manager
@@ -99,7 +100,8 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
     client = controller_client(config, REDIS_CONNECTIONS)   # Sentinel too (redis_sentinels)
     sessions = session_factory(config.database_url)
     switch = SwitchClient(config.esl_host, config.esl_port, config.esl_password, config.esl_reconnect_s,
-                          command_connections=int(config.esl_command_connections))
+                          command_connections=int(config.esl_command_connections),
+                          events=f"{SWITCH_EVENTS} {browser_phones.EVENTS}")
     jobs = jobs if jobs is not None else RQJobs(client, config.rq_queue)
     deps = Deps(
         config=config,
@@ -123,6 +125,9 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
     )
     manager = Manager(deps, redis_client=client)
     manager.callbacks = CallbackService(deps, manager, rows=ScheduledCallbacks(sessions))
+    # a browser phone's registration drop → not ready (phone_offline), its return → available
+    phones = browser_phones.BrowserPhones(deps.store, manager.agents, switch.api, str(config.sip_domain or ""))
+    switch.subscribe(phones.on_event)
     server = OutboundServer(config.outbound_host, config.outbound_port, CallHandler(deps, manager),
                             max_connections=config.outbound_max_connections)
     return Controller(deps=deps, manager=manager, server=server, switch=switch, redis=client,

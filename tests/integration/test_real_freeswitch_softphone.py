@@ -119,3 +119,68 @@ def test_chromium_registers_over_wss_and_takes_a_call_with_audio_both_ways(switc
         finally:
             browser.close()
     assert switch.bad_log_lines(mark) == []
+
+
+def test_a_registration_drop_makes_the_agent_not_ready_and_the_return_available(switch, site):
+    """The controller's component (control/handlers/browser_phones.py) on the switch's own events:
+    the page unregisters (a clean stop) → not-ready phone_offline; registers again → available; the
+    tab's WebSocket cut without a word → not-ready again."""
+    from playwright.sync_api import sync_playwright
+
+    from control.domain.models import Agent, AgentState
+    from control.handlers.agent_states import AgentStates
+    from control.handlers.browser_phones import EVENTS, BrowserPhones
+    from control.store.memory_state import MemoryState
+    from control.store.publisher import MemoryPublisher
+    from tests.integration.realswitch import Events
+
+    store = MemoryState()
+    store.put_agent(Agent(id="alice", extension="1001", state=AgentState.AVAILABLE))
+    rows: list[tuple] = []
+
+    class History:
+        def put(self, agent_id, state, reason, at):
+            rows.append((agent_id, state, reason))
+
+    states = AgentStates(store, History(), MemoryPublisher(), time.time, lambda a: None, lambda: {}, 10)
+    phones = BrowserPhones(store, states, switch.api, switch.domain)
+    events = Events(switch.esl_port, switch.password, EVENTS)
+    account = {"ws_url": f"wss://127.0.0.1:{switch.extra['wss_port']}", "uri": f"sip:1001@{switch.domain}",
+               "authorization_user": "1001", "password": "browser-secret", "display_name": "Alice"}
+
+    def feed(subclass: str, since: int) -> int:
+        event = events.wait(subclass, lambda e: e.get("Event-Subclass") == subclass and
+                            e.get("profile-name") == "webrtc" and events.seen.index(e) >= since, timeout=30)
+        phones.handle(event["Event-Subclass"], event.get("username") or event.get("from-user", ""))
+        return len(events.seen)
+
+    def state() -> str:
+        return store.get_agent("alice").state.value
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(site + "/harness.html")
+            page.evaluate("a => window.phone.start(a)", account)
+            page.wait_for_function("window.phone.state === 'registered'", timeout=20_000)
+            seen = feed("sofia::register", 0)
+            assert state() == "available"
+            page.evaluate("window.phone.stop()")
+            seen = feed("sofia::unregister", seen)
+            assert state() == "not_ready" and rows[-1] == ("alice", "not_ready", "phone_offline")
+
+            page2 = browser.new_page()
+            page2.goto(site + "/harness.html")
+            page2.evaluate("a => window.phone.start(a)", account)
+            page2.wait_for_function("window.phone.state === 'registered'", timeout=20_000)
+            seen = feed("sofia::register", seen)
+            assert state() == "available"
+            page.close()
+            page2.close()          # the WebSocket closes without an un-REGISTER
+            subclass = events.wait("a drop", lambda e: e.get("Event-Subclass") in ("sofia::unregister", "sofia::expire")
+                                   and events.seen.index(e) >= seen, timeout=30)["Event-Subclass"]
+            phones.handle(subclass, "1001")
+            assert state() == "not_ready", (subclass, switch.api(f"sofia_contact webrtc/1001@{switch.domain}"), events.seen[-3:])
+        finally:
+            browser.close()
