@@ -144,10 +144,16 @@ Content-Length: [len]
 </scenario>
 """
 
-# An agent's phone: rings, answers after [answer_ms], talks until either side hangs up.
+# An agent's phone: rings, answers after [answer_ms], talks until either side hangs up. Its own BYE
+# takes From/To from the INVITE (SIPp 3.6.1 expands [last_To::] to nothing, which the switch ignores).
 ANSWER = """<?xml version="1.0" encoding="UTF-8" ?>
 <scenario name="agent-answers">
-  <recv request="INVITE" crlf="true" rrs="true"/>
+  <recv request="INVITE" crlf="true" rrs="true">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="From:" check_it="true" assign_to="invite_from"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" check_it="true" assign_to="invite_to"/>
+    </action>
+  </recv>
   <send><![CDATA[
 SIP/2.0 180 Ringing
 [last_Via:]
@@ -183,8 +189,8 @@ Content-Length: [len]
   <send retrans="500"><![CDATA[
 BYE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: [last_To::]
-To: [last_From::]
+From: [$invite_to];tag=[pid]SIPpTag01[call_number]
+To: [$invite_from]
 [routes]
 [last_Call-ID:]
 CSeq: 2 BYE
