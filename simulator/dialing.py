@@ -19,6 +19,7 @@ class Dialer:
     def add_phone(self, extension: str, answer_after: float | Duration | None = 1.0,
                   talk_time: float | Duration | None = None) -> Phone:
         phone = Phone(str(extension), answer_after, talk_time)
+        phone.talk_from_bridge = True
         self.phones[phone.extension] = phone
         return phone
 

@@ -66,6 +66,7 @@ class Phone:
         self.extension = extension
         self.answer_after, self.talk_time = as_duration(answer_after), as_duration(talk_time)
         self.busy = busy
+        self.talk_from_bridge = False   # agents' phones: set by Dialer.add_phone
         self.rings = 0   # times it was dialled
         self.ring_log: list[dict] = []   # each ring: call, agent (the leg's hotline_* variables), caller_id_name, start, end, answered
 
@@ -86,12 +87,25 @@ class Phone:
         return True
 
     def talk(self, leg) -> None:
-        """After answering: hang up after talk_time (the agent ends the call)."""
+        """After answering: hang up after talk_time (the agent ends the call). An agent's phone
+        (``talk_from_bridge``) counts it from the bridge, when the conversation with the caller starts:
+        counted from the answer, a short draw (exponential talk times have many) hung up before the
+        controller's bridge, and the controller rightly took that as a missed offer (agent not-ready)."""
         if self.talk_time is None:
             return
+        seconds = self.talk_time.draw()
 
         def hang_up():
             if leg.alive:
                 leg.hangup("NORMAL_CLEARING", by="agent")
 
-        gevent.spawn_later(self.talk_time.draw(), hang_up)
+        def after_bridge():
+            gevent.wait([leg.on_bridge, leg.gone], count=1)
+            if leg.alive and leg.on_bridge.is_set():
+                gevent.sleep(seconds)
+                hang_up()
+
+        if self.talk_from_bridge:
+            gevent.spawn(after_bridge)
+        else:
+            gevent.spawn_later(seconds, hang_up)

@@ -176,7 +176,7 @@ def _build(data, locator) -> Scenario:
                 errors.append(locator.error(["agents", i, "skills", skill], f"unknown skill {skill!r}",
                                             f"add it to skills: or use one of {sorted(skills)}"))
     errors += _duration_errors(data, locator)
-    if not data.get("calls") and not data.get("arrivals"):
+    if "calls" not in data and "arrivals" not in data:
         errors.append(locator.error([], "a scenario needs calls: or arrivals:",
                                     "list calls: [{at: ..., caller: ...}] or add arrivals: {rate_per_s: 1, count: 100}"))
     arrivals = data.get("arrivals")
