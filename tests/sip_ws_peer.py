@@ -58,6 +58,7 @@ class SipWsPeer:
         self.conn: socket.socket | None = None
         self.registrations = 0
         self.refuse = False          # answer REGISTER with 403
+        self.challenge: str | None = None   # a WWW-Authenticate header line to send (e.g. FreeSWITCH's, captured)
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -154,7 +155,7 @@ class SipWsPeer:
             if self.refuse:
                 self.send(self.response(message, "403 Forbidden"))
             elif "Authorization:" not in message:
-                self.send(self.response(message, "401 Unauthorized", [
+                self.send(self.response(message, "401 Unauthorized", [self.challenge or
                     f'WWW-Authenticate: Digest realm="{self.realm}", nonce="{uuid.uuid4().hex}", algorithm=MD5, qop="auth"']))
             else:
                 self.registrations += 1
@@ -220,3 +221,19 @@ class Dialog:
     def bye(self) -> None:
         self.cseq += 1
         self.peer.send(self._request("BYE", self.cseq))
+
+
+def captured(path) -> list[tuple[str, str]]:
+    """tests/captures/*.sip: (who, message) pairs, CRLFs as they went over the WebSocket."""
+    text = open(path, encoding="utf-8", newline="").read()
+    parts = re.split(r"^=== (browser|freeswitch) ===\n", text, flags=re.M)
+    return [(parts[i], parts[i + 1][:-1]) for i in range(1, len(parts) - 1, 2)]
+
+
+def retarget(message: str, uri: str, **headers: str) -> str:
+    """A captured request sent again: its Request-URI and some headers replaced."""
+    first, rest = message.split("\r\n", 1)
+    method, _, version = first.split(" ")
+    for name, value in headers.items():
+        rest = re.sub(rf"^{name}:[^\r\n]*", lambda _: f"{name}: {value}", rest, count=1, flags=re.M | re.I)
+    return f"{method} {uri} {version}\r\n{rest}"

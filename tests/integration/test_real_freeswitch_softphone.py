@@ -32,6 +32,22 @@ BROWSER_ARGS = ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-
                        "--ignore-certificate-errors",
                        # host candidates as addresses, not mDNS names FreeSWITCH cannot resolve
                        "--disable-features=WebRtcHideLocalIpsWithMdns"]
+# Every SIP message over the page's WebSocket, both ways, for tests/captures/ (HOTLINE_RECORD_CAPTURE=1).
+RECORD_WS = """(() => {
+  window.sipLog = [];
+  const Native = window.WebSocket;
+  window.WebSocket = function (url, protocols) {
+    const ws = new Native(url, protocols);
+    const send = ws.send.bind(ws);
+    ws.send = (data) => { window.sipLog.push(["browser", String(data)]); send(data); };
+    ws.addEventListener("message", (e) => window.sipLog.push(["freeswitch", String(e.data)]));
+    return ws;
+  };
+  Object.assign(window.WebSocket, Native);
+  window.WebSocket.prototype = Native.prototype;
+})();"""
+CAPTURE = ROOT / "tests" / "captures" / "freeswitch_webrtc.sip"
+
 USER = """<include>
   <user id="1001">
     <params><param name="password" value="browser-secret"/></params>
@@ -63,6 +79,14 @@ def site():
     server.shutdown()
 
 
+def record(log: list, port: int) -> None:
+    """The exchange as tests/captures/freeswitch_webrtc.sip: messages separated by a line
+    "=== <from> ===", the password's digest kept (a test user's), this run's port made neutral."""
+    CAPTURE.parent.mkdir(exist_ok=True)
+    CAPTURE.write_text("".join(f"=== {who} ===\n{text.replace(str(port), '7443')}\n" for who, text in log),
+                       encoding="utf-8")
+
+
 STATS = """async () => {
   const pc = window.phone.session && window.phone.session.connection;
   if (!pc) return null;
@@ -84,6 +108,7 @@ def test_chromium_registers_over_wss_and_takes_a_call_with_audio_both_ways(switc
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         try:
             page = browser.new_page()
+            page.add_init_script(RECORD_WS)
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             # What web/agent_states.py asks before letting a browser-phone agent be available.
@@ -116,6 +141,8 @@ def test_chromium_registers_over_wss_and_takes_a_call_with_audio_both_ways(switc
             assert page.evaluate("window.phone.hangup()") is True
             page.wait_for_function("window.phone.state === 'registered'", timeout=10_000)
             assert errors == []
+            if os.environ.get("HOTLINE_RECORD_CAPTURE"):
+                record(page.evaluate("window.sipLog"), switch.extra["wss_port"])
         finally:
             browser.close()
     assert switch.bad_log_lines(mark) == []

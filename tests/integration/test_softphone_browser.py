@@ -5,6 +5,7 @@ microphone and a second tab."""
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -12,7 +13,7 @@ import pytest
 
 from control.config import ROOT
 from tests.browser import ARGS, CHROMIUM, MARKS
-from tests.sip_ws_peer import Dialog, SipWsPeer
+from tests.sip_ws_peer import Dialog, SipWsPeer, captured, header, retarget
 
 pytestmark = MARKS
 
@@ -175,6 +176,37 @@ def test_a_second_tab_does_not_register_the_agent_again(media_browser, site, pee
     start(second, site, peer)
     wait_state(second, "second_tab")
     assert peer.registrations == 1
+
+
+def test_freeswitchs_own_challenge_and_offer_from_the_capture(media_browser, site, peer):
+    """tests/captures/freeswitch_webrtc.sip, recorded from a real FreeSWITCH by
+    test_real_freeswitch_softphone.py (HOTLINE_RECORD_CAPTURE=1): its 401 challenge, its INVITE (ICE,
+    DTLS-SRTP, Opus/PCMU offer) and its ACK, played to the page again."""
+    messages = captured(ROOT / "tests" / "captures" / "freeswitch_webrtc.sip")
+    from_switch = [m for who, m in messages if who == "freeswitch"]
+    challenge = next(m for m in from_switch if m.startswith("SIP/2.0 401"))
+    invite = next(m for m in from_switch if m.startswith("INVITE "))
+    ack = next(m for m in from_switch if m.startswith("ACK "))
+    peer.challenge = "WWW-Authenticate: " + header(challenge, "WWW-Authenticate")
+    peer.realm = header(challenge, "WWW-Authenticate").split('realm="')[1].split('"')[0]
+    page = media_browser.new_page()
+    errors = start(page, site, peer)
+    wait_state(page, "registered")
+    register = peer.wait_for("REGISTER")
+    contact = header(register, "Contact").split("<")[1].split(">")[0]
+
+    peer.send(retarget(invite, contact))
+    wait_state(page, "ringing")
+    page.evaluate("window.phone.answer()")
+    ok = peer.wait_for("SIP/2.0 200")
+    assert header(ok, "Call-ID") == header(invite, "Call-ID") and "a=fingerprint:sha-256" in ok
+    assert re.search(r"^a=rtpmap:\d+ opus/48000/2", ok, re.M)        # Opus, as FreeSWITCH offered first
+    peer.send(retarget(ack, header(ok, "Contact").split("<")[1].split(">")[0], To=header(ok, "To")))
+    wait_state(page, "in_call")
+    page.evaluate("window.phone.hangup()")
+    assert peer.wait_for("BYE ").split("\r\n")[0].startswith("BYE ")
+    wait_state(page, "registered")
+    assert errors == []
 
 
 from tests.browser import browser  # noqa: E402,F401  (the plain Chromium fixture)
