@@ -111,8 +111,11 @@ def run(scenario_path: str, config, *, timeout_s: float = 600.0, media_s: float 
     from simulator.switch import Switch
 
     scenario = load_scenario(scenario_path)
+    # after_call_sweep_s=0: the after-call outbox's sweep re-enqueues wrap-ups for a worker, and a report
+    # run has none (MemoryJobs); run every 30 s, it stalled dispatch for 10-29 s (docs/benchmarks.md,
+    # "Erlang C agreement")
     config = config.replace(redis_prefix=f"hotline-sim-{uuid.uuid4().hex[:8]}",
-                            outbound_port=_free_port(), esl_port=_free_port())
+                            outbound_port=_free_port(), esl_port=_free_port(), after_call_sweep_s=0)
     ensure_schema(config.database_url)
     sessions = session_factory(config.database_url)
     if scenario.customers:
