@@ -101,8 +101,11 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     @app.after_request
     def security_headers(response):
         # Defence in depth next to textContent rendering: no inline or foreign script can run.
+        # The browser phone's WebSocket goes to FreeSWITCH (softphone_wss_url), another origin.
+        wss = str(app.config["HOTLINE"].values.get("softphone_wss_url") or "")
+        connect = f"connect-src 'self' {wss.split('?')[0]}; " if wss.startswith(("wss://", "ws://")) else ""
         response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; script-src 'self'; object-src 'none'; "
+                                    "default-src 'self'; script-src 'self'; object-src 'none'; " + connect +
                                     "frame-ancestors 'none'; base-uri 'none'")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -13,6 +13,7 @@ import pytest
 
 from control.config import ROOT
 from tests.browser import ARGS, CHROMIUM, MARKS
+from tests.web_fixtures import sqlite_url, web_app  # noqa: F401
 from tests.sip_ws_peer import Dialog, SipWsPeer, captured, header, retarget
 
 pytestmark = MARKS
@@ -207,6 +208,44 @@ def test_freeswitchs_own_challenge_and_offer_from_the_capture(media_browser, sit
     assert peer.wait_for("BYE ").split("\r\n")[0].startswith("BYE ")
     wait_state(page, "registered")
     assert errors == []
+
+
+def test_the_console_panel_saves_the_choice_and_registers_the_browser_phone(media_browser, peer, web_app):
+    """The real console page (/agent/): the Phone panel says desk phone, the agent picks "This
+    browser", the choice is saved, the credentials come from /api/softphone and the phone registers."""
+    from records.models import Agent
+    from tests.web_fixtures import LiveServer
+    from web.extensions import db
+
+    web_app.config["HOTLINE"] = web_app.config["HOTLINE"].replace(softphone_wss_url=peer.url)
+    with LiveServer(web_app) as server:
+        page = media_browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{server.url}/login")
+        page.fill("#username", "alice")
+        page.fill("#password", "alice")
+        page.click("#login-button")
+        page.wait_for_url(f"{server.url}/agent/")
+        page.wait_for_selector("#softphone-state:text-is('desk phone')")
+        page.select_option("#softphone-settings select[name=phone]", "browser")
+        page.wait_for_selector("#softphone[data-state=registered]", state="attached", timeout=15_000)
+        assert page.text_content("#softphone-state") == "ready"
+        assert 'username="' in peer.wait_for("REGISTER") + peer.wait_for("REGISTER")
+        with web_app.app_context():
+            assert db.session.scalar(db.select(Agent.phone).where(Agent.id == "alice")) == "browser"
+        call = Dialog(peer, "1001")
+        call.invite()
+        page.wait_for_selector("#phone-answer:not([hidden])", timeout=10_000)
+        page.click("#phone-answer")
+        call.answered()
+        call.ack()
+        page.wait_for_selector("#softphone[data-state=in_call]", state="attached")
+        assert page.is_visible("#phone-mute") and page.is_visible(".dtmf")
+        page.click("#phone-hangup")
+        page.wait_for_selector("#softphone[data-state=registered]", state="attached")
+        page.screenshot(path=str(ROOT / "docs" / "screens" / "softphone.png"))
+        assert errors == []
 
 
 from tests.browser import browser  # noqa: E402,F401  (the plain Chromium fixture)

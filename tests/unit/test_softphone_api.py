@@ -98,3 +98,11 @@ def test_phone_offline_is_a_configured_not_ready_reason(web_app):
 
     with web_app.app_context():
         assert "phone_offline" in [r.code for r in configured_reasons()["not_ready"]]
+
+
+def test_the_console_may_open_the_websocket_to_the_switch_only_when_configured(web_app, client_for):
+    csp = client_for("alice").get("/agent/").headers["Content-Security-Policy"]
+    assert "connect-src" not in csp                            # default-src 'self' only
+    web_app.config["HOTLINE"] = web_app.config["HOTLINE"].replace(softphone_wss_url="wss://pbx.example.com:7443")
+    csp = client_for("alice").get("/agent/").headers["Content-Security-Policy"]
+    assert "connect-src 'self' wss://pbx.example.com:7443;" in csp and "script-src 'self';" in csp

@@ -125,7 +125,7 @@
     function ended(e) {
       self.stopRing();
       self.session = null;
-      self.go(self.ua && self.ua.isRegistered() ? "registered" : "reconnecting", (e && e.cause) || "");
+      self.go(self.ua && self.ua.isRegistered() ? "registered" : "reconnecting");
     }
     session.on("ended", ended);
     session.on("failed", ended);
