@@ -1,10 +1,10 @@
-"""``hotline bench NAME``: routing, pop, calls, soak, reports, worker, quality, failover (one module each, control/bench/<name>.py)."""
+"""``hotline bench NAME``: routing, pop, calls, soak, reports, worker, quality, failover, erlang (one module each, control/bench/<name>.py)."""
 from __future__ import annotations
 
 import importlib
 import sys
 
-BENCHES = ("routing", "pop", "calls", "soak", "reports", "worker", "quality", "failover")
+BENCHES = ("routing", "pop", "calls", "soak", "reports", "worker", "quality", "failover", "erlang")
 
 
 def main(argv: list[str]) -> int:
