@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agent": ("records.agent_cli:main", "agents: list, add, set, sip-password, export, import"),
     "render-fs": ("control.fsconf:main", "render the agent directory into freeswitch-conf/ and reloadxml"),
     "prompts": ("control.ivr.prompts:main", "render text prompts to 8 kHz WAV with espeak-ng"),
+    "workforce": ("control.workforce_cli:main", "replay a planned interval on the switch simulator (digital twin)"),
     "bench": ("control.bench:main", "benchmarks: routing, pop, calls, reports"),
 }
 
