@@ -90,7 +90,8 @@ class Phone:
         """After answering: hang up after talk_time (the agent ends the call). An agent's phone
         (``talk_from_bridge``) counts it from the bridge, when the conversation with the caller starts:
         counted from the answer, a short draw (exponential talk times have many) hung up before the
-        controller's bridge, and the controller rightly took that as a missed offer (agent not-ready)."""
+        controller's bridge, and the controller rightly took that as a missed offer (agent not-ready).
+        ``talk_time`` 0 still hangs up at once on answering: a phone that drops before the bridge."""
         if self.talk_time is None:
             return
         seconds = self.talk_time.draw()
@@ -105,7 +106,7 @@ class Phone:
                 gevent.sleep(seconds)
                 hang_up()
 
-        if self.talk_from_bridge:
+        if self.talk_from_bridge and seconds > 0:   # 0: drops at once on answering, before any bridge
             gevent.spawn(after_bridge)
         else:
             gevent.spawn_later(seconds, hang_up)

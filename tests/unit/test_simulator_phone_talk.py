@@ -42,3 +42,11 @@ def test_agent_phone_never_bridged_does_not_hang_up_on_its_own_and_outside_numbe
     assert leg.alive and not other.alive
     leg.hangup("NORMAL_CLEARING")    # the controller dropped the leg: the waiting greenlet ends quietly
     gevent.sleep(0.01)
+
+
+def test_talk_time_zero_drops_at_once_on_answering_before_any_bridge():
+    phone, leg = Phone("1001", 0, 0.0), Leg()
+    phone.talk_from_bridge = True
+    phone.talk(leg)
+    gevent.sleep(0.01)
+    assert not leg.alive
