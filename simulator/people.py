@@ -91,7 +91,8 @@ class Phone:
         (``talk_from_bridge``) counts it from the bridge, when the conversation with the caller starts:
         counted from the answer, a short draw (exponential talk times have many) hung up before the
         controller's bridge, and the controller rightly took that as a missed offer (agent not-ready).
-        ``talk_time`` 0 still hangs up at once on answering: a phone that drops before the bridge."""
+        ``talk_time`` 0 still hangs up at once on answering: a phone that drops before the bridge; and a
+        leg that is not an offer (no ``hotline_agent``: a supervisor's eavesdrop, an app) counts from the answer."""
         if self.talk_time is None:
             return
         seconds = self.talk_time.draw()
@@ -106,7 +107,8 @@ class Phone:
                 gevent.sleep(seconds)
                 hang_up()
 
-        if self.talk_from_bridge and seconds > 0:   # 0: drops at once on answering, before any bridge
+        offered = bool(getattr(leg, "vars", {}).get("hotline_agent"))   # the controller's offer to an agent
+        if self.talk_from_bridge and offered and seconds > 0:   # 0: drops at once on answering, before any bridge
             gevent.spawn(after_bridge)
         else:
             gevent.spawn_later(seconds, hang_up)

@@ -13,6 +13,7 @@ from simulator.people import Phone
 class Leg:
     def __init__(self):
         self.on_bridge, self.gone, self.alive, self.hung_up_at = Event(), Event(), True, None
+        self.vars = {"hotline_agent": "amy", "hotline_call": "c1"}   # the controller's offer
 
     def hangup(self, cause, by=None):
         self.alive, self.hung_up_at = False, gevent.get_hub().loop.now()
@@ -37,9 +38,12 @@ def test_agent_phone_never_bridged_does_not_hang_up_on_its_own_and_outside_numbe
     agent.talk_from_bridge = True
     agent.talk(leg)
     outside, other = Phone("+14155550100", 0, 0.02), Leg()
+    eavesdrop, listening = Phone("2001", 0, 0.02), Leg()
+    eavesdrop.talk_from_bridge, listening.vars = True, {}     # not an offer: counts from the answer
+    eavesdrop.talk(listening)
     outside.talk(other)
     gevent.sleep(0.1)
-    assert leg.alive and not other.alive
+    assert leg.alive and not other.alive and not listening.alive
     leg.hangup("NORMAL_CLEARING")    # the controller dropped the leg: the waiting greenlet ends quietly
     gevent.sleep(0.01)
 
