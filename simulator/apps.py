@@ -68,8 +68,16 @@ def _answer(ch, _):
 
 
 def _playback(ch, path):
-    ch.played.append(path)
-    ch.wait_media(media_seconds(ch, path))
+    """switch_ivr_play_file: the channel's ``playback_delimiter`` splits the argument into parts played
+    in turn (``file_string://a!b`` lists files, a ``phrase:`` part is said in the channel's language);
+    a break (an agent's bridge, uuid_break) ends the whole playback, not only the part playing."""
+    for part in prompt_parts(ch, path):
+        spoken = _spoken(ch, part)
+        if spoken is None:
+            continue
+        ch.played.append(spoken)
+        if not ch.wait_media(media_seconds(ch, spoken)):
+            break
     return "FILE PLAYED"
 
 
@@ -79,7 +87,9 @@ def _say(ch, text):
     language = text.split(" ", 1)[0]
     if not _can_say(ch, language):
         return None
-    return _playback(ch, f"say:{text}")
+    ch.played.append(f"say:{text}")
+    ch.wait_media(media_seconds(ch, f"say:{text}"))
+    return "FILE PLAYED"
 
 
 def _can_say(ch, language: str) -> bool:

@@ -38,6 +38,14 @@ class Media:
             app, arg = self.prompt_target(prompt)
             self.channel.execute(app, arg)
 
+    def play_as_one(self, prompts) -> None:
+        """Every prompt in one ``playback`` (``prompt_list``): whatever takes the channel meanwhile
+        (an agent's bridge) ends all of it. Part by part, the parts left would be played after the
+        bridge, taking the caller out of it (seen on the real switch: a position announcement)."""
+        target = self.prompt_list(prompts)
+        if target:
+            self.channel.execute("playback", target)
+
     def collect(self, cmd) -> str:
         """One play_and_get_digits attempt over the whole prompt; '' when nothing was entered.
 

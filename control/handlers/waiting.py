@@ -237,7 +237,7 @@ class QueueWait:
         from control.ivr.announce import announcement
 
         try:
-            media.play(announcement(position, minutes, self.call.language))
+            media.play_as_one(announcement(position, minutes, self.call.language))
         finally:
             live = store.get_call(self.call.id)
             if live is not None and live.state in (CallState.QUEUED, CallState.OFFERING):

@@ -332,7 +332,8 @@ def test_a_mandarin_caller_hears_position_and_wait_in_mandarin(site):
     assert site.fs.api(f"uuid_getvar {agent_leg} hotline_agent").strip() == "dave"
     hang_up(site, caller)
     row = final_record(site, caller)
-    assert (row.queue, row.language, row.agent_id) == ("mandarin", "zh", "dave")
+    assert (row.queue, row.language, row.agent_id) == ("mandarin", "zh", "dave"), \
+        (row.outcome, row.hangup_cause, row.offers, row.ivr_path, row.explanations)
     no_errors_since(site, mark)
 
 

@@ -178,3 +178,22 @@ def test_an_overflow_move_stays_in_the_ivr_path_of_the_pop_and_the_record(rig):
     assert (record.outcome, record.agent_id, record.queue) == ("answered", "bob", "billing")
     assert record.ivr_path == ["queue support", "overflow → queue billing"]
     assert [pop["ivr_path"] for pop in rig.pops] == [["queue support", "overflow → queue billing"]]
+
+
+def test_an_agent_free_during_the_announcement_takes_the_call_and_the_rest_is_not_played(rig):
+    """Seen on the real switch: the announcement played part after part, so the parts left after an
+    agent's bridge were played anyway, taking the caller out of the bridge, and the call was
+    recorded as abandoned. One playback for the whole announcement: the bridge ends all of it."""
+    from control.domain.models import Agent, AgentState
+
+    rig.switch.add_phone("1002", answer_after=0.1, talk_time=1.5)
+    handle = rig.switch.place_call(CALLER, ZH_QUEUE_DID, patience=20)
+    ch = handle.channel
+    wait_for(lambda: "say:zh NUMBER pronounced 1" in ch.played, 10, step=0.01, what="the position said")
+    heard_before = len(ch.played)
+    rig.store.put_agent(Agent(id="li", extension="1002", queues=["mandarin"], state=AgentState.AVAILABLE))
+    rig.controller.manager.trigger(broadcast=True)
+    assert handle.done.wait(20)
+    record = rig.record(handle.uuid)
+    assert (record.outcome, record.agent_id) == ("answered", "li"), (record.outcome, record.agent_id)
+    assert not [p for p in ch.played[heard_before:] if p.startswith("say:")], ch.played
