@@ -77,6 +77,12 @@ def test_a_callback_rings_the_agent_then_dials_the_customer_and_bridges(switch, 
     from control.handlers.features import OK_TONE
 
     events = controller.events
+    # nobody is logged in (an agent left available by an earlier test would be offered the call, and
+    # a caller with an agent ringing cannot leave the queue by its exit key)
+    leg = originate(switch, {"hotline_agent": AGENT_ID}, "loopback/*22/internal")
+    events.wait("the tone for *22", lambda e: e.get("Event-Name") == "CHANNEL_EXECUTE"
+                and e.get("Application") == "playback" and "tone_stream://" in e.get("Application-Data", "")
+                and e.get("variable_other_loopback_leg_uuid") == leg)
     caller_a = originate(switch, {"origination_caller_id_number": "+14155550144"}, f"loopback/{MENU_DID}/public")
     caller = b_leg(events, caller_a, "socket")
     events.wait("the menu", execute("play_and_get_digits", None, caller))

@@ -284,6 +284,16 @@ def no_errors_since(site: Site, mark: int) -> None:
     assert site.fs.bad_log_lines(mark) == []
 
 
+@pytest.fixture(autouse=True)
+def no_caller_left(site):
+    """A test that fails midway leaves its caller waiting, and the next test's agents would take it."""
+    yield
+    for caller in site.placed:
+        if caller.sip.proc.poll() is None:
+            site.fs.api(f"uuid_kill {caller.uuid}")
+            caller.sip.stop()
+
+
 # -- the suite ----------------------------------------------------------------------------
 
 def test_every_phone_registered(site):
@@ -321,8 +331,12 @@ def test_a_mandarin_caller_hears_position_and_wait_in_mandarin(site):
     caller = call(site, "+14155550101", hold_s=120)              # 王伟, a customer whose language is zh
     press_early(site, caller, "2", start)
     press_early(site, caller, "0", len(site.events.seen))
-    said = site.events.wait("the position said in Mandarin", execute("say", "zh NUMBER pronounced 1", caller.uuid),
+    said = site.events.wait("the position said in Mandarin", lambda e: execute("playback", None, caller.uuid)(e)
+                            and "phrase:hotline_say:NUMBER:pronounced:1!" in e.get("Application-Data", ""),
                             timeout=70)
+    languages = [e.get("Application-Data") for e in site.events.seen[start:] if execute("set", None, caller.uuid)(e)
+                 and str(e.get("Application-Data", "")).startswith("language=")]
+    assert languages and languages[-1] == "language=zh", languages
     site.events.wait("the announcement played", lambda e: e.get("Event-Name") == "CHANNEL_EXECUTE_COMPLETE"
                      and e.get("Application-UUID") == said.get("Application-UUID"), timeout=30)
     log = site.fs.log_file.read_bytes()[mark:].decode(errors="replace")
