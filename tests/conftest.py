@@ -7,6 +7,8 @@ a test says so.
 """
 from __future__ import annotations
 
+import contextlib
+
 # The controller and the simulator run on gevent. Their entry points (control/cli.py) patch the
 # standard library before anything else loads; the test session does it here, once, for every test.
 from gevent import monkey
@@ -56,9 +58,9 @@ def redis_prefix(redis_client) -> str:
         redis_client.delete(*keys)
 
 
-@pytest.fixture(scope="session")
-def pg_database_url():
-    """A fresh PostgreSQL database for this test session, dropped at the end."""
+@contextlib.contextmanager
+def fresh_pg_database():
+    """A new PostgreSQL database (its URL), dropped afterwards."""
     import psycopg2
     from psycopg2 import sql
 
@@ -71,10 +73,19 @@ def pg_database_url():
     with conn.cursor() as cur:
         cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     base = PG_SERVER_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    conn.close()
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -37,6 +37,16 @@ PREFIX = "{hltest-loss}"
 
 
 @pytest.fixture(scope="module")
+def pg_database_url():
+    """This module counts the after-call outbox's pending rows: a database of its own (the session's
+    holds the rows of every other test's calls)."""
+    from tests.conftest import fresh_pg_database
+
+    with fresh_pg_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def own_redis(tmp_path_factory):
     port = free_port()
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",

@@ -1,6 +1,7 @@
 """Admin: queues, flows and the DID map edited in the console, on copies of the shipped files."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -106,7 +107,11 @@ def test_a_new_queue_file_is_created_from_its_template(admin, site):
 
 
 def test_test_this_flow_walks_the_text_as_typed(admin, site):
-    text = (site / "flows" / "main.yaml").read_text()
+    # the dry run walks the flow at the current time: open all week, so the hour of the run does not matter
+    text = re.sub(r'open: \{mon-fri: "08:00-20:00", sat: "09:00-13:00"\}', 'open: {daily: "00:00-24:00"}',
+                  (site / "flows" / "main.yaml").read_text())
+    text = re.sub(r"\n    holidays:\n(      - .*\n)+", "\n", text)
+    assert 'open: {daily: "00:00-24:00"}' in text
     reply = admin.post("/admin/files/flows/main/test", data={"text": text, "keys": "1 2"}).get_json()
     assert reply["queue"] == "billing" and reply["outcome"] == "answered"
     assert reply["path"][0] == "menu language: pressed 1 (language en)"
