@@ -60,6 +60,19 @@ Content-Length: 0
 </scenario>
 """
 
+# An agent's phone ringing (the answer to the INVITE just received).
+_RINGING = """  <send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+
+]]></send>"""
+
 # The re-INVITEs a held or transferred leg receives: answered with the same SDP.
 _REINVITE = """
   <label id="reinvite"/>
@@ -154,17 +167,7 @@ ANSWER = """<?xml version="1.0" encoding="UTF-8" ?>
       <ereg regexp=".*" search_in="hdr" header="To:" check_it="true" assign_to="invite_to"/>
     </action>
   </recv>
-  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-Content-Length: 0
-
-]]></send>
+""" + _RINGING + """
   <pause milliseconds="@answer_ms@"/>
   <send retrans="500"><![CDATA[
 SIP/2.0 200 OK
@@ -210,17 +213,7 @@ NO_ANSWER = """<?xml version="1.0" encoding="UTF-8" ?>
   <recv request="INVITE" crlf="true">
     <action><ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="invite_cseq"/></action>
   </recv>
-  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-Content-Length: 0
-
-]]></send>
+""" + _RINGING + """
   <recv request="CANCEL"/>
   <send><![CDATA[
 SIP/2.0 200 OK
