@@ -48,6 +48,7 @@ QUEUE_SCHEMA: dict[str, Any] = {
         "aging_step": {"type": "integer", "minimum": 1},
         "wrap_up_s": _num,
         "ring_timeout_s": {"type": "number", "exclusiveMinimum": 0},
+        "auto_answer": {"type": "boolean"},
         "ring_group_size": {"type": "integer", "minimum": 1},
         "ring_progressively_delay_s": {"type": "number", "exclusiveMinimum": 0},
         "service_level_s": _num,

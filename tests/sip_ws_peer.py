@@ -205,8 +205,8 @@ class Dialog:
         lines += [f"Content-Length: {len(body.encode())}", "", body]
         return "\r\n".join(lines)
 
-    def invite(self) -> None:
-        self.peer.send(self._request("INVITE", 1, OFFER_SDP, ["Allow: INVITE, ACK, BYE, CANCEL, INFO"]))
+    def invite(self, extra: list[str] | None = None) -> None:
+        self.peer.send(self._request("INVITE", 1, OFFER_SDP, ["Allow: INVITE, ACK, BYE, CANCEL, INFO", *(extra or [])]))
 
     def answered(self, timeout: float = 10.0) -> str:
         while True:

@@ -57,7 +57,26 @@ def softphone_strings() -> dict[str, str]:
         "mic_denied": _("microphone blocked: allow it in the browser and reload"),
         "registration_failed": _("the switch refused the phone"),
         "second_tab": _("the phone is open in another tab"),
+        "cannot_connect": _("cannot reach the phone server"),
         "desk_phone": _("desk phone"), "off": _("browser phone not set up"),
+        "help_cannot_connect": _("The page cannot open {url}. Check that this computer reaches that address "
+                                 "(network, VPN, firewall), that FreeSWITCH runs with its webrtc profile, and "
+                                 "that its certificate is valid, not expired and for that name: open the same "
+                                 "address with https:// in this browser to see a certificate error. You cannot "
+                                 "go available until the phone is ready."),
+        "help_reconnecting": _("The connection to the phone server was lost; the page keeps trying. A call in "
+                               "progress may continue. While the phone is away you become not ready "
+                               "(phone offline), and available again when it is back."),
+        "help_mic_denied": _("The browser blocked the microphone. Allow it with the icon in the address bar, "
+                             "check that a headset is plugged in, then reload the page. You cannot go "
+                             "available without a microphone."),
+        "help_registration_failed": _("The phone server refused your phone's sign-in. Ask an administrator "
+                                      "to check your extension and its SIP password."),
+        "help_second_tab": _("Your phone already runs in another tab of this browser: take calls there, or "
+                             "close that tab and reload this one."),
+        "default_device": _("default"), "testing": _("testing…"),
+        "test_heard": _("microphone heard; you should have heard a tone"),
+        "test_silent": _("no sound from the microphone: check the headset and the choice above"),
     }
 
 

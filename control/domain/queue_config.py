@@ -68,6 +68,9 @@ class QueueConfig:
     aging_step: int = 1
     wrap_up_s: float | None = None          # None: the configured default (agent_state.wrap_up_length)
     ring_timeout_s: float = 15.0
+    # browser phones: True answers the queue's offers by itself, False always rings, None leaves it
+    # to the agent's own choice (agents.auto_answer); the queue's setting wins when set
+    auto_answer: bool | None = None
     ring_group_size: int = 3                # agents listed per ring-progressively decision
     ring_progressively_delay_s: float = 10.0  # ring-progressively: the next phone joins every this many s
     service_level_s: float = 20.0

@@ -22,8 +22,15 @@ def dial_string(template: str, extension: str, domain: str) -> str:
     return commands.user_dial(template, extension, domain)
 
 
-def originate_agent(switch, leg: str, call, agent, dial: str, ring_timeout_s: float):
-    """Ring the agent's phone; the AsyncResult gets '+OK <uuid>' on answer or '-ERR CAUSE'."""
+# The queue's auto_answer in the INVITE's Alert-Info (the browser phone reads it; softphone.js):
+# info=alert-autoanswer is the convention desk phones know too, the ring URN is Hotline's own.
+ALERT_INFO = {True: "<urn:x-hotline:auto-answer>;info=alert-autoanswer", False: "<urn:x-hotline:ring>"}
+
+
+def originate_agent(switch, leg: str, call, agent, dial: str, ring_timeout_s: float,
+                    auto_answer: bool | None = None):
+    """Ring the agent's phone; the AsyncResult gets '+OK <uuid>' on answer or '-ERR CAUSE'.
+    ``auto_answer``: the queue's setting (None: the agent's own, and no Alert-Info)."""
     return switch.bgapi(commands.originate({
         "origination_uuid": leg,
         "hotline_call": call.id,
@@ -32,6 +39,7 @@ def originate_agent(switch, leg: str, call, agent, dial: str, ring_timeout_s: fl
         "ignore_early_media": True,
         "origination_caller_id_number": call.caller,
         "origination_caller_id_name": call.vars.get("customer_name") or call.caller,
+        "alert_info": ALERT_INFO.get(auto_answer) if auto_answer is not None else None,
     }, dial))
 
 

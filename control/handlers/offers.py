@@ -92,7 +92,9 @@ def start_ring(deps, call, agent, leg: str, ring_s: float, now: float, pop: dict
     card_before_ring(deps, call.id, agent.id, waiter, now)
     if call.entered_at:
         QUEUE_TO_RING_SECONDS.observe(max(0.0, now - call.entered_at))
-    return actions.originate_agent(deps.switch, leg, call, agent, dial, ring_s)
+    queue = deps.queues.current().get(call.queue) if call.queue else None
+    return actions.originate_agent(deps.switch, leg, call, agent, dial, ring_s,
+                                   auto_answer=getattr(queue, "auto_answer", None))
 
 
 def card_before_ring(deps, call_id: str, agent_id: str, waiter, published_at: float) -> None:

@@ -145,6 +145,69 @@ def test_auto_answer_whispers_and_answers(media_browser, site, peer):
     assert page.evaluate("window.phone.ringing") is not True
 
 
+def test_the_queues_auto_answer_wins_over_the_agents_choice(media_browser, site, peer):
+    """The controller puts the queue's auto_answer in the INVITE's Alert-Info (actions.ALERT_INFO):
+    true answers although the agent chose to ring, false rings although the agent chose auto-answer."""
+    from control.handlers.actions import ALERT_INFO
+
+    page = media_browser.new_page()
+    start(page, site, peer, auto_answer=False)
+    wait_state(page, "registered")
+    call = Dialog(peer, "1001")
+    call.invite([f"Alert-Info: {ALERT_INFO[True]}"])
+    call.answered()
+    call.ack()
+    wait_state(page, "in_call")
+    assert page.evaluate("window.phone.autoAnswered") is True
+    call.bye()
+    wait_state(page, "registered")
+
+    page.evaluate("window.phone.account.auto_answer = true")
+    ring = Dialog(peer, "1001")
+    ring.invite([f"Alert-Info: {ALERT_INFO[False]}"])
+    wait_state(page, "ringing")
+    page.wait_for_timeout(600)                                    # longer than autoAnswerMs
+    assert page.evaluate("window.phone.state") == "ringing" and page.evaluate("window.phone.ringing") is True
+    assert page.evaluate("[HotlineSoftphone.autoAnswer('', true), HotlineSoftphone.autoAnswer('', false)]") == [True, False]
+
+
+def test_devices_volume_and_the_device_test(media_browser, site, peer):
+    """enumerateDevices lists Chromium's fake microphone; the choice and the volume are kept in this
+    browser (localStorage) and applied to the caller's audio; the device test hears the fake
+    microphone's beeps (level above silence)."""
+    page = media_browser.new_page()
+    start(page, site, peer)
+    wait_state(page, "registered")
+    found = page.evaluate("window.phone.devices()")
+    assert found["microphones"], found
+    mic = next(d["id"] for d in found["microphones"] if d["id"] != "default")
+    page.evaluate("id => window.phone.useMicrophone(id)", mic)
+    page.evaluate("window.phone.setVolume(0.4)")
+    assert page.evaluate("document.getElementById('a').volume") == pytest.approx(0.4)
+    page.reload()
+    assert page.evaluate("window.phone.prefs()")["mic"] == mic         # remembered per browser
+    assert page.evaluate("window.phone.volume()") == pytest.approx(0.4)
+    assert page.evaluate("window.phone.audioConstraints()") == {"deviceId": {"exact": mic}}
+    result = page.evaluate("window.phone.testDevices(1200)")
+    assert result["level"] > 0.001, result
+
+
+def test_a_phone_server_that_never_answers_says_what_to_check(media_browser, site, peer):
+    """An expired or untrusted certificate, a wrong address or a switch that is down look the same to
+    the page (the WebSocket never opens): cannot_connect, with the address, not "reconnecting"."""
+    import socket
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()                                                # nothing listens there
+    page = media_browser.new_page()
+    page.goto(site + "/harness.html")
+    page.evaluate("a => window.phone.start(a)", {**account(peer), "ws_url": f"ws://127.0.0.1:{port}"})
+    wait_state(page, "cannot_connect")
+    assert page.evaluate("window.phone.detail") == f"ws://127.0.0.1:{port}"
+
+
 def test_a_lost_websocket_shows_reconnecting_then_registers_again(media_browser, site, peer):
     page = media_browser.new_page()
     start(page, site, peer)
@@ -234,6 +297,13 @@ def test_the_console_panel_saves_the_choice_and_registers_the_browser_phone(medi
         assert 'username="' in peer.wait_for("REGISTER") + peer.wait_for("REGISTER")
         with web_app.app_context():
             assert db.session.scalar(db.select(Agent.phone).where(Agent.id == "alice")) == "browser"
+        # the devices: Chromium's fake microphone listed, the device test hears it
+        page.wait_for_selector("#softphone-devices:not([hidden])")
+        assert page.eval_on_selector("#softphone-devices select[name=mic]", "s => s.options.length") >= 2
+        page.click("#phone-test")
+        page.wait_for_selector("#softphone-test-result:text-is('microphone heard; you should have heard a tone')",
+                               timeout=10_000)
+        assert page.is_hidden("#softphone-help")
         call = Dialog(peer, "1001")
         call.invite()
         page.wait_for_selector("#phone-answer:not([hidden])", timeout=10_000)
@@ -246,6 +316,29 @@ def test_the_console_panel_saves_the_choice_and_registers_the_browser_phone(medi
         page.wait_for_selector("#softphone[data-state=registered]", state="attached")
         page.screenshot(path=str(ROOT / "docs" / "screens" / "softphone.png"))
         assert errors == []
+
+
+def test_the_console_panel_says_what_to_do_when_the_microphone_is_blocked(browser, peer, web_app):
+    """The real console page, no fake media UI (headless Chromium denies the microphone): the panel
+    says the microphone is blocked and how to allow it; the phone never registers."""
+    from tests.web_fixtures import LiveServer
+    from web.extensions import db
+    from records.models import Agent
+
+    web_app.config["HOTLINE"] = web_app.config["HOTLINE"].replace(softphone_wss_url=peer.url)
+    with web_app.app_context():
+        db.session.get(Agent, "alice").phone = "browser"
+        db.session.commit()
+    with LiveServer(web_app) as server:
+        page = browser.new_page()
+        page.goto(f"{server.url}/login")
+        page.fill("#username", "alice")
+        page.fill("#password", "alice")
+        page.click("#login-button")
+        page.wait_for_selector("#softphone[data-state=mic_denied]", state="attached", timeout=15_000)
+        assert "Allow it with the icon in the address bar" in page.text_content("#softphone-help")
+        assert page.is_visible("#softphone-help") and page.is_hidden("#softphone-devices")
+        assert peer.received.empty()
 
 
 from tests.browser import browser  # noqa: E402,F401  (the plain Chromium fixture)

@@ -294,3 +294,26 @@ def test_ring_progressively_delay_is_read_and_checked_at_load():
     for bad in (0, -1, "soon"):
         with pytest.raises(ConfigErrors, match="ring_progressively_delay_s"):
             queues_from_data({"queues": {"s": {"ring_progressively_delay_s": bad}}}, "q.yaml")
+
+
+def test_the_queues_auto_answer_goes_in_the_invites_alert_info():
+    """queue auto_answer: true / false → Alert-Info the browser phone reads (softphone.js); unset → none."""
+    import pytest
+
+    from control.queues import queues_from_data
+    from control.yamlfile import ConfigErrors
+
+    for setting, expected in ((True, r"alert_info=<urn:x-hotline:auto-answer>;info\\\\=alert-autoanswer"),
+                              (False, "alert_info=<urn:x-hotline:ring>"), (None, None)):
+        deps, manager = setup()
+        deps.queues.current()["support"].auto_answer = setting
+        offer(deps, manager)
+        originate = deps.switch.commands[0]
+        if expected is None:
+            assert "alert_info" not in originate
+        else:
+            assert expected in originate, originate
+    assert queues_from_data({"queues": {"s": {"auto_answer": True}}}, "q.yaml")["s"].auto_answer is True
+    assert QueueConfig(name="s").auto_answer is None
+    with pytest.raises(ConfigErrors, match="auto_answer"):
+        queues_from_data({"queues": {"s": {"auto_answer": "yes"}}}, "q.yaml")
