@@ -8,6 +8,10 @@ events (the agent's console and the wallboard) → a dispatch nudge when the age
 queue → the ``wrap_up`` history row → the ``ended`` event → the wrap-up timer, whose end makes the
 agent available through ``change``. Its length is one pure rule (agent_state.wrap_up_length).
 
+The end of wrap-up asks ``held_back`` first (set with ``hold_back``): a not-ready reason makes the
+agent not ready instead of available (a browser phone that lost its registration during the call
+or the wrap-up: handlers/browser_phones.py).
+
 ``note``: the history row of a change the store made together with a call (reserve, confirm,
 release are one atomic script each, so the caller writes them, then notes them here).
 
@@ -38,6 +42,12 @@ class AgentStates:
         self.clock, self.nudge, self.queues = clock, nudge, queues
         self.default_wrap_up_s = default_wrap_up_s
         self._timers: dict[str, gevent.Greenlet] = {}
+        self.held_back: Callable[[str], str | None] = lambda agent_id: None
+
+    def hold_back(self, reason_for: Callable[[str], str | None]) -> None:
+        """``reason_for(agent_id)``: why the agent may not become available when their wrap-up ends
+        (a not-ready reason), or None."""
+        self.held_back = reason_for
 
     # -- any state ----------------------------------------------------------------------
     def change(self, agent_id: str, state: AgentState, reason: str | None = None,
@@ -113,4 +123,8 @@ class AgentStates:
         self._timers.pop(agent_id, None)
         agent = self.store.get_agent(agent_id)
         if agent is not None and agent.state == AgentState.WRAP_UP and agent.state_since <= since + 0.001:
-            self.change(agent_id, AgentState.AVAILABLE, current=agent)
+            reason = self.held_back(agent_id)
+            if reason:
+                self.change(agent_id, AgentState.NOT_READY, reason=reason, current=agent)
+            else:
+                self.change(agent_id, AgentState.AVAILABLE, current=agent)

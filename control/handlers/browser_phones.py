@@ -8,6 +8,11 @@ where the console's phone registers. A drop of an available agent → not-ready 
 only for an agent this controller moved for that reason and who is still not-ready (an agent who
 chose another state meanwhile keeps it). With several contacts of one user (multiple-registrations),
 a drop counts only when the switch has none left (sofia_contact).
+
+A drop while the agent is ringing, on a call or in wrap-up leaves the call and the wrap-up alone
+(the media does not go over the WebSocket): the agent is remembered, and the wrap-up's end makes
+them not ready (phone_offline) instead of available (AgentStates.hold_back) unless the phone
+registered again meanwhile.
 """
 from __future__ import annotations
 
@@ -27,6 +32,8 @@ PROFILE = "webrtc"
 PHONE_OFFLINE = "phone_offline"
 REGISTERED = "sofia::register"
 GONE = ("sofia::unregister", "sofia::expire")
+BUSY = frozenset({AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP})
+WATCHED = BUSY | {AgentState.AVAILABLE}
 EVENTS = "CUSTOM " + " ".join((REGISTERED, *GONE))
 
 
@@ -37,12 +44,14 @@ class BrowserPhones:
         # the switch fires the event before it deletes the registration: ask again after these pauses
         self.settle_s = settle_s
         self.moved: set[str] = set()   # agents this controller made not-ready for phone_offline
+        self.dropped: set[str] = set()  # agents whose phone dropped while busy (a call, a wrap-up)
+        states.hold_back(self.reason_after_wrap_up)
 
     def on_event(self, headers: dict[str, str]) -> None:
         if headers.get("Event-Name") != "CUSTOM" or headers.get("profile-name") != PROFILE:
             return
         subclass = headers.get("Event-Subclass", "")
-        if subclass == REGISTERED and not self.moved:
+        if subclass == REGISTERED and not self.moved and not self.dropped:
             return   # every refresh of every browser phone fires it: nothing to bring back
         extension = headers.get("username") or headers.get("from-user") or ""
         # off the event stream's greenlet: a drop asks the switch (sofia_contact) before acting
@@ -55,7 +64,7 @@ class BrowserPhones:
         try:
             if subclass == REGISTERED:
                 self._back(agent.id)
-            elif subclass in GONE and agent.state == AgentState.AVAILABLE and not self._still_registered(extension):
+            elif subclass in GONE and agent.state in WATCHED and not self._still_registered(extension):
                 self._offline(agent.id)
         except (InvalidTransition, KeyError):   # another controller moved them first, or they left
             log.info("browser phone of %s: state already changed elsewhere", agent.id)
@@ -74,13 +83,28 @@ class BrowserPhones:
 
     def _offline(self, agent_id: str) -> None:
         agent = self.store.get_agent(agent_id)
+        if agent is not None and agent.state in BUSY:
+            self.dropped.add(agent_id)   # the wrap-up's end decides (reason_after_wrap_up)
+            log.info("browser phone of %s lost its registration during a call or wrap-up", agent_id)
+            return
         if agent is None or agent.state != AgentState.AVAILABLE:
-            return   # on a call, in wrap-up, on a break: the console's gate stops the way back to available
+            return   # on a break, not ready: the console's gate stops the way back to available
         self.states.change(agent_id, AgentState.NOT_READY, reason=PHONE_OFFLINE, current=agent)
         self.moved.add(agent_id)
         log.info("browser phone of %s lost its registration: not ready (%s)", agent_id, PHONE_OFFLINE)
 
+    def reason_after_wrap_up(self, agent_id: str) -> str | None:
+        """AgentStates asks when the agent's wrap-up ends: not ready (phone_offline) when the phone
+        dropped during the call or the wrap-up and has not registered again."""
+        if agent_id not in self.dropped:
+            return None
+        self.dropped.discard(agent_id)
+        self.moved.add(agent_id)   # its registration brings them back (_back)
+        log.info("browser phone of %s still offline after the wrap-up: not ready (%s)", agent_id, PHONE_OFFLINE)
+        return PHONE_OFFLINE
+
     def _back(self, agent_id: str) -> None:
+        self.dropped.discard(agent_id)
         if agent_id not in self.moved:
             return
         self.moved.discard(agent_id)

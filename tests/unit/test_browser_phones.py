@@ -96,3 +96,40 @@ def test_refreshes_of_phones_nobody_moved_cost_nothing():
     phones.on_event(event("sofia::register"))
     settle()
     assert asked == []
+
+
+def test_a_drop_during_a_call_leaves_the_call_and_the_wrap_up_then_not_ready():
+    """The phone drops while the agent is on a call: the call goes on, the wrap-up is the usual one,
+    and its end makes the agent not ready (phone_offline) instead of available; the phone's return
+    then makes them available."""
+    store, phones, history, _ = world(state=AgentState.ON_CALL)
+    phones.on_event(event("sofia::expire"))
+    settle()
+    assert store.get_agent("alice").state == AgentState.ON_CALL
+    phones.states.change("alice", AgentState.WRAP_UP)
+    phones.states.start_wrap_up("alice", 0.01)
+    settle()
+    assert store.get_agent("alice").state == AgentState.NOT_READY
+    assert history.rows[-1] == ("alice", "not_ready", PHONE_OFFLINE)
+    phones.on_event(event("sofia::register"))
+    settle()
+    assert store.get_agent("alice").state == AgentState.AVAILABLE
+
+
+def test_a_drop_in_wrap_up_with_the_phone_back_before_its_end_is_available():
+    store, phones, _, _ = world(state=AgentState.WRAP_UP)
+    phones.on_event(event("sofia::unregister"))
+    settle()
+    assert store.get_agent("alice").state == AgentState.WRAP_UP
+    phones.on_event(event("sofia::register"))
+    settle()
+    phones.states.start_wrap_up("alice", 0.01)
+    settle()
+    assert store.get_agent("alice").state == AgentState.AVAILABLE
+
+
+def test_a_wrap_up_end_without_a_drop_is_available():
+    store, phones, _, _ = world(state=AgentState.WRAP_UP)
+    phones.states.start_wrap_up("alice", 0.01)
+    settle()
+    assert store.get_agent("alice").state == AgentState.AVAILABLE
