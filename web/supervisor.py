@@ -135,7 +135,21 @@ def _limits_json(q) -> dict | None:
             "abandon_rate_above": limits.abandon_rate_above}
 
 
+def _phone_kinds() -> dict[str, str]:
+    """agent id → the phone they chose (agents.phone); empty when the database fails."""
+    from records.models import Agent as AgentRow
+
+    try:
+        return {row.id: row.phone for row in db.session.execute(db.select(AgentRow.id, AgentRow.phone))}
+    except SQLAlchemyError:
+        log.warning("the agents' phones are unavailable", exc_info=True)
+        return {}
+
+
 def _agent_rows(store, now: float, agents: list) -> list[dict]:
+    from web.phones import phone_of, registrations
+
+    kinds, registered = _phone_kinds(), registrations()
     rows = []
     for a in sorted(agents, key=lambda a: (a.name or a.id).lower()):
         call = store.get_call(a.call_id) if a.call_id and a.state in HOLDS_CALL else None
@@ -143,7 +157,8 @@ def _agent_rows(store, now: float, agents: list) -> list[dict]:
                      "since_s": round(max(0.0, now - a.state_since), 1) if a.state_since else None,
                      "calls_taken": a.calls_taken, "call_id": call.id if call else None,
                      "caller": call.caller if call else None, "call_queue": call.queue if call else None,
-                     "on_call": a.state == AgentState.ON_CALL and call is not None})
+                     "on_call": a.state == AgentState.ON_CALL and call is not None,
+                     **phone_of(kinds.get(a.id), (registered or {}).get(a.extension), registered is not None)})
     return rows
 
 
@@ -189,6 +204,8 @@ def js_strings() -> dict[str, str]:
         "done": _("done"), "failed": _("failed"), "outcome_answered": _("answered"),
         "outcome_abandoned": _("abandoned"), "outcome_transferred": _("transferred"),
         "outcome_voicemail": _("voicemail"), "outcome_callback": _("callback"),
+        "phone_browser": _("Browser"), "phone_sip": _("Desk / SIP"), "phone_registered": _("registered"),
+        "phone_unregistered": _("not registered"), "phone_unknown": _("registration unknown"),
         "connected_to": _("Connected to {agent} ({mode})"), "offered_15": _("Offered per 15 min"), "sl_pct": _("Service level (%)"), "time": _("Time"),
     }
 

@@ -72,11 +72,22 @@ def test_wallboard_is_live_and_listen_publishes_supervise(browser, live_server, 
     assert errors == []
 
 
-def test_queue_tiles_human_state_names_and_events_in_words(browser, live_server, redis_client, redis_prefix):
+def test_queue_tiles_human_state_names_and_events_in_words(browser, live_server, redis_web_app, redis_client,
+                                                            redis_prefix, monkeypatch):
     import re
 
     from control.domain.models import Agent, AgentState, Call, CallState
     from control.store.redis_state import RedisState
+    from records.models import Agent as AgentRow
+    from tests.unit.test_web_supervisor import REGISTRATIONS
+    from web import phones
+    from web.extensions import db
+
+    # alice took the browser phone and it is registered (webrtc); bob's desk phone is not registered
+    with redis_web_app.app_context():
+        db.session.get(AgentRow, "alice").phone = "browser"
+        db.session.commit()
+    monkeypatch.setattr(phones, "esl_api", lambda *a, **kw: REGISTRATIONS)
 
     store = RedisState(redis_client, redis_prefix)
     now = time.time()
@@ -107,6 +118,8 @@ def test_queue_tiles_human_state_names_and_events_in_words(browser, live_server,
     assert page.text_content('#agents tr[data-agent="alice"] td.state') == "On call"
     assert re.fullmatch(r"01:1\d", page.text_content('#agents tr[data-agent="alice"] td.since'))
     assert "on_call" not in page.text_content("#state-tiles")
+    assert page.text_content('#agents tr[data-agent="alice"] td.phone') == "Browser · registered"
+    assert page.text_content('#agents tr[data-agent="bob"] td.phone') == "Desk / SIP · not registered"
 
     publisher = RedisPublisher(redis_client, redis_prefix)
     publisher.publish(

@@ -232,3 +232,45 @@ def test_supervise_needs_a_registered_extension(web_app, client_for, live):
                                              json={"mode": "listen", "extension": "1002"})
     assert response.status_code == 409 and "no registered monitoring extension" in response.get_json()["error"]
     assert published(web_app, "control", "supervise") == []
+
+
+# ``show registrations as json`` of a switch with alice's browser phone (webrtc) and carol's desk
+# phone (internal); bob has none.
+REGISTRATIONS = ('{"row_count":2,"rows":[{"reg_user":"1001","realm":"hotline.test","token":"t1",'
+                 '"url":"sofia/webrtc/sip:1001@192.0.2.7:50612;transport=ws;fs_nat=yes","expires":"1700000100",'
+                 '"network_ip":"192.0.2.7","network_port":"50612","network_proto":"tcp","hostname":"pbx",'
+                 '"metadata":""},{"reg_user":"1003","realm":"hotline.test","token":"t2",'
+                 '"url":"sofia/internal/sip:1003@192.0.2.8:5060","expires":"1700000100","network_ip":"192.0.2.8",'
+                 '"network_port":"5060","network_proto":"udp","hostname":"pbx","metadata":""}]}')
+
+
+def test_each_agent_shows_their_phone_and_its_registration(web_app, client_for, live, monkeypatch):
+    """alice chose the browser and it is registered on webrtc; bob's desk phone is not registered;
+    carol's desk phone is (internal). A desk phone registered on webrtc would not count, nor the reverse."""
+    from records.models import Agent
+    from web import phones
+    from web.extensions import db
+
+    with web_app.app_context():
+        db.session.get(Agent, "alice").phone = "browser"
+        db.session.commit()
+    asked = []
+    monkeypatch.setattr(phones, "esl_api", lambda *a, **kw: (asked.append(a[-1]), REGISTRATIONS)[1])
+    board = client_for("supervisor").get("/supervisor/wallboard.json").get_json()
+    got = {a["id"]: (a["phone"], a["registered"]) for a in board["agents"]}
+    assert got == {"alice": ("browser", True), "bob": ("sip", False), "carol": ("sip", True)}
+    client_for("supervisor").get("/supervisor/wallboard.json")
+    assert asked == ["show registrations as json"]                # cached: one question per few seconds
+    assert phones.phone_of("browser", {"internal"}, True)["registered"] is False
+    assert phones.phone_of("sip", {"webrtc"}, True)["registered"] is False
+
+
+def test_a_switch_that_cannot_be_asked_leaves_the_registration_unknown(web_app, client_for, live, monkeypatch):
+    from web import phones
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("no switch")
+
+    monkeypatch.setattr(phones, "esl_api", refuse)
+    board = client_for("supervisor").get("/supervisor/wallboard.json").get_json()
+    assert {a["registered"] for a in board["agents"]} == {None}

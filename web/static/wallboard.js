@@ -278,11 +278,19 @@
     });
   }
 
+  // The agent's phone: browser or desk/SIP, and whether the switch has it registered now.
+  function phoneText(a) {
+    const kind = a.phone === "browser" ? T.phone_browser : T.phone_sip;
+    const reg = a.registered === true ? T.phone_registered : a.registered === false ? T.phone_unregistered : T.phone_unknown;
+    return kind + " · " + reg;
+  }
+
   function renderAgents() {
     const body = $("agents").querySelector("tbody"); clear(body);
     board.agents.forEach((a) => {
       const row = el("tr"); row.dataset.agent = a.id;
       td(row, a.name);
+      td(row, phoneText(a), "phone phone-" + (a.registered === true ? "on" : a.registered === false ? "off" : "unknown"));
       td(row, stateName(a.state) + (a.reason ? " · " + a.reason.replace(/_/g, " ") : ""), "state state-" + a.state);
       const since = td(row, a.since_s === null ? "–" : clock(a.since_s), "num since");
       if (a.since_s !== null) since.dataset.base = a.since_s;
