@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import redis
 
     from control.esl.inbound import SwitchClient
+    from control.esl.nodes import NodeSwitch
     from control.esl.outbound import OutboundServer
     from control.handlers.callbacks import CallbackService
     from control.handlers.manager import Manager
@@ -39,7 +40,7 @@ class Controller:
     deps: Deps
     manager: Manager
     server: OutboundServer
-    switch: SwitchClient
+    switch: SwitchClient | NodeSwitch
     redis: redis.Redis
     callbacks: CallbackService | None = None
 
@@ -99,14 +100,13 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
 
     client = controller_client(config, REDIS_CONNECTIONS)   # Sentinel too (redis_sentinels)
     sessions = session_factory(config.database_url)
-    switch = SwitchClient(config.esl_host, config.esl_port, config.esl_password, config.esl_reconnect_s,
-                          command_connections=int(config.esl_command_connections),
-                          events=f"{SWITCH_EVENTS} {browser_phones.EVENTS}")
+    store = RedisState(client, config.redis_prefix)
+    switch = _switch(config, store, SwitchClient, f"{SWITCH_EVENTS} {browser_phones.EVENTS}")
     jobs = jobs if jobs is not None else RQJobs(client, config.rq_queue)
     deps = Deps(
         config=config,
         controller_id=controller_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
-        store=RedisState(client, config.redis_prefix),
+        store=store,
         publisher=QueuedPublisher(RedisPublisher(client, config.redis_prefix)),   # one writer greenlet
         switch=switch,
         customers=CustomerLookup(CustomerStore(sessions), CrmClient.from_config(config, cache=client)),
@@ -132,6 +132,28 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
                             max_connections=config.outbound_max_connections)
     return Controller(deps=deps, manager=manager, server=server, switch=switch, redis=client,
                       callbacks=manager.callbacks)
+
+
+def _switch(config: Config, store, client_class, events: str):
+    """One inbound Event Socket client; with several nodes (switch_nodes), one per node behind a
+    NodeSwitch, which finds a call's node in live state (control/esl/nodes.py)."""
+    from control.esl.nodes import NodeSwitch, switch_nodes
+
+    nodes = switch_nodes(config)
+
+    def client(node):
+        return client_class(node.esl_host, node.esl_port, node.esl_password, config.esl_reconnect_s,
+                            command_connections=int(config.esl_command_connections), events=events)
+
+    if len(nodes) == 1:
+        return client(nodes[0])
+
+    def locate(uuid: str) -> str | None:
+        call = store.get_call(uuid)
+        return call.node if call is not None else None
+
+    return NodeSwitch(nodes, {node.name: client(node) for node in nodes}, locate,
+                      str(config.internode_dial_string), str(config.sip_domain or ""))
 
 
 def load_db_agents(config: Config, now: float | None = None) -> list:
@@ -219,6 +241,7 @@ def main_controller(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     config = load_config(args.config)
     _setup_logging(args.log_level, config)
+    from control.esl.nodes import switch_nodes
     from control.procs import raise_open_files
     from control.production import refuse_if_unsafe
 
@@ -235,8 +258,9 @@ def main_controller(argv: list[str]) -> int:
     controller.start()
     if args.login_all:
         login_all(controller)
-    log.info("controller %s: outbound socket on %s:%s, Event Socket %s:%s", controller.deps.controller_id,
-             config.outbound_host, controller.outbound_port, config.esl_host, config.esl_port)
+    log.info("controller %s: outbound socket on %s:%s, Event Socket %s", controller.deps.controller_id,
+             config.outbound_host, controller.outbound_port,
+             ", ".join(f"{n.name} {n.esl_host}:{n.esl_port}" for n in switch_nodes(config)))
     try:
         gevent.wait()
     except KeyboardInterrupt:

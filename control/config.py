@@ -44,6 +44,19 @@ DEFAULTS: dict[str, Any] = {
     "esl_host": "127.0.0.1",
     "esl_port": 8021,
     "esl_password": "ClueCon",
+    # Several FreeSWITCH nodes (docs/scaling.md, FreeSWITCH nodes): a list of
+    # {name, esl_host, esl_port, esl_password, sip_host, sip_port}, in the file or as YAML/JSON in
+    # HOTLINE_SWITCH_NODES. Each name is that switch's switchname (switch.conf.xml; FreeSWITCH-Switchname
+    # in its events), which tells the controller which node a call came from. Empty: the one node above
+    # (esl_host/esl_port/esl_password), named "default".
+    "switch_nodes": [],
+    # Seconds a node's Event Socket may stay unreachable before its calls are ended with records
+    # (hangup cause NODE_LOST) and its agents freed (control/handlers/reconcile.py). Several nodes only.
+    "node_loss_grace_s": 15.0,
+    # How a node reaches an agent registered on another node: a SIP leg to that node, which bridges it to
+    # user/<extension> (dialplan/public.xml, hotline_internode; only from the nodes' addresses, acl
+    # hotline_nodes). {extension}, {sip_host} and {sip_port} are filled in.
+    "internode_dial_string": "sofia/internal/hotline_node_{extension}@{sip_host}:{sip_port}",
     # Seconds between reconnect attempts of the inbound Event Socket.
     "esl_reconnect_s": 1.0,
     # Command-only inbound connections beside the event connection: FreeSWITCH runs one connection's
@@ -213,6 +226,8 @@ def _coerce(key: str, raw: str) -> Any:
         return int(raw)
     if isinstance(default, float):
         return float(raw)
+    if isinstance(default, list):   # YAML or JSON, e.g. HOTLINE_SWITCH_NODES
+        return yaml.safe_load(raw) or []
     return raw
 
 

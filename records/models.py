@@ -183,6 +183,7 @@ class Call(Base):
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     priority: Mapped[int | None] = mapped_column(Integer, nullable=True)
     tier: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    node: Mapped[str | None] = mapped_column(String(64), nullable=True)   # the FreeSWITCH node of the call
     # set when the call's KPI contribution is in the 15-minute rollup (reports/rollup.py)
     rolled_up: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="0")
 

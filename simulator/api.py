@@ -75,6 +75,15 @@ class Api:
     def cmd_uuid_exists(self, arg):
         return "true" if self._get(arg) else "false"
 
+    def cmd_sofia_contact(self, arg):
+        """``sofia_contact [profile/]user[@domain]``: the contact of a phone registered on this node. The
+        simulated phones register on the internal profile (``*`` looks in every profile)."""
+        profile, _, user = arg.strip().rpartition("/")
+        user = user.split("@", 1)[0]
+        if profile in ("", "*", "internal") and user in self.switch.phones:
+            return f"sofia/internal/sip:{user}@127.0.0.1:5090"
+        return "error/user_not_registered"
+
     def cmd_uuid_break(self, arg):
         ch = self._get((api_args(arg, 2) or [""])[0])
         if ch is None:

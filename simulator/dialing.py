@@ -48,7 +48,8 @@ class Dialer:
 
     def dial(self, variables: dict, target: str, timeout: float, timeout_cause: str, cancel: Event | None = None):
         """Create and ring a leg; (answered leg, "SUCCESS") or (None, cause)."""
-        phone = self.find_phone(target)
+        network = getattr(self.switch, "network", None)
+        phone = (network.trunk(self.switch, target) if network is not None else None) or self.find_phone(target)
         if phone is None:
             return None, "NO_ROUTE_DESTINATION" if target.startswith("loopback/") else "USER_NOT_REGISTERED"
         phone.rings += 1

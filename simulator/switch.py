@@ -13,7 +13,7 @@ from simulator.bridging import Bridges
 from simulator.calls import SOCKET_DATA, CallHandle, Calls
 from simulator.channels import Channel
 from simulator.dialing import Dialer
-from simulator.events import CORE_UUID, Events
+from simulator.events import CORE_UUID, SWITCHNAME, Events, host_headers
 from simulator.inbound import InboundSession
 from simulator.latency import DEFAULT_LATENCY, CommandLatency
 from simulator.people import Phone
@@ -26,7 +26,10 @@ class Switch:
     def __init__(self, controller=("127.0.0.1", 8084), esl_listen=("127.0.0.1", 0), password: str = "ClueCon",
                  media_s: float = 0.2, reconnect: bool = True, reconnect_attempts: int = 4,
                  reconnect_delay_s: float = 1.0, say_languages: set[str] | None = None,
-                 command_latency: CommandLatency = DEFAULT_LATENCY):
+                 command_latency: CommandLatency = DEFAULT_LATENCY, name: str = SWITCHNAME,
+                 sip: tuple[str, int] = ("127.0.0.1", 5060)):
+        """``name``: the switchname (FreeSWITCH-Switchname); ``sip``: its SIP address, by which other nodes
+        of a ``simulator.nodes.Network`` reach it."""
         from simulator.languages import say_languages as configured
 
         self.controller, self.esl_listen, self.password, self.media_s = tuple(controller), esl_listen, password, media_s
@@ -40,7 +43,10 @@ class Switch:
         self.api = Api(self)
         self.inbound_sessions: set = set()
         self.registry = ChannelRegistry(self)
-        self.events = Events(self.inbound_sessions)
+        self.name, self.sip = name, (sip[0], int(sip[1]))
+        self.network = None   # simulator.nodes.Network: the other nodes it can call by SIP
+        self.dead = False     # kill(): the process is gone
+        self.events = Events(self.inbound_sessions, host_headers(name, sip[0]))
         self.dialer = Dialer(self)
         self.bridges = Bridges(self)
         self.calls = Calls(self)
@@ -66,6 +72,34 @@ class Switch:
             self._server = None
         for session in list(self.inbound_sessions):
             session.conn.sock.close()
+
+    def kill(self, host_gone: bool = False) -> None:
+        """The node's process dies (SIGKILL): its Event Socket and every controller's outbound socket close
+        at once, with no hangup event and no disconnect notice; its channels are gone (each caller's handle
+        finishes with NODE_KILLED, for the test's bookkeeping). Other nodes get no BYE (simulator.nodes).
+
+        ``host_gone``: the whole host went away (power, network) instead: no FIN reaches the controllers,
+        so their outbound sockets stay open and silent, and everything on the node stops where it is; the
+        Event Socket connections are found broken (TCP keepalive) and closed."""
+        self.dead = self.events.dead = True
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for session in list(self.inbound_sessions):
+            session.conn.sock.close()
+        for ch in self.registry.channels():
+            if ch.session is not None and ch.session.conn is not None:
+                ch.session.conn.closed = True   # nothing more is sent on it
+                if not host_gone:
+                    ch.session.conn.sock.close()
+        if host_gone:
+            gevent.killall([g for g in self._greenlets if not g.dead], block=False)
+            gevent.killall([ch._runner for ch in self.registry.channels() if ch._runner is not None], block=False)
+        else:
+            for ch in self.registry.channels():
+                ch.hangup("NODE_KILLED", by="switch")
+        if self.network is not None:
+            self.network.node_died(self)
 
     def stop(self) -> None:
         for ch in self.registry.channels():

@@ -89,6 +89,7 @@ class Rig:
         self.controller_args = list(controller_args)
         self.probe_s = probe_s   # > 0: run control.bench.probe, which logs internals every probe_s
         self.procs: list[subprocess.Popen] = []
+        self.env: dict[str, str] = {}   # more settings for the controllers (control/bench/nodes.py)
 
     def _seed_agents(self, count: int) -> None:
         from sqlalchemy import insert
@@ -118,7 +119,7 @@ class Rig:
                    "HOTLINE_FLOWS_DIR": str(self.tmp / "flows"), "HOTLINE_WRAP_UP_S": "1",
                    "HOTLINE_RQ_QUEUE": f"{self.prefix}-wrapup",
                    "HOTLINE_RECORDS_SPOOL": str(self.tmp / f"spool-{port}.jsonl"),
-                   "HOTLINE_DEMO_MODE": "1"}   # a bench rig: demo secrets and users (control/production.py)
+                   "HOTLINE_DEMO_MODE": "1", **self.env}   # a bench rig: demo secrets and users (control/production.py)
             entry = ["control.cli", "controller"]
             if self.probe_s:
                 env["HOTLINE_PROBE_S"] = str(self.probe_s)

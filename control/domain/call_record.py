@@ -36,6 +36,7 @@ class CallRecord:
     language: str | None = None
     priority: int = 0
     tier: str | None = None
+    node: str | None = None            # the FreeSWITCH node that carried the call (Call.node)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -120,6 +120,13 @@ def user_dial(template: str, extension: str, domain: str) -> str:
                            domain=_check(_DOMAIN, "sip_domain", domain))
 
 
+def node_dial(template: str, extension: str, sip_host: str, sip_port: int) -> str:
+    """An agent registered on another FreeSWITCH node, from ``internode_dial_string``: a SIP leg to that
+    node, which bridges it to ``user/<extension>`` (dialplan/public.xml, hotline_internode)."""
+    return template.format(extension=_check(_EXTENSION, "extension", extension),
+                           sip_host=_check(_DOMAIN, "sip_host", sip_host), sip_port=int(sip_port))
+
+
 def number_dial(template: str, number: str) -> str:
     """An outside number from ``callback_dial_string`` (e.g. ``loopback/{number}/public-outbound``)."""
     return template.format(number=_check(_NUMBER, "number", number))
@@ -175,6 +182,13 @@ def uuid_transfer_inline(uuid: str, app: str, app_arg: str) -> str:
 
 def uuid_hold(uuid: str, on: bool = True) -> str:
     return f"uuid_hold {_check(_UUID, 'uuid', uuid)}" if on else f"uuid_hold off {_check(_UUID, 'uuid', uuid)}"
+
+
+def sofia_contact(extension: str, domain: str = "") -> str:
+    """Where a user is registered, over every profile (``*``); ``error/user_not_registered`` when nowhere.
+    Without a domain FreeSWITCH takes its global one (mod_sofia.c, sofia_contact_function)."""
+    user = _check(_EXTENSION, "extension", extension)
+    return f"sofia_contact */{user}@{_check(_DOMAIN, 'sip_domain', domain)}" if domain else f"sofia_contact */{user}"
 
 
 def uuid_exists(uuid: str) -> str:

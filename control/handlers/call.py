@@ -22,6 +22,7 @@ from control.domain.call_record import CallRecord, ended_by
 from control.domain.models import Call, CallState, Outcome
 from control.domain.numbers import normalize
 from control.errors import CrmError, RedisError
+from control.esl.nodes import NODE_LOST, call_node, node_names
 from control.esl.outbound import AppTimeout, ChannelGone, OutboundChannel
 from control.handlers import offers
 from control.handlers.flow_runner import FlowRunner
@@ -117,6 +118,13 @@ class CallSession:
             # a caller handed back to the dialplan would be connected to a controller again
             self.media().hangup("NORMAL_CLEARING")
 
+    def node_lost(self) -> None:
+        """Its switch node has been gone past node_loss_grace_s (reconcile.py): the call ends as if hung
+        up, recorded with the hang-up cause NODE_LOST."""
+        self.hangup_cause = NODE_LOST
+        self.channel.hungup.set()
+        self.inbox.put(("hangup", None))
+
     def transferred(self) -> None:
         """The console moved the caller elsewhere; this segment of the call is over."""
         self.call.outcome = Outcome.TRANSFERRED
@@ -130,7 +138,7 @@ class CallSession:
             caller=normalize(data.get("Caller-Caller-ID-Number"), cfg.default_region),
             did=normalize(data.get("variable_hotline_did") or data.get("Caller-Destination-Number"),
                           cfg.default_region),
-            created_at=now, controller_id=self.deps.controller_id,
+            created_at=now, controller_id=self.deps.controller_id, node=call_node(node_names(cfg), data),
             vars={"caller_name": data.get("Caller-Caller-ID-Name", ""), "segment": self.segment},
         )
         self.manager.sessions[self.call.id] = self
@@ -252,6 +260,10 @@ class CallSession:
 
     def _record(self, now: float) -> CallRecord:
         call, deps = self.call, self.deps
+        if self.hangup_cause is None and self.channel.gone.is_set() and not self.done.is_set() \
+                and call.outcome != Outcome.TRANSFERRED:
+            # the switch closed the caller's socket without a hangup event: its process or host went away
+            self.hangup_cause = NODE_LOST
         if call.outcome is None:
             call.outcome = Outcome.ANSWERED if call.answered_at else (
                 Outcome.ABANDONED if self.queued or self.hangup_cause else Outcome.SELF_SERVICE)
@@ -276,5 +288,6 @@ class CallSession:
             talk_s=round(talk, 3), outcome=call.outcome.value, hangup_cause=self.hangup_cause,
             recording_path=recording[-1] if recording else None, offers=logged["offers"],
             explanations=explanations, language=call.language, priority=call.priority, tier=call.tier,
+            node=call.node,
         )
 

@@ -16,6 +16,7 @@ from control.domain.models import AgentState, CallState
 from control.errors import RedisError
 from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
+from control.esl.nodes import NODE_LOST, NodeSwitch
 from control.handlers import actions, offers
 from control.handlers.last_seen import for_manager as last_seen
 from control.handlers.orphans import break_orphans, controller_alive
@@ -31,6 +32,31 @@ WRAP_UP_GRACE_S = 5.0
 PARKED_RECORD_GRACE_S = 60.0
 EPOCH_MARK_S = 86400   # a controller looks every reconcile_interval_s; a day is far longer
 SWEPT = {AgentState.ON_CALL.value, AgentState.RESERVED.value, AgentState.WRAP_UP.value}
+
+
+class LiveView:
+    """The channels of every node that answered ``show channels`` (``live``; None when none did), and
+    the nodes that did not: a channel on one of those is neither alive nor gone as far as we know."""
+
+    def __init__(self, switch):
+        self.blind: set[str] = set()
+        self.nodes = switch.clients if isinstance(switch, NodeSwitch) else None
+        if self.nodes is None:
+            self.live = live_channels(switch)
+            return
+        found: set[str] = set()
+        for name, client in self.nodes.items():
+            channels = live_channels(client) if client.connected else None
+            if channels is None:
+                self.blind.add(name)
+            else:
+                found |= channels
+        self.live = found if len(self.blind) < len(self.nodes) else None
+
+    def sure(self, node: str | None) -> bool:
+        """Whether the list says for sure if a channel of ``node`` (None: not known) is there."""
+        return self.live is not None and (not self.blind or (node is not None and node in self.nodes
+                                                            and node not in self.blind))
 
 
 def live_channels(switch) -> set[str] | None:
@@ -136,8 +162,10 @@ def reconcile(manager) -> dict[str, int]:
     # Live state first, the switch's channels second: a call (or an agent's call) read first had its
     # channel before the channel list was taken, so missing from that list means gone. The other way
     # round, a caller who arrived between the two reads looked gone and was swept while waiting.
+    fixed["node_lost"] = end_lost_nodes(manager, now)
     waiting, swept = store.waiting_calls(), _agents_in(store, SWEPT)
-    live = live_channels(deps.switch)
+    view = LiveView(deps.switch)
+    live = view.live
     seen, alive = last_seen(manager), set()
     if live is not None:
         for call in waiting:
@@ -145,7 +173,7 @@ def reconcile(manager) -> dict[str, int]:
                 alive.add(call.id)
             # a callback call has no channel of its own: it waits for an agent, not on a caller leg
             if (call.id not in live and call.state == CallState.QUEUED and call.kind != "callback"
-                    and _gone(deps, call.id)):
+                    and view.sure(call.node) and _gone(deps, call.id)):
                 store.remove_call(call.id)
                 hand_over(deps, _ghost_record(call, seen.ended_at(call.id, now)))   # record, then wrap-up job
                 fixed["ghost_calls"] += 1
@@ -154,6 +182,7 @@ def reconcile(manager) -> dict[str, int]:
             if agent.call_id in live:
                 alive.add(agent.call_id)
             if agent.call_id and agent.call_id not in live and not manager.offering(agent.call_id) \
+                    and view.sure(_node_of(store, agent.call_id)) \
                     and not _callback_legs_up(deps, agent.call_id, live) and _gone(deps, agent.call_id):
                 talked = agent.state == AgentState.ON_CALL
                 orphan = store.get_call(agent.call_id) if talked else None
@@ -189,6 +218,55 @@ def reconcile(manager) -> dict[str, int]:
         log.info("reconciled: %s", fixed)
         manager.trigger()
     return fixed
+
+
+def _node_of(store, call_id: str) -> str | None:
+    call = store.get_call(call_id)
+    return call.node if call is not None else None
+
+
+def end_lost_nodes(manager, now: float) -> int:
+    """Nodes whose Event Socket has been gone past ``node_loss_grace_s`` (several nodes only): their
+    calls end. A call whose socket this controller holds ends as hung up (``CallHandler.node_lost``:
+    its record, its agent to wrap-up); one whose controller died is ended here as that controller would
+    have: a waiting caller is removed with a record, an agent on it goes to wrap-up (or is freed from a
+    ringing offer) with the record. Calls of a live controller are left to that controller's own sweep.
+    Returns the calls ended."""
+    deps = manager.deps
+    switch = deps.switch
+    if not isinstance(switch, NodeSwitch):
+        return 0
+    grace = float(deps.config.node_loss_grace_s)
+    lost = {name for name in switch.clients if switch.down_for(name) > grace}
+    if not lost:
+        return 0
+    ended = 0
+    for session in list(manager.sessions.values()):
+        call = session.call
+        if call is not None and call.node in lost and session.hangup_cause is None:
+            log.warning("call %s: switch node %s is gone; ending it", call.id, call.node)
+            session.node_lost()
+            ended += 1
+    store = deps.store
+    for call in store.waiting_calls():
+        if call.node in lost and call.state == CallState.QUEUED and call.id not in manager.sessions \
+                and not controller_alive(manager, call.controller_id or ""):
+            store.remove_call(call.id)
+            hand_over(deps, replace(_ghost_record(call, now), hangup_cause=NODE_LOST))
+            ended += 1
+    for agent in _agents_in(store, {AgentState.ON_CALL.value, AgentState.RESERVED.value}):
+        call = store.get_call(agent.call_id) if agent.call_id else None
+        if call is None or call.node not in lost or call.id in manager.sessions or manager.offering(call.id) \
+                or controller_alive(manager, call.controller_id or ""):
+            continue
+        if agent.state == AgentState.ON_CALL:
+            manager.agents.end_conversation(agent.id, call.id, call.queue, call.answered_at)
+        else:
+            store.release(call.id, agent.id, AgentState.AVAILABLE, now, requeue_call=False)
+        store.remove_call(call.id)
+        hand_over(deps, replace(_orphan_record(call, agent.id, now), hangup_cause=NODE_LOST))
+        ended += 1
+    return ended
 
 
 def _agents_in(store, wanted: set[str]) -> list:
@@ -254,7 +332,7 @@ def _stray(store, agent) -> bool:
 
 
 def _ghost_record(call, now: float) -> CallRecord:
-    return CallRecord(
+    return CallRecord(node=call.node,
         call_id=call.id, caller=call.caller, did=call.did, customer_id=call.customer_id, queue=call.queue,
         ivr_path=list(call.ivr_path), entered_at=call.entered_at, offered_at=call.offered_at, ended_at=now,
         wait_s=round(now - call.entered_at, 3) if call.entered_at else 0.0, outcome="abandoned",
