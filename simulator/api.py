@@ -84,6 +84,14 @@ class Api:
             return f"sofia/internal/sip:{user}@127.0.0.1:5090"
         return "error/user_not_registered"
 
+    def cmd_uuid_answer(self, arg):
+        """mod_commands' uuid_answer: switch_channel_answer from the API's own thread."""
+        ch = self._get(arg.strip())
+        if ch is None or not ch.alive:
+            return "-ERROR\n"
+        ch.answer()
+        return "+OK\n"
+
     def cmd_uuid_break(self, arg):
         ch = self._get((api_args(arg, 2) or [""])[0])
         if ch is None:

@@ -63,6 +63,7 @@ class Calls:
 
     def _start_socket(self, ch: Channel) -> None:
         ch.socket_running = True
+        ch.parked_at = time.monotonic()
         ch.socket_app_uuid = str(uuidlib.uuid4())
         ch.vars.update({"current_application_data": SOCKET_DATA, "current_application": "socket",
                         "socket_host": ch.controller[0], "socket_data": SOCKET_DATA})
@@ -98,6 +99,7 @@ class Calls:
                 if not ch.alive or ch.bridged:
                     return
                 ch.socket_running = True
+                ch.parked_at = time.monotonic()
                 ch.socket_runs += 1
                 ch.socket_app_uuid = str(uuidlib.uuid4())
                 ch.emit("CHANNEL_EXECUTE", extra=[("Application", "socket"), ("Application-Data", SOCKET_DATA),

@@ -31,6 +31,7 @@ PROFILES = _template("profiles.json")
 
 # Hangup teardown marker put on a channel's application queue.
 TEARDOWN = object()
+PARK_TICK_S = 0.02   # switch_ivr_park's sleep while the channel has no media
 
 
 _VARIABLE_HEADERS: dict[str, str] = {}
@@ -72,7 +73,8 @@ class Channel:
         self.socket_generation = 0               # bumped when a transfer runs `socket` afresh
         self.controller: tuple | None = None     # where a caller's `socket` connects
         self.socket_app_uuid = ""
-        self.setup_s: float | None = None          # seconds from connecting to the controller to its `answer`
+        self.setup_s: float | None = None          # seconds from connecting to the controller to the answer
+        self.parked_at = time.monotonic()          # when the socket application parked the channel
         self.recording: str | None = None
         self.played: list[str] = []              # media the caller heard, in order (tests, reports)
         self.queue: Queue = Queue()
@@ -218,6 +220,8 @@ class Channel:
             return
         self.answered_us = now_us()
         self.answer_state = "answered"
+        if self.setup_s is None and self.session is not None:   # TCP connect -> answered (bench)
+            self.setup_s = time.monotonic() - self.session.connect_at
         self.emit("CHANNEL_ANSWER")
         self.call_state = "ACTIVE"
 
@@ -239,6 +243,7 @@ class Channel:
             if not self.alive:
                 continue
             app, arg, app_uuid = item
+            self._wait_for_park_tick()
             self.app_done.clear()
             try:
                 run_app(self, app, arg, app_uuid)
@@ -247,6 +252,16 @@ class Channel:
             if not self.alive:
                 break
         self._teardown()
+
+    def _wait_for_park_tick(self) -> None:
+        """The socket application parks the channel (switch_ivr_park). Without media yet (neither
+        answered nor early media) its loop sleeps 20 ms (switch_yield(20000)), then takes one queued
+        command: an ``execute`` sent before the answer starts on the next tick. With media, a queued
+        command breaks the frame read at once. ``uuid_answer`` (an api command) does not wait."""
+        if not self.socket_running or self.answered_us or self.progress_us:
+            return
+        elapsed = time.monotonic() - self.parked_at
+        gevent.sleep(PARK_TICK_S - elapsed % PARK_TICK_S)
 
     # --- hangup ------------------------------------------------------------------------------
     def hangup(self, cause: str = "NORMAL_CLEARING", by: str = "switch", remote: bool | None = None) -> None:

@@ -56,6 +56,7 @@ class Connection:
         self.closed = False
         self.event_format: str | None = None     # "plain" | "json" once subscribed
         self.event_names: set[str] = set()
+        self.nixed: set[str] = set()             # types left out by ``nixevent``
         self._writer = gevent.spawn(self._write)
 
     def send(self, data: bytes) -> None:
@@ -104,7 +105,16 @@ class Connection:
         self.send(F.encode_api_response(body))
 
     def wants(self, name: str) -> bool:
-        return self.event_format is not None and ("ALL" in self.event_names or name in self.event_names)
+        return self.event_format is not None and name not in self.nixed and (
+            "ALL" in self.event_names or name in self.event_names)
+
+    def nixevent(self, names) -> None:
+        """``nixevent``: ALL forgets every subscription; a name is left out even under ``event ALL``."""
+        if "ALL" in names:
+            self.event_names, self.nixed = set(), set()
+        else:
+            self.event_names -= set(names)
+            self.nixed |= set(names)
 
     def send_out(self, event) -> None:
         """An emitted event (encoding.OutEvent) in this connection's format."""
@@ -114,6 +124,7 @@ class Connection:
         fmt, _, names = arg.partition(" ")
         self.event_format = fmt if fmt in ("plain", "json") else "plain"
         self.event_names |= set(names.split())
+        self.nixed -= set(names.split())
         self.reply(f"+OK event listener enabled {self.event_format}")
 
     def read_commands(self):

@@ -61,7 +61,12 @@ class InboundSession:
             else:
                 conn.reply("+OK")
                 self.switch.sendmsg(target, cmd.headers)
-        elif cmd.verb in ("noevents", "nixevent", "filter"):
+        elif cmd.verb == "nixevent":
+            names = cmd.arg.split()
+            if names:
+                conn.nixevent(names)
+            conn.reply("+OK events nixed" if names else "-ERR no keywords supplied")
+        elif cmd.verb in ("noevents", "filter"):
             if cmd.verb == "noevents":
                 conn.event_format, conn.event_names = None, set()
             conn.reply("+OK")

@@ -6,20 +6,18 @@ import time
 from gevent import socket
 
 from control.esl import frames as F
+from control.esl.outbound import MYEVENTS
 from simulator.connection import Connection
 from simulator.encoding import encode_channel_data_reply
 
-# What ``myevents`` delivers (only this channel's events).
-MYEVENTS = {"CHANNEL_PARK", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_ANSWER", "CHANNEL_BRIDGE",
-            "CHANNEL_UNBRIDGE", "CHANNEL_UNPARK", "CHANNEL_STATE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE",
-            "DTMF", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_CALLSTATE", "CHANNEL_ORIGINATE"}
+# What ``myevents`` delivers: only this channel's events, of the types in MYEVENTS (less those nixed).
 
 
 class OutboundSession:
     def __init__(self, switch, channel):
         self.switch, self.channel = switch, channel
         self.conn: Connection | None = None
-        self.myevents = False
+        self.myevents: set[str] = set()     # the event types ``myevents`` (less ``nixevent``) delivers
         self.linger: int | None = None      # None: no linger; -1: until exit; else seconds
         self.connected = False
 
@@ -42,7 +40,7 @@ class OutboundSession:
     def deliver(self, event) -> None:
         if self.conn is None:
             return
-        if (self.myevents and event.name in MYEVENTS) or self.conn.wants(event.name):
+        if event.name in self.myevents or self.conn.wants(event.name):
             self.conn.send_out(event)
 
     def handle(self, cmd) -> None:
@@ -51,7 +49,7 @@ class OutboundSession:
             self.connected = True
             conn.send(encode_channel_data_reply(ch.channel_data()))
         elif cmd.verb == "myevents":
-            self.myevents = True
+            self.myevents = set(MYEVENTS)
             conn.reply("+OK Events Enabled")
             if ch.alive and ch.socket_running:
                 ch.emit("CHANNEL_PARK")
@@ -63,7 +61,9 @@ class OutboundSession:
             conn.reply("+OK will not linger")
         elif cmd.verb == "event":
             conn.subscribe(cmd.arg)
-        elif cmd.verb in ("filter", "nixevent", "noevents", "divert_events", "resume"):
+        elif cmd.verb == "nixevent":
+            self.nixevent(cmd.arg.split())
+        elif cmd.verb in ("filter", "noevents", "divert_events", "resume"):
             conn.reply("+OK")
         elif cmd.verb == "sendmsg":
             self.sendmsg(cmd)
@@ -82,6 +82,16 @@ class OutboundSession:
         else:
             conn.reply("-ERR command not found")
 
+    def nixevent(self, names: list[str]) -> None:
+        if not names:
+            self.conn.reply("-ERR no keywords supplied")
+            return
+        if "ALL" in names:
+            self.myevents.clear()
+        self.myevents.difference_update(names)
+        self.conn.nixevent(names)
+        self.conn.reply("+OK events nixed")
+
     def sendmsg(self, cmd) -> None:
         target = self.channel if not cmd.arg.strip() or cmd.arg.strip() == self.channel.uuid \
             else self.switch.channel(cmd.arg.strip())
@@ -89,8 +99,6 @@ class OutboundSession:
             self.conn.reply(f"-ERR invalid session id [{cmd.arg.strip()}]")
             return
         self.conn.reply("+OK")
-        if target is self.channel and first_answer(target, cmd.headers):
-            target.setup_s = time.monotonic() - self.connect_at   # TCP connect -> first answer (bench)
         self.switch.sendmsg(target, cmd.headers)
 
     def channel_gone(self) -> None:
@@ -110,7 +118,3 @@ class OutboundSession:
             self.conn.send(F.encode_disconnect_notice(self.channel.uuid))
             self.conn.close_after_flush()
 
-
-
-def first_answer(ch, headers: dict) -> bool:
-    return ch.setup_s is None and headers.get("execute-app-name") == "answer"

@@ -26,6 +26,19 @@ log = logging.getLogger(__name__)
 
 HANGUP_GRACE_S = 1.0
 
+# The event types ``myevents`` subscribes to (mod_event_socket.c, parse_command). FreeSWITCH
+# serializes each of them with every channel variable and the controller reads each off the socket,
+# so those no call handler listens to are nixed (``take_over``).
+MYEVENTS = frozenset({
+    "CHANNEL_ANSWER", "CHANNEL_APPLICATION", "CHANNEL_BRIDGE", "CHANNEL_CREATE", "CHANNEL_DATA",
+    "CHANNEL_DESTROY", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP",
+    "CHANNEL_HANGUP_COMPLETE", "CHANNEL_ORIGINATE", "CHANNEL_UUID", "CHANNEL_OUTGOING", "CHANNEL_PARK",
+    "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_STATE", "CHANNEL_UNBRIDGE", "CHANNEL_UNPARK",
+    "DETECTED_SPEECH", "DTMF", "NOTALK", "TALK"})
+LISTENED = frozenset({"CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_BRIDGE",
+                      "DTMF"})
+NOT_LISTENED = tuple(sorted(MYEVENTS - LISTENED))
+
 
 class ChannelGone(Exception):
     """The caller's channel hung up or the socket closed while we waited."""
@@ -41,6 +54,7 @@ class OutboundChannel(FramedProtocol, gs.OutboundSession):
         self.hungup = gevent.event.Event()
         self.gone = gevent.event.Event()
         self.hangup_event: dict[str, str] | None = None
+        self.taken_over = False
         super().__init__(client_address, sock)
         # greenswitch listens to every event for its own helpers (expected_events), which Hotline does
         # not use; without it, events nobody handles are not even decoded (FramedProtocol._wanted)
@@ -56,6 +70,25 @@ class OutboundChannel(FramedProtocol, gs.OutboundSession):
         self.session_data = Decoded(reply.headers)   # ~150 headers, of which a call reads a few
         self._outbound_connected = True
         return self.session_data
+
+    def take_over(self) -> None:
+        """This channel's events (only those a handler listens to) and the linger notice at its
+        hangup, in one round trip."""
+        self.commands("myevents", "nixevent " + " ".join(NOT_LISTENED), "linger")
+        self.taken_over = True
+
+    def register_handle(self, name, handler):
+        if self.taken_over and name in NOT_LISTENED:
+            raise ValueError(f"{name} is nixed on a call's socket: add it to LISTENED (control/esl/outbound.py)")
+        super().register_handle(name, handler)
+
+    def answer(self) -> None:
+        """Answer the caller now. ``uuid_answer`` runs in this connection's own thread on the switch;
+        an ``execute answer`` would wait for the parked channel's next 20 ms tick (switch_ivr_park
+        sleeps 20 ms between queued commands while the channel has no media)."""
+        reply = self.api(f"uuid_answer {self.uuid}")
+        if not reply.startswith("+OK"):
+            raise ChannelGone(f"answer: {reply.strip()}")
 
     @property
     def uuid(self) -> str:

@@ -74,7 +74,7 @@ class CallSession:
         channel = self.channel
         try:
             data = channel.connect()
-            channel.commands("myevents", "linger")   # one round trip
+            channel.take_over()
         except ChannelGone:
             return
         if data.get("variable_hotline_feature"):
@@ -93,7 +93,7 @@ class CallSession:
                 self.wait_in_queue(resumed)
                 self._wait_for_end()
                 return
-            channel.execute("answer")
+            channel.answer()
             self._announce()
             self._identify()
             direct = data.get("variable_hotline_queue")

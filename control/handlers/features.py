@@ -34,7 +34,7 @@ def handle_feature(deps, manager, channel, data: Mapping[str, str]) -> str:
     caller_ext = data.get("Caller-Caller-ID-Number", "")
     agent_id = data.get("variable_hotline_agent") or getattr(_agent_by_extension(deps.store, caller_ext), "id", None)
     try:
-        channel.execute("answer")
+        channel.answer()
         result = _run(deps, manager, channel, feature, agent_id, data.get("variable_hotline_target", ""),
                       may_monitor=data.get("variable_hotline_monitor") == "true")
         channel.execute("playback", OK_TONE if result == "ok" else ERROR_TONE)

@@ -224,3 +224,41 @@ def test_bridge_app_answered_and_agent_hangs_up(rig):
     assert bridge["Bridge-A-Unique-ID"] == handle.uuid and bridge["Other-Type"] == "originatee"
     assert frames[-1].event()["variable_DIALSTATUS"] == "SUCCESS"
     assert handle.result["answered_by_agent"] == "1001"
+
+
+def test_nixevent_leaves_out_event_types_myevents_would_deliver(rig):
+    sw, ctl = rig
+    sw.place_call(caller="1000", did="4000")
+    ctl.accept()
+    for cmd in ("connect", "myevents", "nixevent CHANNEL_EXECUTE CHANNEL_ANSWER CHANNEL_STATE", "linger"):
+        ctl.send(cmd + "\n\n")
+        reply = ctl.until(lambda f: f.content_type == "command/reply")[-1]
+    assert [f.headers["Reply-Text"] for f in ctl.frames if f.content_type == "command/reply"][-2] == "+OK events nixed"
+    ctl.send(sendmsg("answer"))
+    frames = ctl.until(is_complete("answer"))
+    assert [f.event_name for f in frames if f.content_type == "text/event-plain"] == ["CHANNEL_EXECUTE_COMPLETE"]
+    ctl.send("nixevent\n\n")
+    reply = ctl.until(lambda f: f.content_type == "command/reply")[-1]
+    assert reply.headers["Reply-Text"] == "-ERR no keywords supplied"
+
+
+def test_before_the_answer_each_execute_waits_for_the_park_tick_and_uuid_answer_does_not(rig):
+    """switch_ivr_park without media sleeps 20 ms, then takes one queued command (switch_ivr.c)."""
+    sw, ctl = rig
+    sw.place_call(caller="1000", did="4000")
+    ctl.accept()
+    for cmd in ("connect", "myevents", "linger"):
+        ctl.send(cmd + "\n\n")
+        ctl.until(lambda f: f.content_type == "command/reply")
+    started = gevent.get_hub().loop.now()
+    ctl.send(sendmsg("set", "a=1", "11111111-0000-0000-0000-000000000001")
+             + sendmsg("set", "b=2", "11111111-0000-0000-0000-000000000002"))
+    ctl.until(lambda f: f.event_name == "CHANNEL_EXECUTE_COMPLETE"
+              and f.event().get("Application-UUID", "").endswith("2"))
+    assert gevent.get_hub().loop.now() - started >= 0.02   # two ticks at least one tick apart
+    channel = sw.channels()[0]
+    ctl.send(f"api uuid_answer {channel.uuid}\n\n")
+    reply = ctl.until(lambda f: f.content_type == "api/response")[-1]
+    assert reply.body == "+OK\n" and channel.answered_us
+    ctl.send("api uuid_answer no-such-uuid\n\n")
+    assert ctl.until(lambda f: f.content_type == "api/response")[-1].body == "-ERROR\n"

@@ -17,6 +17,9 @@ class FakeChannel:
         self.apps.append((app, arg))
         return {}
 
+    def answer(self):
+        self.apps.append(("answer", None))
+
 
 def setup():
     deps = make_deps({"support": QueueConfig(name="support")})
