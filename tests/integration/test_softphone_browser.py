@@ -208,6 +208,48 @@ def test_a_phone_server_that_never_answers_says_what_to_check(media_browser, sit
     assert page.evaluate("window.phone.detail") == f"ws://127.0.0.1:{port}"
 
 
+def test_a_certificate_the_browser_does_not_trust_is_cannot_connect(media_browser, site, peer, tmp_path):
+    """A WSS server whose certificate the browser refuses (self-signed here; expired or for another
+    name fail the same way, and the page is told nothing more): cannot_connect, naming the address."""
+    import shutil
+    import socket
+    import ssl
+
+    from tests.integration.test_real_freeswitch_wss import self_signed
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is missing")
+    self_signed(tmp_path / "tls")
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(tmp_path / "tls" / "wss.crt", tmp_path / "tls" / "wss.key")
+    listener = socket.create_server(("127.0.0.1", 0))
+    handshakes: list[str] = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                tls.wrap_socket(conn, server_side=True).close()
+                handshakes.append("completed")
+            except (ssl.SSLError, OSError) as exc:
+                handshakes.append(type(exc).__name__)    # the browser refused the certificate
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"wss://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        page = media_browser.new_page()
+        page.goto(site + "/harness.html")
+        page.evaluate("a => window.phone.start(a)", {**account(peer), "ws_url": url})
+        wait_state(page, "cannot_connect")
+        assert page.evaluate("window.phone.detail") == url
+        assert handshakes and "completed" not in handshakes, handshakes
+    finally:
+        listener.close()
+
+
 def test_a_lost_websocket_shows_reconnecting_then_registers_again(media_browser, site, peer):
     page = media_browser.new_page()
     start(page, site, peer)
