@@ -119,9 +119,12 @@ def test_one_sip_profile_for_phones_and_trunks_one_for_browsers(resolved):
     profiles = {p.get("name"): p for p in configuration(root, "sofia.conf").iter("profile")}
     assert list(profiles) == ["internal", "webrtc"]
     p = params(profiles["internal"].find("settings"))
-    assert p["auth-calls"] == "true" and p["apply-inbound-acl"] == "trunks"
+    # trunks, and the other Hotline nodes (several nodes: dialplan/public.xml, hotline_internode)
+    inbound_acls = [e.get("value") for e in profiles["internal"].find("settings")
+                    if e.get("name") == "apply-inbound-acl"]
+    assert p["auth-calls"] == "true" and inbound_acls == ["trunks", "hotline_nodes"]
     acl = {lst.get("name") for lst in configuration(root, "acl.conf").iter("list")}
-    assert "trunks" in acl
+    assert {"trunks", "hotline_nodes"} <= acl
     assert p["context"] in contexts(root)
     moh = [d.get("name") for d in configuration(root, "local_stream.conf").iter("directory")]
     assert DEFAULTS["moh"] == f"local_stream://{moh[0]}"
