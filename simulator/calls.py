@@ -56,6 +56,7 @@ class Calls:
         ch.controller = tuple(controller) if controller else self.switch.controller
         ch.socket_generation = 0   # a transfer into the dialplan runs `socket` afresh (queue_transfer)
         ch.socket_runs = 0         # connections to a controller (tests)
+        ch.vars.update({"hotline_attempts": "x", "hotline_reenter": f"{did} XML public"})   # dialplan/public.xml
         self._start_socket(ch)
         ch.start()
         ch.script.start()
@@ -100,6 +101,7 @@ class Calls:
                     return
                 ch.socket_running = True
                 ch.parked_at = time.monotonic()
+                ch.vars["hotline_attempts"] = ch.vars.get("hotline_attempts", "") + "x"   # the extension again
                 ch.socket_runs += 1
                 ch.socket_app_uuid = str(uuidlib.uuid4())
                 ch.emit("CHANNEL_EXECUTE", extra=[("Application", "socket"), ("Application-Data", SOCKET_DATA),

@@ -55,6 +55,7 @@ class OutboundChannel(FramedProtocol, gs.OutboundSession):
         self.gone = gevent.event.Event()
         self.hangup_event: dict[str, str] | None = None
         self.taken_over = False
+        self.gone_uuid: str | None = None   # Controlled-Session-UUID of the disconnect notice
         super().__init__(client_address, sock)
         # greenswitch listens to every event for its own helpers (expected_events), which Hotline does
         # not use; without it, events nobody handles are not even decoded (FramedProtocol._wanted)
@@ -66,7 +67,10 @@ class OutboundChannel(FramedProtocol, gs.OutboundSession):
 
     # -- session start -------------------------------------------------
     def connect(self) -> Decoded:
-        reply = self.send("connect")
+        try:
+            reply = self.send("connect")
+        except (gs.NotConnectedError, gs.OutboundSessionHasGoneAway, OSError) as exc:
+            raise ChannelGone("connect") from exc
         self.session_data = Decoded(reply.headers)   # ~150 headers, of which a call reads a few
         self._outbound_connected = True
         return self.session_data
@@ -93,6 +97,12 @@ class OutboundChannel(FramedProtocol, gs.OutboundSession):
     @property
     def uuid(self) -> str:
         return self.session_data.get("Unique-ID") or self.session_data.get("variable_uuid")
+
+    def _on_frame(self, frame) -> None:
+        # the one thing known of a caller who hung up before ``connect`` was answered
+        if frame.content_type == "text/disconnect-notice" and self.gone_uuid is None:
+            self.gone_uuid = frame.headers.get("Controlled-Session-UUID")
+        super()._on_frame(frame)
 
     # -- applications --------------------------------------------------
     def execute(self, app: str, arg: str | None = None, wait: bool = True,

@@ -24,7 +24,7 @@ from control.domain.numbers import normalize
 from control.errors import CrmError, RedisError
 from control.esl.nodes import NODE_LOST, call_node, node_names
 from control.esl.outbound import AppTimeout, ChannelGone, OutboundChannel
-from control.handlers import offers
+from control.handlers import last_seen, offers
 from control.handlers.flow_runner import FlowRunner
 from control.handlers.media import Media
 from control.handlers.outage import through_outage
@@ -41,6 +41,7 @@ class CallHandler:
 
     def __init__(self, deps, manager):
         self.deps, self.manager = deps, manager
+        last_seen.for_manager(manager)   # subscribed from the start: callers who leave before ``connect``
 
     def __call__(self, channel: OutboundChannel) -> None:
         CallSession(self.deps, self.manager, channel).run()
@@ -55,6 +56,7 @@ class CallSession:
         self.hangup_cause: str | None = None
         self.hangup_headers: dict[str, str] | None = None
         self.queued = False
+        self.answered = False   # by this segment's controller (a resumed call was answered before)
         self.segment = 0
         self.done = gevent.event.Event()  # set when the caller leaves us without hanging up (transfer)
 
@@ -74,8 +76,8 @@ class CallSession:
         channel = self.channel
         try:
             data = channel.connect()
-            channel.take_over()
         except ChannelGone:
+            self._left_before_connect()
             return
         if data.get("variable_hotline_feature"):
             from control.handlers.features import handle_feature
@@ -85,6 +87,7 @@ class CallSession:
         self._start(data)
         bind_call(self.call.id)
         try:
+            channel.take_over()
             if self.segment:
                 self._previous_segment_gone()
             resumed = self._resume()
@@ -94,6 +97,7 @@ class CallSession:
                 self._wait_for_end()
                 return
             channel.answer()
+            self.answered = True
             self._announce()
             self._identify()
             direct = data.get("variable_hotline_queue")
@@ -110,6 +114,22 @@ class CallSession:
             self.call.outcome = self.call.outcome or Outcome.FAILED
         finally:
             self.finish()
+
+    def _left_before_connect(self) -> None:
+        """The caller hung up before this controller read its channel's data (a controller short of CPU
+        accepts late). The call is recorded as abandoned from its CHANNEL_HANGUP_COMPLETE; only this
+        controller held its socket, so no other writes it."""
+        uuid = self.channel.gone_uuid
+        facts = last_seen.for_manager(self.manager).caller(uuid, wait_s=2.0) if uuid else None
+        if facts is None:   # a phone's feature code, or a connection that never belonged to a channel
+            if uuid:
+                log.info("channel %s left before connect; not a caller (no hotline_attempts)", uuid)
+            return
+        self._start(facts)
+        self.hangup_cause = facts.get("Hangup-Cause")
+        self.hangup_headers = {k: facts.get(k, "") for k in ("variable_sip_term_status", "variable_sip_hangup_phrase")}
+        self.call.outcome = Outcome.ABANDONED
+        self.finish()
 
     def _wait_for_end(self) -> None:
         if self.call.state == CallState.CONNECTED:
@@ -266,7 +286,8 @@ class CallSession:
             self.hangup_cause = NODE_LOST
         if call.outcome is None:
             call.outcome = Outcome.ANSWERED if call.answered_at else (
-                Outcome.ABANDONED if self.queued or self.hangup_cause else Outcome.SELF_SERVICE)
+                Outcome.ABANDONED if self.queued or self.hangup_cause or not (self.answered or self.segment)
+                else Outcome.SELF_SERVICE)
         try:
             logged = deps.call_log.read_many(call.id, ("recording", "explanations", "offers"))
         except RedisError:   # the record is written without its offers and explanations, never lost

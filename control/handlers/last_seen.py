@@ -9,14 +9,22 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import gevent
+
 HANGUP = "CHANNEL_HANGUP_COMPLETE"
 KEPT = 50_000   # hangups remembered (a few minutes at 250 calls/s, two legs each)
+CALLERS_KEPT = 5_000   # callers' hangups remembered whole (a minute at 80 calls/s)
+# What a call record needs of a caller nobody took (the dialplan sets hotline_attempts before ``socket``).
+CALLER_FIELDS = ("Unique-ID", "Caller-Caller-ID-Number", "Caller-Caller-ID-Name", "Caller-Destination-Number",
+                 "FreeSWITCH-Switchname", "Hangup-Cause", "variable_hotline_did", "variable_hotline_segment",
+                 "variable_hotline_queue", "variable_sip_term_status", "variable_sip_hangup_phrase")
 
 
 class LastSeen:
     def __init__(self, kept: int = KEPT):
         self.kept = kept
         self.hangups: OrderedDict[str, float] = OrderedDict()
+        self.callers: OrderedDict[str, dict[str, str]] = OrderedDict()
         self.alive: dict[str, float] = {}
 
     def on_event(self, headers: dict[str, str]) -> None:
@@ -28,6 +36,19 @@ class LastSeen:
         self.hangups[uuid] = int(stamp) / 1e6
         while len(self.hangups) > self.kept:
             self.hangups.popitem(last=False)
+        if headers.get("variable_hotline_attempts"):
+            self.callers[uuid] = {name: headers[name] for name in CALLER_FIELDS if headers.get(name)}
+            while len(self.callers) > CALLERS_KEPT:
+                self.callers.popitem(last=False)
+
+    def caller(self, uuid: str, wait_s: float = 0.0) -> dict[str, str] | None:
+        """A caller's channel as its CHANNEL_HANGUP_COMPLETE described it (CALLER_FIELDS), waiting up to
+        ``wait_s`` for the event: it comes on the inbound connection, the caller's own socket may close first."""
+        for _ in range(int(wait_s / 0.05) + 1):
+            if uuid in self.callers:
+                return self.callers[uuid]
+            gevent.sleep(0.05)
+        return None
 
     def sweep(self, alive_ids: set[str], now: float) -> None:
         """The calls a sweep found alive; calls no longer tracked are forgotten."""

@@ -4,6 +4,8 @@ agent is treated as having missed the offer. (The caller used to stay on silence
 again.) Real controller process, simulator, Redis and PostgreSQL."""
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from control.domain.models import AgentState
@@ -28,3 +30,19 @@ def test_a_phone_that_drops_before_the_bridge_gives_the_caller_to_the_next_agent
     assert call.result["answered_by_agent"] == "1003", (call.result, rig.logs())
     record = wait_for(lambda: (r := rig.db.records()) and call.uuid in r and r[call.uuid], 10, what="the record")
     assert (record.outcome, record.agent_id, record.offers) == ("answered", "carol", ["alice", "carol"])
+
+
+def test_a_caller_who_hangs_up_before_the_controller_reads_the_channel_is_recorded(rig):
+    """A controller short of CPU accepts the switch's connection late: the caller is already gone and
+    ``connect`` fails. The call is still recorded, as abandoned, from its CHANNEL_HANGUP_COMPLETE (it
+    used to have no record: "call handler failed ... Event Socket connection closed")."""
+    controller = rig.controller()
+    controller.proc.send_signal(signal.SIGSTOP)
+    try:
+        call = rig.switch.place_call(caller="+14155550301", did="+18005550100", patience=0.3)
+        assert call.done.wait(10)
+    finally:
+        controller.proc.send_signal(signal.SIGCONT)
+    record = wait_for(lambda: (r := rig.db.records()) and call.uuid in r and r[call.uuid], 10, what="the record")
+    assert (record.outcome, record.caller, record.agent_id) == ("abandoned", "+14155550301", None), rig.logs()
+    assert "call handler failed" not in rig.logs()
