@@ -137,6 +137,7 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
 def _switch(config: Config, store, client_class, events: str):
     """One inbound Event Socket client; with several nodes (switch_nodes), one per node behind a
     NodeSwitch, which finds a call's node in live state (control/esl/nodes.py)."""
+    from control.errors import RedisError
     from control.esl.nodes import NodeSwitch, switch_nodes
 
     nodes = switch_nodes(config)
@@ -149,7 +150,10 @@ def _switch(config: Config, store, client_class, events: str):
         return client(nodes[0])
 
     def locate(uuid: str) -> str | None:
-        call = store.get_call(uuid)
+        try:
+            call = store.get_call(uuid)
+        except RedisError:   # live state unreachable: the node is asked instead (NodeSwitch.node_of)
+            return None
         return call.node if call is not None else None
 
     return NodeSwitch(nodes, {node.name: client(node) for node in nodes}, locate,

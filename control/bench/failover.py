@@ -17,9 +17,11 @@ replica, and the load goes on for ``--after-s``. Then every call is let finish a
 Goal (issue 19): recovery under 10 s, 0 bridged calls lost, 0 records lost, 0 agents stuck.
 
     hotline bench failover [--rate 4] [--before-s 10] [--after-s 20] [--agents 20] [--talk-s 4]
-                           [--controllers 2] [--json]
+                           [--controllers 2] [--nodes 2] [--json]
 
-One simulated switch node (several are not supported yet, docs/scaling.md).
+``--nodes`` simulated switch nodes (control/bench/nodes.py): the agents' phones are registered on them in
+turn, calls come in on them in turn, and the controllers have every node in ``switch_nodes``, so calls
+also cross between the nodes (``crossed``: bridged to an agent registered on another node).
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--talk-s", type=float, default=4.0)
     parser.add_argument("--controllers", type=int, default=2)
+    parser.add_argument("--nodes", type=int, default=2, help="simulated switch nodes")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     from control.bench.sentinels import available
@@ -61,6 +64,7 @@ def main(argv: list[str]) -> int:
 
 def run(args) -> dict:
     from control.bench.calls import Rig
+    from control.bench.nodes import NodesRig
     from control.bench.sentinels import Sentinels
 
     sentinels = Sentinels().start()
@@ -70,7 +74,10 @@ def run(args) -> dict:
     os.environ["HOTLINE_REDIS_SENTINEL_SERVICE"] = sentinels.service
     rig = None
     try:
-        rig = Rig(args.agents, args.controllers, None, f"redis://127.0.0.1:{sentinels.primary}/0")
+        redis_url = f"redis://127.0.0.1:{sentinels.primary}/0"
+        nodes = getattr(args, "nodes", 1)
+        rig = NodesRig(args.agents, args.controllers, None, redis_url, nodes=nodes) if nodes > 1 else \
+            Rig(args.agents, args.controllers, None, redis_url)
         rig.add_phones(answer_after=0.3, talk_s=args.talk_s)
         rig.start_controllers()
         return measure(args, rig, sentinels)
@@ -98,8 +105,8 @@ def measure(args, rig, sentinels) -> dict:
     def load() -> None:
         started, n = time.monotonic(), 0
         while time.monotonic() - started < total_s:
-            placed.append((time.monotonic(), rig.switch.place_call(caller=f"+1415555{n % 10000:04d}",
-                                                                    did="+18005550100", patience=600)))
+            placed.append((time.monotonic(), _place(rig, caller=f"+1415555{n % 10000:04d}", did="+18005550100",
+                                                     patience=600)))
             n += 1
             gevent.sleep(max(0.0, started + n / args.rate - time.monotonic()))
 
@@ -131,11 +138,24 @@ def measure(args, rig, sentinels) -> dict:
         "records_lost": len({h.uuid for h in handles} - records),
         "agents_stuck": stuck,
         "controllers": args.controllers, "rate": args.rate,
+        "nodes": len(getattr(rig, "nodes", [rig.switch])),
+        "crossed": sum(1 for h, node in getattr(rig, "placed_on", {}).items()
+                       if h.answered_by_agent and rig.registered.get(h.answered_by_agent) != node),
     }
     result["goal_met"] = (result["recovery_s"] < GOAL["recovery_s"] and result["bridged_cut"] == 0
                           and result["records_lost"] == 0 and result["agents_stuck"] == 0
                           and result["calls_lost"] == 0 and result["unfinished"] == 0)
     return result
+
+
+def _place(rig, **call):
+    """The next call: on the next node of a NodesRig (noting which), else on the one switch."""
+    if not hasattr(rig, "nodes"):
+        return rig.switch.place_call(**call)
+    node, handle = rig.place_call(**call)
+    rig.placed_on = getattr(rig, "placed_on", {})
+    rig.placed_on[handle] = node.name
+    return handle
 
 
 def _until_written(client, prefix: str, since: float, limit_s: float = 60.0) -> float:
@@ -196,7 +216,8 @@ def _close(rig) -> None:
             proc.wait(10)
         except Exception:
             proc.kill()
-    rig.switch.stop()
+    for node in getattr(rig, "nodes", [rig.switch]):
+        node.stop()
     shutil.rmtree(rig.tmp, ignore_errors=True)
 
 
@@ -208,6 +229,7 @@ def table(r: dict) -> str:
             ("calls lost", r["calls_lost"]), ("bridged calls cut", r["bridged_cut"]),
             ("calls unfinished", r["unfinished"]), ("records lost", r["records_lost"]),
             ("agents stuck", r["agents_stuck"]),
+            ("switch nodes / calls bridged across nodes", f"{r['nodes']} / {r['crossed']}"),
             ("goal (recovery < 10 s, 0 lost, 0 cut, 0 records lost, 0 stuck)", "met" if r["goal_met"] else "NOT met")]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)

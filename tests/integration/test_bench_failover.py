@@ -1,5 +1,5 @@
 """A Sentinel failover during simulated traffic (`hotline bench failover`, short): real redis-server and
-redis-sentinel processes, two controllers, the Redis primary SIGKILLed mid-load. 0 calls lost,
+redis-sentinel processes, two simulated switch nodes and two controllers, the Redis primary SIGKILLed mid-load. 0 calls lost,
 0 bridged calls cut, 0 records lost, 0 agents stuck, recovery under 10 s."""
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ pytestmark = [pytest.mark.integration,
 def test_a_primary_killed_under_load_loses_nothing():
     from control.bench.failover import run, table
 
-    result = run(Namespace(rate=3.0, before_s=4.0, after_s=6.0, agents=12, talk_s=2.0, controllers=2))
+    result = run(Namespace(rate=3.0, before_s=4.0, after_s=6.0, agents=12, talk_s=2.0, controllers=2,
+                           nodes=2))
     print(table(result))
     print(json.dumps(result))
     assert {"recovery_s", "calls_lost", "records_lost", "agents_stuck"} <= set(result)
-    assert result["calls"] >= 25 and result["calls_during_outage"] >= 1
+    assert result["nodes"] == 2 and result["calls"] >= 25 and result["calls_during_outage"] >= 1
     assert result["recovery_s"] < 10
     assert (result["calls_lost"], result["bridged_cut"], result["unfinished"]) == (0, 0, 0)
     assert (result["records_lost"], result["agents_stuck"]) == (0, 0)
