@@ -82,6 +82,10 @@ class CallSession:
         if data.get("variable_hotline_feature"):
             from control.handlers.features import handle_feature
 
+            try:
+                channel.take_over()
+            except ChannelGone:
+                return
             handle_feature(self.deps, self.manager, channel, data)
             return
         self._start(data)

@@ -20,6 +20,12 @@ class FakeChannel:
     def answer(self):
         self.apps.append(("answer", None))
 
+    def connect(self):
+        return {"variable_hotline_feature": "login", "Caller-Caller-ID-Number": "1001"}
+
+    def take_over(self):
+        self.apps.append(("take_over", None))
+
 
 def setup():
     deps = make_deps({"support": QueueConfig(name="support")})
@@ -45,6 +51,17 @@ def test_login_then_break_then_logout_from_the_desk_phone():
                                                         "Caller-Caller-ID-Number": "1001"}) == "ok"
         assert deps.store.get_agent("alice").state == state
         assert channel.apps[0] == ("answer", None) and ("playback", OK_TONE) in channel.apps
+
+
+def test_a_feature_call_takes_its_channel_s_events_before_running_anything():
+    """Without myevents no CHANNEL_EXECUTE_COMPLETE comes, and the feature's first playback waits forever."""
+    from control.handlers.call import CallSession
+
+    deps, manager = setup()
+    channel = FakeChannel()
+    CallSession(deps, manager, channel).run()
+    assert channel.apps[:2] == [("take_over", None), ("answer", None)]
+    assert deps.store.get_agent("alice").state == AgentState.AVAILABLE
 
 
 def test_unknown_phone_gets_the_error_tone():
