@@ -46,6 +46,8 @@ class Controller:
 
     def start(self) -> None:
         self.switch.start()
+        for client in (self.manager.channel_lists or {}).values():
+            client.start()
         self.manager.start()
         if self.callbacks is not None:
             self.callbacks.start()
@@ -59,6 +61,8 @@ class Controller:
         self.deps.publisher.close()   # sends the live events still queued, ends its writer
         self.deps.records.drain(5.0)
         self.switch.stop()
+        for client in (self.manager.channel_lists or {}).values():
+            client.stop()
 
     @property
     def outbound_port(self) -> int:
@@ -124,6 +128,8 @@ def build(config: Config, *, flows=None, queues=None, controller_id: str | None 
         state_log=QueuedStateLog(lambda changes: append_states(sessions, changes), offload),
     )
     manager = Manager(deps, redis_client=client)
+    if config.esl_reconcile_connection:
+        manager.channel_lists = _channel_lists(config, SwitchClient)
     manager.callbacks = CallbackService(deps, manager, rows=ScheduledCallbacks(sessions))
     # a browser phone's registration drop → not ready (phone_offline), its return → available
     phones = browser_phones.BrowserPhones(deps.store, manager.agents, switch.api, str(config.sip_domain or ""))
@@ -158,6 +164,16 @@ def _switch(config: Config, store, client_class, events: str):
 
     return NodeSwitch(nodes, {node.name: client(node) for node in nodes}, locate,
                       str(config.internode_dial_string), str(config.sip_domain or ""))
+
+
+def _channel_lists(config: Config, client_class) -> dict:
+    """Per node, one Event Socket connection for the reconciler's ``show channels as json`` alone (no
+    command connections beside it; BACKGROUND_JOB is the least it can subscribe to)."""
+    from control.esl.nodes import switch_nodes
+
+    return {node.name: client_class(node.esl_host, node.esl_port, node.esl_password, config.esl_reconnect_s,
+                                    command_connections=0, events="BACKGROUND_JOB", report_s=0)
+            for node in switch_nodes(config)}
 
 
 def load_db_agents(config: Config, now: float | None = None) -> list:

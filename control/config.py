@@ -57,6 +57,10 @@ DEFAULTS: dict[str, Any] = {
     # user/<extension> (dialplan/public.xml, hotline_internode; only from the nodes' addresses, acl
     # hotline_nodes). {extension}, {sip_host} and {sip_port} are filled in.
     "internode_dial_string": "sofia/internal/hotline_node_{extension}@{sip_host}:{sip_port}",
+    # The reconciler's `show channels as json` (every reconcile_interval_s) on an Event Socket connection of
+    # its own per node, so that no other command waits behind it (it ran for seconds on a saturated switch;
+    # docs/benchmarks.md, Real switch). False: over the command connections like any command.
+    "esl_reconcile_connection": True,
     # Seconds between reconnect attempts of the inbound Event Socket.
     "esl_reconnect_s": 1.0,
     # Command-only inbound connections beside the event connection: FreeSWITCH runs one connection's

@@ -11,7 +11,7 @@ import json
 import logging
 import random
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import gevent
 import gevent.event
@@ -65,6 +65,9 @@ class Manager:
         # agents from the database back into live state after Redis lost them: busy {agent: call} -> count
         self.resync_agents: Callable[[dict[str, str]], int] | None = None
         self.epoch_marked = False   # this controller's epoch mark is in Redis (reconcile.py restore_lost_state)
+        # node name -> an Event Socket connection of its own for the reconciler's `show channels` (app.py);
+        # None: it goes over deps.switch like any command
+        self.channel_lists: dict[str, Any] | None = None
         # dialling callbacks (handlers/callbacks.py); the composition root sets it, with its database rows
         self.callbacks: CallbackService | None = None
         self.consults: dict[str, Consult] = {}   # attended transfers under way here, by call id (consult.py)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from control.domain.call_record import CallRecord
 from control.domain.call_state import move
@@ -16,7 +18,7 @@ from control.domain.models import AgentState, CallState
 from control.errors import RedisError
 from control.esl import commands
 from control.esl.inbound import SwitchUnavailable
-from control.esl.nodes import NODE_LOST, NodeSwitch
+from control.esl.nodes import DEFAULT_NODE, NODE_LOST, NodeSwitch
 from control.handlers import actions, offers
 from control.handlers.last_seen import for_manager as last_seen
 from control.handlers.orphans import break_orphans, controller_alive
@@ -36,27 +38,26 @@ SWEPT = {AgentState.ON_CALL.value, AgentState.RESERVED.value, AgentState.WRAP_UP
 
 class LiveView:
     """The channels of every node that answered ``show channels`` (``live``; None when none did), and
-    the nodes that did not: a channel on one of those is neither alive nor gone as far as we know."""
+    the nodes that did not: a channel on one of those is neither alive nor gone as far as we know.
+    Each node is asked over the reconciler's own connection when there is one (``lists``)."""
 
-    def __init__(self, switch):
+    def __init__(self, switch, lists: Mapping[str, Any] | None = None):
+        several = isinstance(switch, NodeSwitch)
+        sources = dict(lists) if lists else dict(switch.clients) if several else {DEFAULT_NODE: switch}
+        self.names = set(sources) if several else set()
         self.blind: set[str] = set()
-        self.nodes = switch.clients if isinstance(switch, NodeSwitch) else None
-        if self.nodes is None:
-            self.live = live_channels(switch)
-            return
         found: set[str] = set()
-        for name, client in self.nodes.items():
-            channels = live_channels(client) if client.connected else None
+        for name, client in sources.items():
+            channels = live_channels(client)
             if channels is None:
                 self.blind.add(name)
             else:
                 found |= channels
-        self.live = found if len(self.blind) < len(self.nodes) else None
+        self.live = found if len(self.blind) < len(sources) else None
 
     def sure(self, node: str | None) -> bool:
         """Whether the list says for sure if a channel of ``node`` (None: not known) is there."""
-        return self.live is not None and (not self.blind or (node is not None and node in self.nodes
-                                                            and node not in self.blind))
+        return self.live is not None and (not self.blind or (node in self.names and node not in self.blind))
 
 
 def live_channels(switch) -> set[str] | None:
@@ -164,7 +165,7 @@ def reconcile(manager) -> dict[str, int]:
     # round, a caller who arrived between the two reads looked gone and was swept while waiting.
     fixed["node_lost"] = end_lost_nodes(manager, now)
     waiting, swept = store.waiting_calls(), _agents_in(store, SWEPT)
-    view = LiveView(deps.switch)
+    view = LiveView(deps.switch, manager.channel_lists)
     live = view.live
     seen, alive = last_seen(manager), set()
     if live is not None:
