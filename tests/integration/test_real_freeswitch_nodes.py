@@ -1,0 +1,93 @@
+"""Two real FreeSWITCH nodes (skipped unless HOTLINE_FREESWITCH_BIN names a freeswitch binary): fs-a and
+fs-b, each booted on the shipped configuration with its own ports, switchname (HOTLINE_NODE_NAME) and the
+other's address in hotline_nodes (HOTLINE_NODE_CIDRS), and one controller with both in switch_nodes.
+
+A caller on fs-a reaches the agent whose phone is registered on fs-b: the controller finds the phone with
+sofia_contact, originates the agent's leg on fs-a as a SIP call to fs-b (internode_dial_string), fs-b's
+hotline_internode extension bridges it to user/<ext>, and uuid_bridge joins the two legs on fs-a. The
+record says fs-a, from the FreeSWITCH-Switchname of the caller's socket."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from control.bench.fsboot import boot, stop, write_tone
+from tests.integration.realswitch import Events, b_leg, call_row, originate, start_controller
+from tests.integration.test_real_freeswitch import AGENT_EXT, AGENT_ID, BIN, DID, FLOW, QUEUE, _render_fs
+
+pytestmark = [pytest.mark.freeswitch,
+              pytest.mark.skipif(not BIN, reason="set HOTLINE_FREESWITCH_BIN to a freeswitch binary")]
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory):
+    site = {"HOTLINE_NODE_CIDRS": "127.0.0.1/32"}
+    a = boot(BIN, tmp_path_factory.mktemp("fs-a"), site={**site, "HOTLINE_NODE_NAME": "fs-a",
+                                                           "HOTLINE_RTP_START_PORT": 24000,
+                                                           "HOTLINE_RTP_END_PORT": 24998})
+    try:
+        b = boot(BIN, tmp_path_factory.mktemp("fs-b"), site={
+            **site, "HOTLINE_NODE_NAME": "fs-b", "HOTLINE_RTP_START_PORT": 25000, "HOTLINE_RTP_END_PORT": 25998,
+            "HOTLINE_CONTROLLER": f"127.0.0.1:{a.controller_port}"})   # one controller for both
+    except BaseException:
+        stop(a.proc)
+        raise
+    try:
+        yield a, b
+    finally:
+        stop(b.proc)
+        stop(a.proc)
+
+
+@pytest.fixture
+def controller(nodes, tmp_path, pg_database_url, redis_prefix):
+    a, b = nodes
+    b.register_phone(AGENT_EXT, _render_fs(b, pg_database_url))   # the agent's phone is on fs-b only
+    for name, text in {"flows/dids.yaml": f'default: fsreal\ndids: {{"{DID}": fsreal}}\n',
+                       "flows/fsreal.yaml": FLOW, "queues/fsreal.yaml": QUEUE}.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    write_tone(tmp_path / "prompts" / "hello.wav")
+    env = {**os.environ, "DATABASE_URL": pg_database_url, "HOTLINE_REDIS_PREFIX": redis_prefix,
+           "REDIS_URL": os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+           "HOTLINE_FLOWS_DIR": str(tmp_path / "flows"), "HOTLINE_QUEUES_DIR": str(tmp_path / "queues"),
+           "HOTLINE_PROMPTS_DIR": str(tmp_path / "prompts"), "HOTLINE_RECORDINGS_DIR": str(a.recordings),
+           "HOTLINE_OUTBOUND_PORT": str(a.controller_port), "HOTLINE_RECORDS_SPOOL": str(tmp_path / "spool.jsonl"),
+           "HOTLINE_METRICS_PORT": "0",
+           "HOTLINE_SWITCH_NODES": json.dumps([
+               {"name": "fs-a", "esl_host": "127.0.0.1", "esl_port": a.esl_port, "esl_password": a.password,
+                "sip_host": "127.0.0.1", "sip_port": a.sip_port},
+               {"name": "fs-b", "esl_host": "127.0.0.1", "esl_port": b.esl_port, "esl_password": b.password,
+                "sip_host": "127.0.0.1", "sip_port": b.sip_port}])}
+    log = tmp_path / "controller.log"
+    proc = start_controller(env, log, args=("--login-all",))
+    try:
+        yield log
+    finally:
+        stop(proc)
+
+
+def test_a_caller_on_one_node_reaches_an_agent_registered_on_the_other(nodes, controller, pg_database_url):
+    a, b = nodes
+    assert a.api("sofia_contact */" + AGENT_EXT).startswith("error/")   # not registered on fs-a
+    events = Events(a.esl_port, a.password, "CHANNEL_EXECUTE CHANNEL_BRIDGE CHANNEL_HANGUP_COMPLETE")
+    try:
+        caller_a = originate(a, {"origination_caller_id_number": "+14155550166"}, f"loopback/{DID}/public",
+                             app="echo()")
+        caller = b_leg(events, caller_a, "socket")
+        bridge = events.wait("the caller bridged to the agent's leg", lambda e: e.get("Event-Name") == "CHANNEL_BRIDGE"
+                             and caller in (e.get("Unique-ID"), e.get("Other-Leg-Unique-ID")), timeout=40)
+        leg = bridge["Other-Leg-Unique-ID"] if bridge["Unique-ID"] == caller else bridge["Unique-ID"]
+        name = a.api(f"uuid_getvar {leg} channel_name").strip()
+        assert name == f"sofia/internal/hotline_node_{AGENT_EXT}@127.0.0.1:{b.sip_port}", name
+        # on fs-b: the inter-node leg in the public context, bridged to the agent's phone
+        rows = json.loads(b.api("show channels as json")).get("rows") or []
+        assert any(r.get("dest") == f"hotline_node_{AGENT_EXT}" for r in rows), rows
+        assert a.api(f"uuid_kill {caller}").startswith("+OK")
+        row = call_row(pg_database_url, caller)
+        assert (row.node, row.outcome, row.agent_id) == ("fs-a", "answered", AGENT_ID)
+        assert a.bad_log_lines() == [] and b.bad_log_lines() == []
+    finally:
+        events.close()
