@@ -38,6 +38,7 @@ MYEVENTS = frozenset({
 LISTENED = frozenset({"CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_BRIDGE",
                       "DTMF"})
 NOT_LISTENED = tuple(sorted(MYEVENTS - LISTENED))
+TAKE_OVER = ("myevents", "nixevent " + " ".join(NOT_LISTENED), "linger")
 
 
 class ChannelGone(Exception):
@@ -66,20 +67,18 @@ class OutboundChannel(FramedProtocol, gs.OutboundSession):
         self.register_handle("DISCONNECT", self._on_gone)
 
     # -- session start -------------------------------------------------
-    def connect(self) -> Decoded:
+    def connect(self, take_over: bool = False) -> Decoded:
+        """The channel's data. With ``take_over``, in the same write (one round trip): this channel's
+        events, only those a handler listens to, and the linger notice at its hangup."""
+        commands = ["connect", *TAKE_OVER] if take_over else ["connect"]
         try:
-            reply = self.send("connect")
+            reply = self.send_all(commands)[0]
         except (gs.NotConnectedError, gs.OutboundSessionHasGoneAway, OSError) as exc:
             raise ChannelGone("connect") from exc
         self.session_data = Decoded(reply.headers)   # ~150 headers, of which a call reads a few
         self._outbound_connected = True
+        self.taken_over = take_over
         return self.session_data
-
-    def take_over(self) -> None:
-        """This channel's events (only those a handler listens to) and the linger notice at its
-        hangup, in one round trip."""
-        self.commands("myevents", "nixevent " + " ".join(NOT_LISTENED), "linger")
-        self.taken_over = True
 
     def register_handle(self, name, handler):
         if self.taken_over and name in NOT_LISTENED:

@@ -75,23 +75,18 @@ class CallSession:
     def run(self) -> None:
         channel = self.channel
         try:
-            data = channel.connect()
+            data = channel.connect(take_over=True)
         except ChannelGone:
             self._left_before_connect()
             return
         if data.get("variable_hotline_feature"):
             from control.handlers.features import handle_feature
 
-            try:
-                channel.take_over()
-            except ChannelGone:
-                return
             handle_feature(self.deps, self.manager, channel, data)
             return
         self._start(data)
         bind_call(self.call.id)
         try:
-            channel.take_over()
             if self.segment:
                 self._previous_segment_gone()
             resumed = self._resume()

@@ -20,11 +20,9 @@ class FakeChannel:
     def answer(self):
         self.apps.append(("answer", None))
 
-    def connect(self):
+    def connect(self, take_over=False):
+        self.apps.append(("connect", "take over" if take_over else None))
         return {"variable_hotline_feature": "login", "Caller-Caller-ID-Number": "1001"}
-
-    def take_over(self):
-        self.apps.append(("take_over", None))
 
 
 def setup():
@@ -60,7 +58,7 @@ def test_a_feature_call_takes_its_channel_s_events_before_running_anything():
     deps, manager = setup()
     channel = FakeChannel()
     CallSession(deps, manager, channel).run()
-    assert channel.apps[:2] == [("take_over", None), ("answer", None)]
+    assert channel.apps[:2] == [("connect", "take over"), ("answer", None)]
     assert deps.store.get_agent("alice").state == AgentState.AVAILABLE
 
 
