@@ -58,6 +58,7 @@ class CallSession:
         self.queued = False
         self.answered = False   # by this segment's controller (a resumed call was answered before)
         self.segment = 0
+        self.first_connection = False
         self.done = gevent.event.Event()  # set when the caller leaves us without hanging up (transfer)
 
     @property
@@ -152,6 +153,8 @@ class CallSession:
     def _start(self, data: Mapping[str, str]) -> None:
         cfg, now = self.deps.config, self.deps.now()
         self.segment = int(data.get("variable_hotline_segment") or 0)
+        # the dialplan counts the channel's connections to a controller (dialplan/public.xml)
+        self.first_connection = data.get("variable_hotline_attempts") == "x"
         self.call = Call(
             id=data.get("Unique-ID") or self.channel.uuid,
             caller=normalize(data.get("Caller-Caller-ID-Number"), cfg.default_region),
@@ -183,6 +186,8 @@ class CallSession:
     def _resume(self):
         """A call already waiting in Redis reconnects after its controller died (the dialplan runs
         ``socket`` again): take it over and keep its place in line instead of starting afresh."""
+        if self.first_connection:   # no controller had it before: nothing to resume, no Redis read
+            return None
         live = through_outage(self, self.deps.store.get_call, self.call.id)   # the caller rings meanwhile
         if live is None or live.state not in (CallState.QUEUED, CallState.OFFERING):
             return None
