@@ -279,8 +279,15 @@
     return true;
   };
   Softphone.prototype.hold = function (on) {
-    if (!this.session) return false;
-    return on ? this.session.hold() : this.session.unhold();
+    var self = this, session = this.session;
+    if (!session) return false;
+    clearTimeout(this.holdRetry);
+    if (session.isReadyToReOffer && !session.isReadyToReOffer()) {
+      // the last re-INVITE (a hold a moment ago) is not answered yet: JsSIP would drop this one
+      this.holdRetry = setTimeout(function () { if (self.session === session) self.hold(on); }, 200);
+      return true;
+    }
+    return on ? session.hold() : session.unhold();
   };
   Softphone.prototype.dtmf = function (digit) {
     if (this.state !== "in_call" || !this.session || !/^[0-9*#A-D]$/.test(digit)) return false;
