@@ -24,6 +24,7 @@ class CallHandle:
         self.done = channel.gone
         self.answered_by_agent: str | None = None
         self.bridged_at: float | None = None
+        self.offered_us: int | None = None    # when the first agent leg for this caller was created
         self.ended_at: float | None = None
 
     def finished(self) -> None:

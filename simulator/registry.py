@@ -14,6 +14,9 @@ class ChannelRegistry:
     def register(self, ch: Channel) -> None:
         self._channels[ch.uuid] = ch
         self.sessions_since_startup += 1
+        handle = self._handles.get(ch.vars.get("hotline_call", ""))   # an agent leg for a caller (actions.py)
+        if handle is not None and handle.offered_us is None:
+            handle.offered_us = ch.created_us   # the bench's dispatch latency: caller answered -> first agent leg
 
     def add_handle(self, handle) -> None:
         self._handles[handle.uuid] = handle
