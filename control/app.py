@@ -167,12 +167,13 @@ def _switch(config: Config, store, client_class, events: str):
 
 
 def _channel_lists(config: Config, client_class) -> dict:
-    """Per node, one Event Socket connection for the reconciler's ``show channels as json`` alone (no
-    command connections beside it; BACKGROUND_JOB is the least it can subscribe to)."""
+    """Per node, one Event Socket connection for the reconciler's ``show channels as json`` alone: no
+    command connections beside it, and subscribed only to a custom event nobody fires (the client
+    always subscribes to something), so no event is sent to it or parsed twice."""
     from control.esl.nodes import switch_nodes
 
     return {node.name: client_class(node.esl_host, node.esl_port, node.esl_password, config.esl_reconnect_s,
-                                    command_connections=0, events="BACKGROUND_JOB", report_s=0)
+                                    command_connections=0, events="CUSTOM hotline::reconcile", report_s=0)
             for node in switch_nodes(config)}
 
 
