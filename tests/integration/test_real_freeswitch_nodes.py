@@ -5,15 +5,23 @@ other's address in hotline_nodes (HOTLINE_NODE_CIDRS), and one controller with b
 A caller on fs-a reaches the agent whose phone is registered on fs-b: the controller finds the phone with
 sofia_contact, originates the agent's leg on fs-a as a SIP call to fs-b (internode_dial_string), fs-b's
 hotline_internode extension bridges it to user/<ext>, and uuid_bridge joins the two legs on fs-a. The
-record says fs-a, from the FreeSWITCH-Switchname of the caller's socket."""
+record says fs-a, from the FreeSWITCH-Switchname of the caller's socket.
+
+Then a real Kamailio (kamailio/kamailio.cfg, Debian's package) in front of both: SIPp callers sent to
+Kamailio are spread over the two nodes, and each call's record names the node that carried it."""
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
 from control.bench.fsboot import boot, stop, write_tone
+from control.bench.sipp import Sipp, free_udp_port, sipp_binary
 from tests.integration.realswitch import Events, b_leg, call_row, originate, start_controller
 from tests.integration.test_real_freeswitch import AGENT_EXT, AGENT_ID, BIN, DID, FLOW, QUEUE, _render_fs
 
@@ -23,7 +31,8 @@ pytestmark = [pytest.mark.freeswitch,
 
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory):
-    site = {"HOTLINE_NODE_CIDRS": "127.0.0.1/32"}
+    # the other node, and Kamailio relaying callers (both from 127.0.0.1 here)
+    site = {"HOTLINE_NODE_CIDRS": "127.0.0.1/32", "HOTLINE_TRUNK_CIDRS": "127.0.0.1/32"}
     a = boot(BIN, tmp_path_factory.mktemp("fs-a"), site={**site, "HOTLINE_NODE_NAME": "fs-a",
                                                            "HOTLINE_RTP_START_PORT": 24000,
                                                            "HOTLINE_RTP_END_PORT": 24998})
@@ -91,3 +100,51 @@ def test_a_caller_on_one_node_reaches_an_agent_registered_on_the_other(nodes, co
         assert a.bad_log_lines() == [] and b.bad_log_lines() == []
     finally:
         events.close()
+
+
+KAMAILIO = shutil.which("kamailio") or next((p for p in ("/usr/sbin/kamailio",) if Path(p).exists()), None)
+
+
+@pytest.mark.skipif(KAMAILIO is None or not sipp_binary(), reason="needs kamailio and sipp (apt-get install kamailio sip-tester)")
+def test_kamailio_spreads_callers_over_both_nodes_and_each_record_names_its_node(nodes, controller, pg_database_url,
+                                                                                 tmp_path):
+    from sqlalchemy import select
+
+    from control.config import ROOT
+    from records.db import session_factory
+    from records.models import Call
+
+    a, b = nodes
+    (tmp_path / "dispatcher.list").write_text(f"1 sip:127.0.0.1:{a.sip_port}\n1 sip:127.0.0.1:{b.sip_port}\n")
+    port = free_udp_port()
+    with open(tmp_path / "kamailio.log", "wb") as log:
+        kamailio = subprocess.Popen(
+            [KAMAILIO, "-DD", "-E", "-f", str(ROOT / "kamailio" / "kamailio.cfg"), "-Y", str(tmp_path), "-m", "32",
+             "-M", "8", "-A", f"LISTEN=udp:127.0.0.1:{port}", "-A", f'DS_LIST="{tmp_path / "dispatcher.list"}"',
+             "-A", "DS_PING_INTERVAL=1"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(3)   # both nodes answered Kamailio's OPTIONS pings
+        assert kamailio.poll() is None, (tmp_path / "kamailio.log").read_text(errors="replace")[-3000:]
+        (tmp_path / "sipp").mkdir()
+        sipp = Sipp("127.0.0.1", port, a.domain, workdir=tmp_path / "sipp")
+        numbers = [f"+1415555{n:04d}" for n in range(170, 174)]
+        calls = []
+        for number in numbers:
+            calls.append(sipp.call(DID, number, free_udp_port(), hold_ms=3000, ip="127.0.0.1"))
+            time.sleep(0.5)
+        for call in calls:
+            call.wait(60)
+        assert all(call.answered_at() for call in calls)
+        rows: dict = {}
+        deadline = time.monotonic() + 30
+        while len(rows) < len(numbers) and time.monotonic() < deadline:
+            with session_factory(pg_database_url)() as session:
+                rows = {r.caller: r.node for r in session.scalars(select(Call).where(Call.caller.in_(numbers)))}
+            time.sleep(0.3)
+        assert sorted(rows.values()) == ["fs-a", "fs-a", "fs-b", "fs-b"], rows   # round-robin, each named
+    finally:
+        kamailio.terminate()
+        try:
+            kamailio.wait(10)
+        except subprocess.TimeoutExpired:
+            kamailio.kill()
