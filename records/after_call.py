@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from typing import Iterable, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 
 from control.domain.job_ids import WRAPUP_JOB, wrapup_job_id
 from records.models import AfterCallWork
@@ -50,10 +50,15 @@ def add_pending(session, call_ids: Iterable[str], now: float | None = None) -> i
     return len(fresh)
 
 
+_OUTBOX = cast(Table, AfterCallWork.__table__)
+# built once, a plain UPDATE (no ORM bulk-update bookkeeping): every wrap-up job runs it
+_MARK_DONE = (update(_OUTBOX).where(_OUTBOX.c.call_id == bindparam("b_call_id"), _OUTBOX.c.done_at.is_(None))
+              .values(done_at=bindparam("b_done_at")))
+
+
 def mark_done(session, call_id: str, now: float | None = None) -> None:
     """In the caller's transaction: the wrap-up of ``call_id`` has run and fanned out."""
-    session.execute(update(AfterCallWork).where(AfterCallWork.call_id == call_id, AfterCallWork.done_at.is_(None))
-                    .values(done_at=_now(now)))
+    session.connection().execute(_MARK_DONE, {"b_call_id": call_id, "b_done_at": _now(now)})
 
 
 def pending(sessions) -> list[str]:

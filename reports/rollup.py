@@ -1,9 +1,11 @@
 """The 15-minute call rollup: what each call contributes, kept exact as calls are finalised.
 
 ``refresh_call`` (worker/wrapup.finalize_call; a late CSAT or call-facts write) recomputes the
-call's member row (records/rollup_models.py), the repeat flag of the caller's later calls, then
-the rollup rows they belong to from their members (not by adding deltas): a rerun changes
-nothing, a late update replaces the old figures. ``rebuild`` (reports/rollup_rebuild.py,
+call's member row (records/rollup_models.py) and the repeat flag of the caller's later calls. A call
+counted for the first time is added to its rollup rows (one upsert: sums added, the longest wait
+kept); a member that changed, and the later calls that became repeats, have their rows recomputed
+from their members. The member row is the marker: a rerun finds it unchanged and changes nothing,
+a late update replaces the old figures. ``rebuild`` (reports/rollup_rebuild.py,
 ``hotline db rollup --rebuild``) recomputes it all from the raw records. See docs/kpis.md, "Rollup".
 """
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import overload
+from typing import Any, cast, overload
 
-from sqlalchemy import case, delete, func, insert, literal, select, text
+from sqlalchemy import Table, bindparam, case, delete, func, insert, literal, select, text, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from records import call_facts
 from records.models import Call
@@ -126,11 +129,20 @@ def insert_rollup(session, dim: str, *where) -> None:
     session.execute(insert(CallRollup).from_select(INSERT_COLUMNS, query))
 
 
-def recompute(session, keys: set[tuple]) -> None:
-    """Rewrite the given rollup rows from their members (PostgreSQL: under per-bucket locks)."""
+_BUCKET_LOCK = text("SELECT pg_advisory_xact_lock(2, :n)")
+
+
+def lock_buckets(session, buckets) -> None:
+    """PostgreSQL: the per-bucket locks every writer of a bucket's rollup rows takes, in order."""
     if session.get_bind().dialect.name == "postgresql":
-        for bucket in sorted({k[1] for k in keys}):
-            session.execute(text("SELECT pg_advisory_xact_lock(2, :n)"), {"n": int(bucket.timestamp()) // 900})
+        for bucket in sorted(buckets):
+            session.execute(_BUCKET_LOCK, {"n": int(bucket.timestamp()) // 900})
+
+
+def recompute(session, keys: set[tuple], locked: bool = False) -> None:
+    """Rewrite the given rollup rows from their members (under the per-bucket locks)."""
+    if not locked:
+        lock_buckets(session, {k[1] for k in keys})
     M, R = RollupMember, CallRollup
     for dim, bucket, key, queue, sl_s, short_s in sorted(keys, key=lambda k: (k[1], k[0], k[2], k[3], k[4], k[5])):
         session.execute(delete(R).where(R.dim == dim, R.bucket == bucket, R.dim_key == key, R.queue == queue,
@@ -139,52 +151,122 @@ def recompute(session, keys: set[tuple]) -> None:
                       M.sl_s == sl_s, M.short_s == short_s)
 
 
+KEY_COLUMNS = INSERT_COLUMNS[:6]
+_ADD: dict[str, object] = {}
+
+
+def _add_statement(dialect: str):
+    """INSERT one row per dimension, or add to the rows already there (sums added, the longest wait
+    kept): one statement with a VALUES list (an executemany would be a round trip per row). SQLAlchemy
+    does not cache a multi-row VALUES statement, so it is compiled here once, to text with typed
+    parameters."""
+    if dialect not in _ADD:
+        from sqlalchemy.dialects import postgresql, sqlite
+        from sqlalchemy.dialects.postgresql import psycopg2
+        from sqlalchemy.dialects.sqlite import pysqlite
+
+        dml: Any = postgresql if dialect == "postgresql" else sqlite
+        driver: Any = psycopg2 if dialect == "postgresql" else pysqlite   # the drivers the project ships
+        longest: Any = func.greatest if dialect == "postgresql" else func.max   # SQLite's max(a, b) of two values
+        table = cast(Table, CallRollup.__table__)
+        rows = [{c: bindparam(f"{c}_{n}", type_=table.c[c].type) for c in INSERT_COLUMNS} for n in range(len(DIMS))]
+        stmt = dml.insert(table).values(rows)
+        R, new = table.c, stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(KEY_COLUMNS),
+            set_={**{c: R[c] + new[c] for c in SUMS}, "max_wait_s": longest(R.max_wait_s, new.max_wait_s)})
+        sql = str(stmt.compile(dialect=driver.dialect(paramstyle="named")))
+        _ADD[dialect] = text(sql).bindparams(*(p for row in rows for p in row.values()))
+    return _ADD[dialect]
+
+
+def add_to_rollup(session, member: dict) -> None:
+    """A new member's figures added to its rollup rows (one per dimension) in one statement; the
+    same figures as recomputing the rows from their members. Under the member's bucket lock."""
+    sums: dict = {}
+    add_member(sums, member)
+    params = {}
+    for n, key in enumerate(sorted(rollup_keys(member))):
+        params.update({f"{c}_{n}": v for c, v in {**dict(zip(KEY_COLUMNS, key)), **sums}.items()})
+    session.connection().execute(_add_statement(session.get_bind().dialect.name), params)
+
+
+# Built once: a finalize job runs these for every call, and building a statement costs more than running it.
+_CALL = select(Call).where(Call.call_id == bindparam("call_id"))
+_CALLS_BEFORE = select(Call.entered_at, Call.call_id).where(
+    Call.caller == bindparam("caller"), Call.entered_at >= bindparam("since"), Call.entered_at <= bindparam("at"))
+_NOT_REPEATS_AFTER = select(RollupMember).where(
+    RollupMember.caller == bindparam("caller"), RollupMember.entered_at >= bindparam("at"),
+    RollupMember.entered_at <= bindparam("until"), RollupMember.is_repeat == 0)
+_FACTS = CallFacts.__table__.c
+
+
+def _of_call(column):
+    return select(column).where(column.table.c.call_id == bindparam("call_id")).scalar_subquery()
+
+
+# the call's hold, wrap-up and transfer facts and its CSAT score (None where there is none), in one query
+_HANDLING = select(_of_call(_FACTS.hold_s), _of_call(_FACTS.wrap_s), _of_call(_FACTS.transferred),
+                   _of_call(CsatResponse.__table__.c.score))
+_CALLER_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:c))")
+_ADD_MEMBER = insert(cast(Table, RollupMember.__table__))
+_CALLS = cast(Table, Call.__table__)
+_ROLLED_UP = update(_CALLS).where(_CALLS.c.call_id == bindparam("b_call_id")).values(rolled_up=True)
+
+
 def earlier_call_exists(session, caller: str, entered_at: datetime, call_id: str) -> bool:
     """Did the caller have a call (by entered_at, then call_id) at most 24 h before this one?"""
     entered_at = utc(entered_at)
-    rows = session.execute(select(Call.entered_at, Call.call_id).where(
-        Call.caller == caller, Call.entered_at >= entered_at - REPEAT_WINDOW, Call.entered_at <= entered_at)).all()
+    rows = session.execute(_CALLS_BEFORE, {"caller": caller, "since": entered_at - REPEAT_WINDOW,
+                                           "at": entered_at}).all()
     return any((utc(at), cid) < (entered_at, call_id) for at, cid in rows)
 
 
-def refresh_call(session, call_id: str, thresholds: Thresholds | None = None) -> bool:
+def refresh_call(session, call_id: str, thresholds: Thresholds | None = None, call: Call | None = None) -> bool:
     """Bring the rollup up to date for one call; in the caller's transaction. True when it changed.
 
     ``thresholds`` None (a late CSAT or facts update) keeps the thresholds the call was counted
     with, and does nothing for a call not rolled up yet (its finalize job will count it).
+    ``call``: the call's row when the caller has loaded it in this session already.
     """
-    call = session.scalar(select(Call).where(Call.call_id == call_id))
+    call = call if call is not None else session.scalar(_CALL, {"call_id": call_id})
     if call is None:
         return False
     if session.get_bind().dialect.name == "postgresql":   # one caller's calls are refreshed one at a time
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": call.caller or call_id})
+        session.execute(_CALLER_LOCK, {"c": call.caller or call_id})
     old = session.get(RollupMember, call_id)
     if thresholds is None and old is None:
         return False
     if thresholds is None:
         thresholds = Thresholds({old.queue: old.sl_s}, old.sl_s, old.short_s)
     keys: set[tuple] = set()
-    new = None
+    new = added = None
     if call.queue is not None and call.entered_at is not None:
-        facts = session.get(CallFacts, call_id)
-        score = session.scalar(select(CsatResponse.score).where(CsatResponse.call_id == call_id))
-        repeat = bool(call.caller) and earlier_call_exists(session, call.caller, call.entered_at, call_id)
-        new = member_values(call, getattr(facts, "hold_s", 0.0), getattr(facts, "wrap_s", 0.0),
-                            getattr(facts, "transferred", False), score, repeat, thresholds)
+        hold_s, wrap_s, transferred, score = session.execute(_HANDLING, {"call_id": call_id}).one()
+        repeat = earlier_call_exists(session, call.caller, call.entered_at, call_id) if call.caller else False
+        new = member_values(call, hold_s or 0.0, wrap_s or 0.0, bool(transferred), score, repeat, thresholds)
     changed = _same(old, new) is False
     if changed:
         if old is not None:
             keys |= rollup_keys(old)
             session.delete(old)
             session.flush()
-        if new is not None:
+        if new is not None and old is None:   # a call counted for the first time: add it to its rows
+            session.connection().execute(_ADD_MEMBER, new)
+            added = new
+        elif new is not None:
             session.add(RollupMember(**new))
             keys |= rollup_keys(new)
-    call.rolled_up = True
+    if not call.rolled_up:
+        session.connection().execute(_ROLLED_UP, {"b_call_id": call_id})
+        set_committed_value(call, "rolled_up", True)
     keys |= _later_repeats(session, call)
     session.flush()
-    if keys:
-        recompute(session, keys)
+    lock_buckets(session, {k[1] for k in keys} | ({added["bucket"]} if added else set()))
+    if added:
+        add_to_rollup(session, added)
+    if keys:   # after the addition: a row in both is rewritten from its members, the new one included
+        recompute(session, keys, locked=True)
     return changed or bool(keys)
 
 
@@ -200,9 +282,7 @@ def _later_repeats(session, call) -> set[tuple]:
     if not call.caller or call.entered_at is None:
         return set()
     at = utc(call.entered_at)
-    later = session.scalars(select(RollupMember).where(
-        RollupMember.caller == call.caller, RollupMember.entered_at >= at,
-        RollupMember.entered_at <= at + REPEAT_WINDOW, RollupMember.is_repeat == 0)).all()
+    later = session.scalars(_NOT_REPEATS_AFTER, {"caller": call.caller, "at": at, "until": at + REPEAT_WINDOW}).all()
     keys: set[tuple] = set()
     for m in later:
         if (utc(m.entered_at), m.call_id) > (at, call.call_id):

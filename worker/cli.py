@@ -1,11 +1,17 @@
 """`hotline worker`: the RQ worker for after-call jobs.
 
-One process runs the jobs one after another in itself (rq's SimpleWorker): no fork per job, and
-the database engine (records/db.py, one per URL per process) keeps its connections from job to
-job. Forking cost 0.4-0.7 s per job. A job that raises is still caught, retried and listed as
-failed by RQ; a process that dies mid-job leaves the job to be found abandoned and rerun by the
-next worker's maintenance. For more throughput run more `hotline worker` processes
-(docs/scaling.md).
+One process runs the jobs one after another in itself (rq's SimpleWorker, with fewer Redis round
+trips of its own bookkeeping: worker/rq_worker.py): no fork per job, and the database engine
+(records/db.py, one per URL per process, no ping before each use) keeps its connection from job to
+job. A call's wrap-up is one job (worker/wrapup.py: history, rollup, outbox and the post-call SMS),
+plus one per follow-on it needs: archiving and analysing a recording, a ticket, the CRM write-back,
+each webhook target. A job that raises is still caught, retried and listed as failed by RQ; a
+process that dies mid-job leaves the job to be found abandoned and rerun by the next worker's
+maintenance.
+
+One process carries about {calls} calls/s of wrap-up (`hotline bench worker`, docs/benchmarks.md:
+one job per call, real PostgreSQL and Redis, 2-core machine). For more, run more `hotline worker`
+processes on the same queue (docs/scaling.md): jobs are idempotent and need no coordination.
 """
 from __future__ import annotations
 
@@ -17,17 +23,34 @@ from control.config import load_config
 from control.metrics import count_job_failure, serve
 
 # Measured with `hotline bench worker` (docs/benchmarks.md).
-CALLS_PER_S_PER_PROCESS = 18
+CALLS_PER_S_PER_PROCESS = 50
+
+
+def warm_up() -> None:
+    """Before the first job: import the wrap-up jobs and read the queue files, so the first call's
+    wrap-up does not take a second."""
+    import worker.crm  # noqa: F401
+    import worker.recordings  # noqa: F401
+    import worker.tickets  # noqa: F401
+    import worker.webhooks  # noqa: F401
+    import worker.wrapup  # noqa: F401
+    from worker.runtime import queue_thresholds
+
+    queue_thresholds()
+
+
+def _doc() -> str:
+    return (__doc__ or "").format(calls=CALLS_PER_S_PER_PROCESS)
 
 
 def main(argv: list[str]) -> int:
-    from rq import SimpleWorker
-
     from control.store.redis_clients import redis_client
 
     from worker.queues import SERIALIZER, job_queue
+    from worker.rq_worker import WrapUpWorker
 
-    parser = argparse.ArgumentParser(prog="hotline worker", description=__doc__)
+    parser = argparse.ArgumentParser(prog="hotline worker", description=_doc(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config")
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     args = parser.parse_args(argv)
@@ -38,10 +61,11 @@ def main(argv: list[str]) -> int:
     if refuse_if_unsafe(config, "worker"):
         return 2
     client = redis_client(config)   # Sentinel too (redis_sentinels): RQ follows a failover
-    worker = SimpleWorker([job_queue(config.rq_queue, client)], connection=client, serializer=SERIALIZER,
-                    maintenance_interval=int(config.rq_maintenance_interval_s),
-                    exception_handlers=[count_job_failure])
+    worker = WrapUpWorker([job_queue(config.rq_queue, client)], connection=client, serializer=SERIALIZER,
+                          maintenance_interval=int(config.rq_maintenance_interval_s),
+                          exception_handlers=[count_job_failure])
     serve(int(config.worker_metrics_port), config.metrics_host)
+    warm_up()
     logging.getLogger(__name__).info(
         "one worker process carries about %d calls/s of wrap-up (hotline bench worker); run more processes "
         "for more (docs/scaling.md)", CALLS_PER_S_PER_PROCESS)

@@ -43,7 +43,8 @@ def current_queue() -> Queue | None:
 
 
 def fan_out(queue: Queue, call, target_ids: list[int], settings: Settings) -> list[str]:
-    """The jobs that apply to this call; returns the ids newly enqueued."""
+    """The jobs that apply to this call; returns the ids newly enqueued. The post-call SMS has no job
+    here: the wrap-up sends it itself, and enqueues ``sms`` only to retry a send that failed."""
     wanted: list[tuple[str, tuple]] = []
     if call.recording_path:
         wanted.append(("archive", ()))
@@ -52,8 +53,6 @@ def fan_out(queue: Queue, call, target_ids: list[int], settings: Settings) -> li
         # A follow-up flag needs no job from here: the console enqueues one when the agent sets it
         # (enqueue_ticket), before or after this runs. Most calls ask for no ticket: one job fewer.
         wanted.append(("ticket", ()))
-    if settings.sms_provider:
-        wanted.append(("sms", ()))
     if settings.crm_writeback_url:
         wanted.append(("crm", ()))
     wanted += [("webhook", (target,)) for target in target_ids]

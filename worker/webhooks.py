@@ -12,6 +12,7 @@ import logging
 import time
 
 import requests
+from sqlalchemy import select
 
 from records.wrapup_models import WebhookTarget
 from worker import effects
@@ -26,12 +27,11 @@ class DeliveryFailed(RuntimeError):
     pass
 
 
-def active_target_ids(sessions) -> list[int]:
-    from sqlalchemy import select
+_ACTIVE = select(WebhookTarget.id).where(WebhookTarget.active.is_(True)).order_by(WebhookTarget.id)
 
-    with sessions() as session:
-        return list(session.scalars(select(WebhookTarget.id).where(WebhookTarget.active.is_(True))
-                                    .order_by(WebhookTarget.id)))
+
+def active_target_ids(session) -> list[int]:
+    return list(session.scalars(_ACTIVE))
 
 
 def deliver(call_id: str, target_id: int, sessions=None, settings=None) -> str:

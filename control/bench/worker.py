@@ -3,9 +3,11 @@
 Real PostgreSQL and Redis. The bench creates a throw-away database on the server of
 ``--server-url`` (default: PostgreSQL on 127.0.0.1), writes N ended calls, starts one
 ``hotline worker`` process on a queue of its own, enqueues the N ``finalize_call`` jobs in one
-pipeline and times until every job is done, the fan-out jobs each call enqueues (ticket, SMS)
-included. It reports calls/s, jobs/s and the worker's CPU per call, then drops the database and
-the queue's keys.
+pipeline and times until every job is done, any follow-on job included (with the bench's calls:
+answered, no recording, no ticket disposition, no webhook target or CRM, so the wrap-up job alone,
+which sends the post-call SMS with the ``log`` provider). It reports calls/s, jobs/s, the worker's
+CPU per call, the CPU of the database's backends per call and the load average at the end, then
+drops the database and the queue's keys.
 
     hotline bench worker [--calls 500] [--server-url postgresql://...] [--redis-url ...] [--json]
 """
@@ -36,12 +38,18 @@ class Result:
     failed: int
     seconds: float
     worker_cpu_s: float
+    database_cpu_s: float = 0.0
 
     def as_dict(self) -> dict:
+        def per_call(seconds: float) -> float:
+            return round(1000 * seconds / self.calls, 2) if self.calls else 0.0
+
         return {"calls": self.calls, "jobs": self.jobs, "failed": self.failed, "seconds": round(self.seconds, 3),
                 "calls_per_s": round(self.calls / self.seconds, 1) if self.seconds else 0.0,
                 "jobs_per_s": round(self.jobs / self.seconds, 1) if self.seconds else 0.0,
-                "worker_cpu_ms_per_call": round(1000 * self.worker_cpu_s / self.calls, 2) if self.calls else 0.0}
+                "worker_cpu_ms_per_call": per_call(self.worker_cpu_s),
+                "database_cpu_ms_per_call": per_call(self.database_cpu_s),
+                "load_average": round(os.getloadavg()[0], 2)}
 
 
 class ThrowAwayDatabase:
@@ -60,7 +68,7 @@ class ThrowAwayDatabase:
     def drop(self) -> None:
         from records.db import _cached_engine
 
-        _cached_engine(self.url).dispose()
+        _cached_engine(self.url, True).dispose()
         with self._admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         self._admin.close()
@@ -89,6 +97,23 @@ def write_calls(database_url: str, count: int, tag: str) -> list[str]:
          "wait_s": 10.0, "talk_s": 50.0, "outcome": "answered", "offers": [f"agent{n % 50}"]}
         for n, call_id in enumerate(ids))
     return ids
+
+
+def database_cpu_s(name: str) -> float:
+    """CPU used so far by the PostgreSQL backends serving database ``name`` (their process titles name
+    it); 0 when the server runs elsewhere or its processes cannot be read."""
+    import psutil
+
+    total = 0.0
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            title = " ".join(proc.info["cmdline"] or [])
+            if title.startswith("postgres:") and f" {name} " in f" {title} ":
+                times = proc.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
 
 
 def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
@@ -140,16 +165,17 @@ def run(args) -> Result:
         if proc.poll() is not None:
             raise SystemExit(f"hotline bench worker: the worker exited ({proc.returncode}); see {tmp / 'worker.log'}")
         worker = psutil.Process(proc.pid)
-        cpu_before = sum(worker.cpu_times()[:2])
+        cpu_before, db_before = sum(worker.cpu_times()[:2]), database_cpu_s(db.name)
         start = time.monotonic()
         queue.enqueue_many([Queue.prepare_data(WRAPUP_JOB, args=(call_id,), job_id=f"wrapup-{call_id}",
                                                result_ttl=3600, failure_ttl=3600) for call_id in ids])
         wait_until(lambda: queue_idle(queue), args.timeout_s, f"{args.calls} calls' wrap-up")
         seconds = time.monotonic() - start
         cpu = sum(worker.cpu_times()[:2]) - cpu_before
+        db_cpu = database_cpu_s(db.name) - db_before
         finished = FinishedJobRegistry(queue=queue).count
         failed = FailedJobRegistry(queue=queue).count
-        return Result(args.calls, finished + failed, failed, seconds, cpu)
+        return Result(args.calls, finished + failed, failed, seconds, cpu, db_cpu)
     finally:
         if proc is not None and proc.poll() is None:
             proc.terminate()
@@ -182,5 +208,6 @@ def main(argv: list[str]) -> int:
     else:
         print(f"{result['calls']} calls, {result['jobs']} jobs ({result['failed']} failed) in {result['seconds']} s: "
               f"{result['calls_per_s']} calls/s, {result['jobs_per_s']} jobs/s, "
-              f"worker CPU {result['worker_cpu_ms_per_call']} ms per call (one process)")
+              f"worker CPU {result['worker_cpu_ms_per_call']} ms per call (one process), database "
+              f"{result['database_cpu_ms_per_call']} ms; load average {result['load_average']}")
     return 0 if result["failed"] == 0 else 1

@@ -138,7 +138,7 @@ def test_follow_on_jobs_lost_with_redis_run_again_each_effect_once(own_redis, pg
     records.submit(record(call_id))
     assert records.drain(5)
     gevent.sleep(0)
-    run_burst(jobs.queue)                                  # finalize, then the SMS it fanned out
+    run_burst(jobs.queue)                                  # finalize, which sends the SMS itself
     assert call_id not in after_call.pending(pg_sessions)
     with pg_sessions() as s:
         assert s.scalar(select(Effect.status).where(Effect.key == f"sms:{call_id}")) == "done"
@@ -150,7 +150,7 @@ def test_follow_on_jobs_lost_with_redis_run_again_each_effect_once(own_redis, pg
     assert sweep_after_call_work(manager) >= 1             # replayed, then enqueued again
     assert sweep_after_call_work(manager) == 0             # one sweep per after_call_sweep_s
     run_burst(jobs.queue)
-    assert f"sms-{call_id}" in set(jobs.queue.finished_job_registry.get_job_ids())   # fanned out again
+    assert f"wrapup-{call_id}" in set(jobs.queue.finished_job_registry.get_job_ids())   # ran again
     assert finalized(pg_sessions, [call_id]) == {call_id: 1}
     with pg_sessions() as s:
         effects = s.scalars(select(Effect).where(Effect.call_id == call_id, Effect.kind == "sms")).all()

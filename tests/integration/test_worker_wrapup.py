@@ -45,3 +45,24 @@ def test_job_waits_for_the_record_then_adds_history_once(sessions):
         marks = s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.target == "wrap-1"))
     assert len(history) == 1 and marks == 1
     assert history[0].summary == "Call answered by alice in support, talked 1m15s, resolved"
+
+
+def test_the_finalized_marker_is_found_by_index_in_a_long_audit_log(sessions):
+    """The audit log only grows (a row per call finalised): the wrap-up's look-up must not read it all."""
+    from sqlalchemy import delete, insert, text
+
+    from worker.wrapup import FINALIZED
+
+    with sessions() as s, s.begin():
+        s.execute(insert(AuditLog), [{"who": "worker", "action": FINALIZED, "target": f"long-log-{n}",
+                                      "details": {}} for n in range(5000)])
+    try:
+        with sessions() as s:
+            s.execute(text("ANALYZE audit_log"))
+            plan = " ".join(row[0] for row in s.execute(
+                text("EXPLAIN SELECT id FROM audit_log WHERE action = :action AND target = :target"),
+                {"action": FINALIZED, "target": "long-log-7"}))
+        assert "ix_audit_log_action_target" in plan, plan
+    finally:
+        with sessions() as s, s.begin():
+            s.execute(delete(AuditLog).where(AuditLog.target.like("long-log-%")))

@@ -256,3 +256,69 @@ def test_ticket_from_a_later_follow_up_mark_and_csat_once(sessions, env):
     assert store_csat(call_id, 1, sessions=sessions) == "already stored"
     with pytest.raises(ValueError):
         store_csat(call_id, 6, sessions=sessions)
+
+
+def quiet_call(sessions, monkeypatch, call_id: str) -> None:
+    """A call with no recording, no ticket, no webhook target and no CRM: only the SMS follows."""
+    monkeypatch.delenv("HOTLINE_CRM_WRITEBACK_URL")
+    make_call(sessions, call_id, None, disposition="resolved")
+    with sessions() as s, s.begin():
+        s.query(WebhookTarget).update({"active": False})
+
+
+def test_the_wrap_up_sends_the_sms_itself_without_a_job_of_its_own(sessions, env, rq_queue, monkeypatch):
+    from rq.registry import FinishedJobRegistry
+
+    from records.models import AfterCallWork
+    from worker.sms_providers import LoggingProvider
+
+    call_id = f"{rq_queue.name}-c4"
+    quiet_call(sessions, monkeypatch, call_id)
+    rq_queue.enqueue("worker.wrapup.finalize_call", call_id, job_id=f"wrapup-{call_id}")
+    run_burst(rq_queue)
+    # one job per call: the SMS was sent by the wrap-up (it used to be a second job, sms-<call id>)
+    assert FinishedJobRegistry(queue=rq_queue).get_job_ids() == [f"wrapup-{call_id}"]
+    assert len([m for m in LoggingProvider.sent if m[2] == f"sms:{call_id}"]) == 1
+    row = effect(sessions, f"sms:{call_id}")
+    assert (row.status, row.attempts, row.detail["to"]) == ("done", 1, "+14155550100")
+    with sessions() as s:
+        assert s.scalar(select(AfterCallWork.done_at).where(AfterCallWork.call_id == call_id)) is not None
+
+
+def test_an_sms_the_wrap_up_could_not_send_is_retried_by_a_job_of_its_own(sessions, env, rq_queue, monkeypatch):
+    from rq.registry import FinishedJobRegistry
+
+    from worker.sms_providers import LoggingProvider, NotSent
+
+    call_id = f"{rq_queue.name}-c5"
+    quiet_call(sessions, monkeypatch, call_id)
+    real, tries = LoggingProvider.send, []
+
+    def down_once(self, to, text, reference):
+        tries.append(reference)
+        if len(tries) == 1:
+            raise NotSent("HTTP 503")
+        return real(self, to, text, reference)
+
+    monkeypatch.setattr(LoggingProvider, "send", down_once)
+    rq_queue.enqueue("worker.wrapup.finalize_call", call_id, job_id=f"wrapup-{call_id}")
+    run_burst(rq_queue)
+    assert sorted(FinishedJobRegistry(queue=rq_queue).get_job_ids()) == sorted([f"wrapup-{call_id}", f"sms-{call_id}"])
+    assert tries == [f"sms:{call_id}"] * 2
+    row = effect(sessions, f"sms:{call_id}")
+    assert (row.status, row.attempts) == ("done", 2)
+
+
+def test_a_wrap_up_rerun_after_a_crash_between_the_claim_and_the_send_sends_nothing(sessions, env, rq_queue,
+                                                                                   monkeypatch):
+    from worker import effects
+    from worker.sms_providers import LoggingProvider
+    from worker.wrapup import finalize_call
+
+    call_id = f"{rq_queue.name}-c6"
+    quiet_call(sessions, monkeypatch, call_id)
+    # the crash: the wrap-up's first transaction (with the SMS claim) committed, then the process died
+    assert effects.claim(sessions, f"sms:{call_id}", call_id, "sms") == effects.GO
+    finalize_call(call_id, sessions, queue=rq_queue)
+    assert not [m for m in LoggingProvider.sent if m[2] == f"sms:{call_id}"]
+    assert effect(sessions, f"sms:{call_id}").status == "unknown"
