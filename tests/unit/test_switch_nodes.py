@@ -136,3 +136,82 @@ def test_the_dial_string_the_dialplan_and_the_simulator_agree_on_the_inter_node_
     assert re.match(conditions["destination_number"], user).group(1) == "1001"
     assert conditions["${acl(${sip_network_ip} hotline_nodes)}"] == "^true$"
     assert [a.get("data") for a in ext.iter("action") if a.get("application") == "bridge"] == ["user/$1"]
+
+
+# -- the reconciler with several nodes (memory fakes) ------------------------------------------------
+class NodeFake:
+    """One node of a NodeSwitch for the reconciler: handler_fakes.FakeSwitch's answers, and down
+    (SwitchUnavailable) when not ``connected``."""
+
+    def __init__(self, channels=(), connected=True):
+        from tests.handler_fakes import FakeSwitch
+
+        self.switch, self.connected = FakeSwitch(channels=set(channels)), connected
+
+    def api(self, command: str) -> str:
+        if not self.connected:
+            raise SwitchUnavailable("down")
+        return self.switch.api(command)
+
+    def bgapi(self, command: str):
+        return self.switch.bgapi(command)
+
+    def subscribe(self, handler, events=()) -> None: ...
+    def on_reconnect(self, callback) -> None: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+    def wait_ready(self, timeout=None) -> bool:
+        return self.connected
+
+
+def _reconciling(grace_s: float):
+    from control.domain.models import Agent, AgentState, Call, CallState
+    from control.domain.queue_config import QueueConfig
+    from control.handlers.manager import Manager
+    from tests.handler_fakes import make_deps
+
+    a, b = NodeFake(channels={"on-a"}), NodeFake(channels={"on-b"}, connected=False)
+    nodes = switch_nodes(load_config(env={"HOTLINE_SWITCH_NODES": json.dumps(NODES)}))
+    deps = make_deps({"support": QueueConfig(name="support")}, node_loss_grace_s=grace_s)
+    deps.switch = NodeSwitch(nodes, {"fs-a": a, "fs-b": b}, lambda uuid: None, DEFAULTS["internode_dial_string"],
+                             clock=deps.now)
+    deps.now.t = 1000.0
+    deps.switch.start()
+    gevent.sleep(0)   # its watcher sees fs-b down since 1000
+    store = deps.store
+    for cid, node in (("ghost-a", "fs-a"), ("waiting-b", "fs-b")):
+        store.put_call(Call(id=cid, caller="+14155550100", did="+18005550100", queue="support", node=node,
+                            state=CallState.QUEUED, entered_at=990.0, controller_id="dead-ctl"))
+    store.put_agent(Agent(id="alice", extension="1001", queues=["support"], state=AgentState.AVAILABLE))
+    store.put_call(Call(id="on-b", caller="+14155550101", did="+18005550100", queue="support", node="fs-b",
+                        state=CallState.QUEUED, entered_at=990.0, controller_id="dead-ctl"))
+    assert store.reserve("on-b", "alice", "dead-ctl", 30, 995.0) and store.confirm("on-b", "alice", 996.0)
+    return deps, Manager(deps)
+
+
+def test_a_node_that_does_not_answer_is_not_swept_as_if_its_channels_were_gone():
+    from control.handlers.reconcile import reconcile
+
+    deps, manager = _reconciling(grace_s=15.0)
+    deps.now.t = 1005.0
+    fixed = reconcile(manager)
+    assert fixed["ghost_calls"] == 1 and fixed["node_lost"] == 0   # fs-a's ghost only
+    assert deps.store.get_call("ghost-a") is None and deps.store.get_call("waiting-b") is not None
+    assert deps.store.get_agent("alice").state.value == "on_call"
+    deps.switch.stop()
+
+
+def test_past_the_grace_a_lost_nodes_calls_end_with_records_and_its_agents_are_freed():
+    from control.handlers.reconcile import reconcile
+
+    deps, manager = _reconciling(grace_s=15.0)
+    deps.now.t = 1020.0
+    fixed = reconcile(manager)
+    assert fixed["node_lost"] == 2
+    records = deps.records.written
+    assert (records["waiting-b"]["hangup_cause"], records["waiting-b"]["node"]) == ("NODE_LOST", "fs-b")
+    assert (records["on-b"]["hangup_cause"], records["on-b"]["agent_id"]) == ("NODE_LOST", "alice")
+    assert deps.store.get_call("waiting-b") is None and deps.store.get_call("on-b") is None
+    assert deps.store.get_agent("alice").state.value == "wrap_up"   # the usual owner: wrap-up after a call
+    deps.switch.stop()
