@@ -315,10 +315,26 @@ def test_an_agent_with_only_chromium_works_calls_from_card_to_wrap_up(rig):
             assert marks["card"] < marks["ringing"] < marks["in_call"], marks
             assert page.evaluate("() => window.phone.autoAnswered") is True
             FIGURES["auto"] = _audio_both_ways(page, second)
+            # the registration drops during the call (the switch forgets it, as at an expiry): the call
+            # goes on, and the wrap-up's end is not ready (phone_offline) instead of available. A refresh
+            # first, so that JsSIP's next one (60-88 s for 120 s) does not bring the phone back meanwhile.
+            page.evaluate("() => window.phone.ua.register()")
+            time.sleep(1.0)
+            site.fs.api(f"sofia profile webrtc flush_inbound_reg 1001@{site.fs.domain}")
+            wait_until(lambda: site.fs.api(f"sofia_contact webrtc/1001@{site.fs.domain}").startswith("error/"), 10,
+                       "the registration gone")
+            time.sleep(2.0)                                    # the controller asks the switch again (0.5 s, 1 s)
+            assert _live(site, "alice").get("state") == "on_call"
+            assert page.evaluate("() => window.phone.state") == "in_call"
             assert second.sip.wait(60) == 0                    # the customer hung up
             page.wait_for_function("s => window.phone && window.phone.state === s", arg="registered", timeout=15_000)
             row = final_record(site, second)
             assert (row.agent_id, row.outcome) == ("alice", "answered") and hung_up_first(row.explanations) == "caller"
+            assert row.talk_s and row.talk_s > 5, row.talk_s     # the drop did not cut the call
+            wait_until(lambda: _last_state_row(site, "alice") == ("not_ready", "phone_offline"), 30,
+                       "not ready (phone offline) at the wrap-up's end")
+            page.evaluate("() => window.phone.ua.register()")   # the phone registers again: available
+            wait_until(lambda: _live(site, "alice").get("state") == "available", 15, "alice available again")
 
             # -- the queue's auto-answer through the real switch: its Alert-Info wins over "ring"
             page.uncheck("#softphone-settings input[name=auto_answer]")
