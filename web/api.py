@@ -9,6 +9,7 @@ from typing import Any
 from flask import abort, jsonify
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from control import events
 from control.domain.numbers import normalize
@@ -163,6 +164,16 @@ def set_disposition(call_id: str):
     refused = refuse_unless_handled(call_id)
     if refused:
         return refused
+    try:
+        return _save_disposition(call_id, disposition, data)
+    except IntegrityError:
+        # the controller's writer stored the call's record between our read and our insert (found on
+        # the real switch: the agent saves the disposition as the call ends): the same again, as an update
+        db.session.rollback()
+        return _save_disposition(call_id, disposition, data)
+
+
+def _save_disposition(call_id: str, disposition: str, data: dict):
     row = db.session.scalar(select(Call).where(Call.call_id == call_id))
     if row is None:
         # The console is usually faster than the call record; the writer keeps this disposition.

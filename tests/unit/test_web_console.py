@@ -245,3 +245,34 @@ def test_follow_up_asks_the_worker_for_the_ticket(web_app, client_for):
     reply = client_for("alice").post("/api/calls/c-7/follow-up", json={})
     assert reply.status_code == 201 and reply.get_json()["ticket_job"] is True
     assert [args for _, args in jobs.enqueued] == [("c-7",)]
+
+
+def test_a_disposition_saved_while_the_controller_writes_the_record_is_kept(web_app, client_for):
+    """The record is inserted by the controller's writer between the console's read and its insert
+    (a unique call_id): the disposition goes onto that record, not a 500."""
+    from sqlalchemy import event, text
+
+    from records.models import Call
+    from web.extensions import db
+
+    alice = client_for("alice")
+    with web_app.app_context():
+        engine = db.engine
+    written = []
+
+    def writer_first(session, _context, _instances):
+        if not written:
+            written.append(True)
+            with engine.begin() as other:   # another connection: the controller's writer
+                other.execute(text("INSERT INTO calls (call_id, agent_id, queue, outcome, ivr_path, offers, explanations)"
+                                   " VALUES ('c-race', 'alice', 'billing', 'answered', '[]', '[]', '[]')"))
+
+    with web_app.app_context():
+        event.listen(db.session, "before_flush", writer_first)
+        try:
+            reply = alice.post("/api/calls/c-race/disposition", json={"disposition": "refund", "queue": "billing"})
+        finally:
+            event.remove(db.session, "before_flush", writer_first)
+        assert reply.status_code == 200, reply.get_data(as_text=True)
+        row = db.session.scalar(db.select(Call).where(Call.call_id == "c-race"))
+        assert (row.disposition, row.outcome) == ("refund", "answered")
