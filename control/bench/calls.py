@@ -33,6 +33,7 @@ from typing import Any, Sequence, cast
 
 import gevent
 
+from control.bench.switch_cpu import SwitchCpu
 from control.store.keys import Keys
 
 QUEUES_YAML = """queues:
@@ -72,7 +73,10 @@ class Rig:
         self.tmp = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
         self.prefix = f"hotline-bench-{uuid.uuid4().hex[:8]}"
         self.redis_url = redis_url or load_config().redis_url
-        self.database_url = database_url or f"sqlite:///{self.tmp / 'bench.db'}"
+        from control.bench.fscalls import throwaway_database
+
+        # a PostgreSQL server URL gets a database of the bench's own, dropped at the end
+        self.database_url, self._drop_database, _ = throwaway_database(database_url, self.tmp)
         (self.tmp / "queues").mkdir()
         (self.tmp / "flows").mkdir()
         (self.tmp / "queues" / "bench.yaml").write_text(QUEUES_YAML)
@@ -155,6 +159,7 @@ class Rig:
                 proc.kill()
         self.switch.stop()
         _drop_prefix(self.redis_url, self.prefix)
+        self._drop_database()
         if not keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -239,6 +244,7 @@ def run(args) -> dict:
               probe_s=args.probe_s, command_latency=args.command_latency)
     rig.add_phones(answer_after=args.answer_ms / 1000, talk_s=args.talk_s)
     steps: list[dict] = []
+    burner = SwitchCpu(args.switch_cpu_ms)
     try:
         procs = rig.start_controllers(timeout=60 + 0.02 * args.agents)   # --login-all: every agent
         gevent.sleep(1.0)
@@ -251,6 +257,7 @@ def run(args) -> dict:
               file=out)
         for rate in rates:
             step = Step(rate)
+            burner.set_rate(rate)
             stats.begin()
             peak = gevent.spawn(_watch_peak, rig, step)
             sampler = gevent.spawn(_hold_samples, rig, step, procs, baseline_rss, args.sample_s, out) \
@@ -286,6 +293,7 @@ def run(args) -> dict:
         if unfinished:
             stuck["calls"] = [_stuck_call(rig, h) for h in every if not h.done.ready()][:5]
     finally:
+        burner.stop()
         rig.close(keep=args.keep)
     good = [s for s in steps if not s["lost"] and s["sustained_cps"] >= 0.95 * s["offered_cps"]
             and s["setup_p99_ms"] <= args.max_p99_ms]
@@ -380,10 +388,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--talk-s", type=float, default=40.0, help="agent talk time (builds concurrency)")
     parser.add_argument("--answer-ms", type=float, default=50.0, help="an agent's phone answers after this")
     parser.add_argument("--all-steps", action="store_true", help="run every step, past the knee too")
+    parser.add_argument("--switch-cpu-ms", type=float, default=0.0,
+                        help="also burn the CPU a real FreeSWITCH takes per call (about 75 on FreeSWITCH 1.11.2, "
+                             "docs/benchmarks.md), at raised priority, on the same cores (control/bench/switch_cpu.py)")
     parser.add_argument("--agents", type=int, default=8000)
     parser.add_argument("--controllers", type=int, default=1)
     parser.add_argument("--max-p99-ms", type=float, default=50.0, help="a step with a worse setup p99 ends the rise")
-    parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--database-url", help="a PostgreSQL server URL (a throw-away database is made on it); "
+                        "default: a temporary SQLite file")
     parser.add_argument("--redis-url", default="", help="default: the configured redis_url")
     parser.add_argument("--controller-arg", action="append", help="extra argument for `hotline controller`")
     parser.add_argument("--command-latency", default="",

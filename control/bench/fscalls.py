@@ -98,7 +98,7 @@ def _phones(count: int) -> list[tuple[str, str]]:
     return [(str(FIRST_EXTENSION + i), secrets.token_hex(8)) for i in range(count)]
 
 
-def _throwaway_database(url: str | None, tmp: Path) -> tuple[str, Callable[[], None], str | None]:
+def throwaway_database(url: str | None, tmp: Path) -> tuple[str, Callable[[], None], str | None]:
     """(database url, drop, PostgreSQL database name)."""
     if url and url.startswith(("postgresql", "postgres:")):
         from control.bench.worker import ThrowAwayDatabase
@@ -157,7 +157,7 @@ def hotline(binary: str, tmp: Path, phones: list[tuple[str, str]], args) -> Syst
     system = System("hotline", fs, pids=lambda: {}, stuck_agents=lambda: 0, records=lambda: 0,
                     closers=[lambda: stop(fs.proc)])
     try:
-        database_url, drop, pg_name = _throwaway_database(args.database_url or os.environ.get("HOTLINE_TEST_PG_URL"),
+        database_url, drop, pg_name = throwaway_database(args.database_url or os.environ.get("HOTLINE_TEST_PG_URL"),
                                                           tmp)
         system.closers.append(drop)
         _seed(database_url, phones)
