@@ -154,6 +154,12 @@ def _live(site: Site, agent_id: str) -> dict:
     return {} if agent is None else {"state": agent.state.value, "reason": agent.break_reason}
 
 
+def _wallboard_phone(site: Site, supervisor, agent_id: str) -> tuple[str, bool | None]:
+    board = supervisor.get(f"{site.web}/supervisor/wallboard.json").json()
+    row = next(a for a in board["agents"] if a["id"] == agent_id)
+    return row["phone"], row["registered"]
+
+
 def _last_state_row(site: Site, agent_id: str) -> tuple[str, str | None]:
     from records.db import session_factory
     from records.state_log import last_states
@@ -235,6 +241,9 @@ def test_an_agent_with_only_chromium_works_calls_from_card_to_wrap_up(rig):
                 if _live(site, other).get("state") != "logged_out":
                     reply = sup.post(f"{site.web}/api/supervisor/agents/{other}/state", data={"state": "logged_out"})
                     assert reply.ok, reply.text()
+            # the wallboard shows her phone and its registration, read from the real switch (web/phones.py)
+            wait_until(lambda: _wallboard_phone(site, sup, "alice") == ("browser", True), 15, "the wallboard's phone")
+            assert _wallboard_phone(site, sup, "bob") == ("sip", False)
             # the availability gate asks the real switch for the registration (web/agent_states.py)
             reply = supervisor.post(f"{site.web}/api/agent/state", data={"state": "available"})
             assert reply.ok, reply.text()
@@ -355,6 +364,8 @@ def test_an_agent_with_only_chromium_works_calls_from_card_to_wrap_up(rig):
                        "alice not ready after her tab closed")
             wait_until(lambda: _last_state_row(site, "alice") == ("not_ready", "phone_offline"), 15,
                        "the history row: not ready, phone offline")
+            wait_until(lambda: _wallboard_phone(site, sup, "alice") == ("browser", False), 15,
+                       "the wallboard: not registered")
             assert errors == [], errors
         except AssertionError as exc:
             raise AssertionError(f"{exc}\nlive state:\n{live_picture(site)}") from None
