@@ -78,32 +78,49 @@ def _finalize(session, call) -> str:
     return "finalized"
 
 
+_OWN_JOB = "own job"   # _claim_sms: the SMS is left to a send_survey job of its own
+
+
 def _claim_sms(session, call, settings):
-    """The SMS's provider when this run is to send it (claimed in the wrap-up's transaction)."""
+    """The SMS's provider when this run is to send it (claimed in the wrap-up's transaction); None
+    when there is nothing to send; _OWN_JOB when the provider cannot be built (a configuration error:
+    the SMS job fails with it, visibly, and the rest of the wrap-up goes on)."""
     from worker import effects
     from worker.sms import claim_survey
     from worker.sms_providers import provider_for
 
     if not settings.sms_provider:
         return None
-    provider = provider_for(settings)
+    try:
+        provider = provider_for(settings)
+    except ValueError as exc:
+        log.error("SMS for %s left to its own job: %s", call.call_id, exc)
+        return _OWN_JOB
     return provider if claim_survey(session, call, provider) == effects.GO else None
 
 
 def _send_sms(queue, call, settings, provider):
     """Send the claimed SMS; one that surely did not go out is handed to a job of its own (retries)."""
-    from control.domain.job_ids import job_id
-    from worker.fanout import JOBS, enqueue
     from worker.sms import send_claimed
 
     if provider is None:
+        return None
+    if provider == _OWN_JOB:
+        _sms_job(queue, call, settings)
         return None
     sent = send_claimed(call, settings, provider)
     if sent.failure is not None:
         log.warning("SMS for %s not sent (%s); retried by its own job", call.call_id, sent.failure)
         sent.detail["gave_up"] = False
-        enqueue(queue, JOBS["sms"], call.call_id, job_id=job_id("sms", call.call_id), settings=settings)
+        _sms_job(queue, call, settings)
     return sent
+
+
+def _sms_job(queue, call, settings) -> None:
+    from control.domain.job_ids import job_id
+    from worker.fanout import JOBS, enqueue
+
+    enqueue(queue, JOBS["sms"], call.call_id, job_id=job_id("sms", call.call_id), settings=settings)
 
 
 def _done(call_id: str, sessions, sent) -> None:

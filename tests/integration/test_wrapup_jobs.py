@@ -322,3 +322,20 @@ def test_a_wrap_up_rerun_after_a_crash_between_the_claim_and_the_send_sends_noth
     finalize_call(call_id, sessions, queue=rq_queue)
     assert not [m for m in LoggingProvider.sent if m[2] == f"sms:{call_id}"]
     assert effect(sessions, f"sms:{call_id}").status == "unknown"
+
+
+def test_an_sms_provider_that_cannot_be_built_fails_its_own_job_not_the_wrap_up(sessions, env, rq_queue,
+                                                                               monkeypatch):
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry
+
+    from records.models import AfterCallWork
+
+    call_id = f"{rq_queue.name}-c7"
+    quiet_call(sessions, monkeypatch, call_id)
+    monkeypatch.setenv("HOTLINE_SMS_PROVIDER", "pigeon")      # a configuration error
+    rq_queue.enqueue("worker.wrapup.finalize_call", call_id, job_id=f"wrapup-{call_id}")
+    run_burst(rq_queue)
+    assert FinishedJobRegistry(queue=rq_queue).get_job_ids() == [f"wrapup-{call_id}"]
+    assert FailedJobRegistry(queue=rq_queue).get_job_ids() == [f"sms-{call_id}"]   # on the failed-jobs page
+    with sessions() as s:
+        assert s.scalar(select(AfterCallWork.done_at).where(AfterCallWork.call_id == call_id)) is not None
