@@ -180,15 +180,17 @@ def run(args) -> Result:
         if proc is not None and proc.poll() is None:
             proc.terminate()
             proc.wait(10)
-        _drop_keys(client, tag)
+        _drop_keys(client, tag, queue.key)
         db.drop()
 
 
-def _drop_keys(client, tag: str) -> None:
-    """The queue's keys and the jobs' keys: both carry the run's tag."""
+def _drop_keys(client, tag: str, queue_key: str) -> None:
+    """The queue's keys and the jobs' keys (both carry the run's tag), and the queue in RQ's set of
+    queues (the worker registered it there)."""
     keys = list(client.scan_iter(match=f"rq:*{tag}*", count=5000))
     for start in range(0, len(keys), 500):
         client.delete(*keys[start:start + 500])
+    client.srem("rq:queues", queue_key)
 
 
 def main(argv: list[str]) -> int:
