@@ -71,7 +71,7 @@ def controller(nodes, tmp_path, pg_database_url, redis_prefix):
                {"name": "fs-b", "esl_host": "127.0.0.1", "esl_port": b.esl_port, "esl_password": b.password,
                 "sip_host": "127.0.0.1", "sip_port": b.sip_port}])}
     log = tmp_path / "controller.log"
-    proc = start_controller(env, log, args=("--login-all",))
+    proc = start_controller(env, log, timeout=60, args=("--login-all",))   # slow on a loaded box
     try:
         yield log
     finally:
@@ -91,8 +91,12 @@ def test_a_caller_on_one_node_reaches_an_agent_registered_on_the_other(nodes, co
         leg = bridge["Other-Leg-Unique-ID"] if bridge["Unique-ID"] == caller else bridge["Unique-ID"]
         name = a.api(f"uuid_getvar {leg} channel_name").strip()
         assert name == f"sofia/internal/hotline_node_{AGENT_EXT}@127.0.0.1:{b.sip_port}", name
-        # on fs-b: the inter-node leg in the public context, bridged to the agent's phone
-        rows = json.loads(b.api("show channels as json")).get("rows") or []
+        # on fs-b: the inter-node leg, bridged to the agent's phone (`show channels` reads FreeSWITCH's core
+        # database, which its SQL thread fills a moment after the channel exists)
+        deadline, rows = time.monotonic() + 10, []
+        while not any(r.get("dest") == f"hotline_node_{AGENT_EXT}" for r in rows) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            rows = json.loads(b.api("show channels as json")).get("rows") or []
         assert any(r.get("dest") == f"hotline_node_{AGENT_EXT}" for r in rows), rows
         assert a.api(f"uuid_kill {caller}").startswith("+OK")
         row = call_row(pg_database_url, caller)
