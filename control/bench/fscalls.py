@@ -326,7 +326,7 @@ def run_step(system: System, sipp: Sipp, agents: Agents, rate: float, index: int
     answer = [(answered[n] - sent[n]) * 1000 for n in numbers if n in answered and n in sent]
     # reached an agent only after the caller's patience: SIPp itself was late (a starved machine)
     late = sum(1 for ms in dispatch if ms > args.patience_s * 1000)
-    records_after = system.records()
+    settled_s, records_after, stuck = _settle(system, records_before, count, args.records_wait_s)
     cpu = {role: round(1000 * seconds / dispatched, 2) if dispatched else None for role, seconds in spent.items()}
     return {"rate": rate, "placed": count, "answered": sum(1 for n in numbers if n in answered),
             "dispatched": dispatched, "late": late, "failed": count - dispatched + late,
@@ -335,10 +335,22 @@ def run_step(system: System, sipp: Sipp, agents: Agents, rate: float, index: int
             # the caller's INVITE -> its 200 OK: how long the switch (and controller) take to answer
             "answer_p50_ms": _round(pct(answer, 0.50)), "answer_p99_ms": _round(pct(answer, 0.99)),
             "cpu_ms_per_call": cpu, "cpu_ms_per_call_total": round(sum(v for v in cpu.values() if v), 2),
-            "max_channels": watch.max_channels, "stuck_agents": system.stuck_agents(),
+            "max_channels": watch.max_channels, "stuck_agents": stuck, "settled_s": settled_s,
             "load_avg_1m": round(os.getloadavg()[0], 1),   # the machine's, others' work included: noise
             "missing_records": (count - (records_after - records_before))
             if records_after is not None and records_before is not None else None}
+
+
+def _settle(system: System, records_before: int | None, count: int, wait_s: float) -> tuple[float, int | None, int]:
+    """Once the step's channels are gone: wait (up to ``wait_s``) for an overloaded controller to catch
+    up, so what it wrote late is not counted as lost. (seconds it took, records, agents not available)."""
+    started = time.monotonic()
+    while True:
+        records, stuck = system.records(), system.stuck_agents()
+        done = not stuck and (records is None or records_before is None or records - records_before >= count)
+        if done or time.monotonic() - started >= wait_s:
+            return round(time.monotonic() - started, 1), records, stuck
+        time.sleep(1.0)
 
 
 def _round(value: float | None) -> float | None:
@@ -450,6 +462,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--patience-s", type=float, default=30.0,
                         help="a caller not reached by an agent within this hangs up (a failed call)")
     parser.add_argument("--settle-s", type=float, default=3.0, help="after a step's last call, before counting")
+    parser.add_argument("--records-wait-s", type=float, default=40.0,
+                        help="then wait up to this long for every record and every agent back to available")
     parser.add_argument("--stop-failed", type=float, default=0.10,
                         help="stop rising after a step where more than this share of calls failed")
     parser.add_argument("--all-steps", action="store_true", help="run every step whatever fails")

@@ -34,6 +34,8 @@ from control.metrics import backend_error
 from control.store.batch import hand_over
 
 log = logging.getLogger(__name__)
+# An overloaded controller reads a caller's CHANNEL_HANGUP_COMPLETE seconds after its socket closed.
+EARLY_HANGUP_WAIT_S = 60.0
 
 
 class CallHandler:
@@ -120,10 +122,11 @@ class CallSession:
         accepts late). The call is recorded as abandoned from its CHANNEL_HANGUP_COMPLETE; only this
         controller held its socket, so no other writes it."""
         uuid = self.channel.gone_uuid
-        facts = last_seen.for_manager(self.manager).caller(uuid, wait_s=2.0) if uuid else None
-        if facts is None:   # a phone's feature code, or a connection that never belonged to a channel
+        facts = last_seen.for_manager(self.manager).caller(uuid, wait_s=EARLY_HANGUP_WAIT_S) if uuid else None
+        if facts is None:   # a phone's feature code, or the hangup event never came
             if uuid:
-                log.info("channel %s left before connect; not a caller (no hotline_attempts)", uuid)
+                log.warning("channel %s left before connect and no caller's hangup event came for it within "
+                            "%.0f s: no call record", uuid, EARLY_HANGUP_WAIT_S)
             return
         self._start(facts)
         self.hangup_cause = facts.get("Hangup-Cause")

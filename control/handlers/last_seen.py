@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import gevent
+import gevent.event
 
 HANGUP = "CHANNEL_HANGUP_COMPLETE"
 KEPT = 50_000   # hangups remembered (a few minutes at 250 calls/s, two legs each)
@@ -25,6 +26,7 @@ class LastSeen:
         self.kept = kept
         self.hangups: OrderedDict[str, float] = OrderedDict()
         self.callers: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._waiters: dict[str, gevent.event.Event] = {}
         self.alive: dict[str, float] = {}
 
     def on_event(self, headers: dict[str, str]) -> None:
@@ -38,17 +40,20 @@ class LastSeen:
             self.hangups.popitem(last=False)
         if headers.get("variable_hotline_attempts"):
             self.callers[uuid] = {name: headers[name] for name in CALLER_FIELDS if headers.get(name)}
+            if uuid in self._waiters:
+                self._waiters[uuid].set()
             while len(self.callers) > CALLERS_KEPT:
                 self.callers.popitem(last=False)
 
     def caller(self, uuid: str, wait_s: float = 0.0) -> dict[str, str] | None:
         """A caller's channel as its CHANNEL_HANGUP_COMPLETE described it (CALLER_FIELDS), waiting up to
-        ``wait_s`` for the event: it comes on the inbound connection, the caller's own socket may close first."""
-        for _ in range(int(wait_s / 0.05) + 1):
-            if uuid in self.callers:
-                return self.callers[uuid]
-            gevent.sleep(0.05)
-        return None
+        ``wait_s`` for the event: it comes on the inbound connection, where an overloaded controller
+        reads it seconds after the caller's own socket closed."""
+        if uuid not in self.callers and wait_s > 0:
+            arrived = self._waiters.setdefault(uuid, gevent.event.Event())
+            arrived.wait(wait_s)
+            self._waiters.pop(uuid, None)
+        return self.callers.get(uuid)
 
     def sweep(self, alive_ids: set[str], now: float) -> None:
         """The calls a sweep found alive; calls no longer tracked are forgotten."""
