@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, cast
@@ -85,6 +86,7 @@ class System:
     stuck_agents: Callable[[], int]
     records: Callable[[], int | None]                  # call records written so far (None: no such thing)
     closers: list[Callable[[], None]] = field(default_factory=list)
+    stuck_states: dict[str, int] = field(default_factory=dict)   # agents not available at the last count, by state
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -212,7 +214,10 @@ def hotline(binary: str, tmp: Path, phones: list[tuple[str, str]], args) -> Syst
             pipe = client.pipeline()
             for ext, _ in phones:
                 pipe.hget(keys.agent(f"a{ext}"), "state")
-            return sum(1 for state in pipe.execute() if state != "available")
+            states = Counter(state for state in pipe.execute() if state != "available")
+            if states:
+                system.stuck_states = dict(states)
+            return sum(states.values())
 
         system.pids, system.stuck_agents = pids, stuck
         system.records = lambda: _count_records(database_url)
@@ -336,6 +341,7 @@ def run_step(system: System, sipp: Sipp, agents: Agents, rate: float, index: int
             "answer_p50_ms": _round(pct(answer, 0.50)), "answer_p99_ms": _round(pct(answer, 0.99)),
             "cpu_ms_per_call": cpu, "cpu_ms_per_call_total": round(sum(v for v in cpu.values() if v), 2),
             "max_channels": watch.max_channels, "stuck_agents": stuck, "settled_s": settled_s,
+            "stuck_states": dict(system.stuck_states) if stuck else {},
             "load_avg_1m": round(os.getloadavg()[0], 1),   # the machine's, others' work included: noise
             "missing_records": (count - (records_after - records_before))
             if records_after is not None and records_before is not None else None}
