@@ -5,27 +5,22 @@ Skipped by name without HOTLINE_FREESWITCH_BIN (a freeswitch binary) or without 
 Each phone's media is an RtpPeer (tests/integration/rtp.py): PCMU with a tone of its own as its
 voice, RFC 2833 keys, and a record of what it heard, so "who hears whom" is read from the RTP
 streams. The one change to the shipped files: main.yaml's business hours are open all week, so
-the suite does not depend on the hour it runs at (the closed path has its own tests)."""
+the suite does not depend on the hour it runs at (the closed path has its own tests). The site
+itself (switch, database, console, controller) is tests/integration/real_site.py's."""
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import subprocess
-import sys
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import pytest
 import requests
 
-from control.bench.sipp import Phone, Sipp, sipp_binary, wait_until
-from control.config import ROOT
+from control.bench.sipp import sipp_binary, wait_until
 from control.domain.call_record import hung_up_first
-from tests.integration.realswitch import Events, boot, call_row, execute, originate, start_controller, stop
+from tests.integration.real_site import Site, real_site
+from tests.integration.realswitch import call_row, execute, originate
 from tests.integration.rtp import RtpPeer
 
 BIN = os.environ.get("HOTLINE_FREESWITCH_BIN", "")
@@ -38,61 +33,6 @@ MAIN_DID = "+18005550100"
 CALLER_HZ = 500.0
 VOICES = {"alice": 1300.0, "bob": 1500.0, "carol": 1700.0, "dave": 1100.0, "erin": 900.0, "sup-phone": 2100.0}
 AGENTS = ("alice", "bob", "carol", "dave", "erin")
-SUPERVISOR_EXT = "1099"
-
-
-@dataclass
-class Site:
-    fs: object
-    sipp: Sipp
-    db_url: str
-    redis_url: str
-    prefix: str
-    env: dict
-    log: Path
-    events: Events
-    web: str
-    controller: object = None
-    phones: dict[str, Phone] = field(default_factory=dict)
-    media: dict[str, RtpPeer] = field(default_factory=dict)
-    callers: list = field(default_factory=list)      # SIPp caller processes, stopped at the end
-    placed: list = field(default_factory=list)       # Caller, in order
-
-
-def _flows(target: Path) -> Path:
-    shutil.copytree(ROOT / "ivr_flows", target)
-    main = target / "main.yaml"
-    text = main.read_text()
-    text = re.sub(r'open: \{mon-fri: "08:00-20:00", sat: "09:00-13:00"\}', 'open: {daily: "00:00-24:00"}', text)
-    main.write_text(re.sub(r"\n    holidays:\n(      - .*\n)+", "\n", text))
-    return target
-
-
-def _seed(db_url: str) -> None:
-    """The demo's people, plus erin (whose phone nobody answers) and the supervisor's own phone."""
-    from sqlalchemy import select
-
-    from records.db import session_factory
-    from records.migrate import ensure_schema
-    from records.models import Agent, AgentSkill, Skill, User
-    from records.seed import seed
-
-    ensure_schema(db_url)
-    sessions = session_factory(db_url)
-    seed(sessions)
-    with sessions() as session:
-        if session.get(Agent, "erin") is None:
-            english = session.scalars(select(Skill).where(Skill.name == "english")).one()
-            erin = Agent(id="erin", name="Erin Novak", extension="1005", sip_password="", queues=["support"])
-            erin.skills.append(AgentSkill(skill=english, proficiency=5))
-            session.add(erin)
-        if session.get(Agent, "sup-phone") is None:
-            session.add(Agent(id="sup-phone", name="Supervisor's phone", extension=SUPERVISOR_EXT,
-                              sip_password="", queues=[]))
-        session.flush()
-        supervisor = session.scalars(select(User).where(User.username == "supervisor")).one()
-        supervisor.agent_id = "sup-phone"
-        session.commit()
 
 
 def _passwords(db_url: str) -> dict[str, str]:
@@ -103,78 +43,29 @@ def _passwords(db_url: str) -> dict[str, str]:
         return {a.id: (a.extension, a.sip_password) for a in session.query(Agent).all()}
 
 
-def _web(db_url: str, redis_url: str, prefix: str) -> tuple[str, object]:
-    from werkzeug.serving import make_server
-
-    from control.config import load_config
-    from web import create_app
-
-    app = create_app(load_config(env={}), database_url=db_url, redis_url=redis_url, redis_prefix=prefix,
-                     TESTING=True, WTF_CSRF_ENABLED=False, SSE_HEARTBEAT_S=1, esl_port=1)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", server
+def _desk_phones(site: Site) -> None:
+    """Each person's desk phone (SIPp) registered, its voice a tone of its own; erin's never answers."""
+    for agent, (extension, password) in _passwords(site.db_url).items():
+        if agent not in VOICES:
+            continue
+        site.media[agent] = RtpPeer("127.0.0.1", VOICES[agent])
+        site.phones[agent] = site.sipp.phone(extension, password, site.media[agent].port, answer_ms=300,
+                                             answers=agent != "erin")
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, pg_database_url):
-    import redis
-
     base = tmp_path_factory.mktemp("sipp-site")
-    fs = boot(BIN, tmp_path_factory.mktemp("sipp-fs"), site={"HOTLINE_TRUNK_CIDRS": f"{TRUNK_IP}/32"})
-    redis_url = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    prefix = f"hlsipp-{uuid.uuid4().hex[:8]}"
-    server = None
-    rig = None
-    try:
-        _seed(pg_database_url)
-        env = {**os.environ, "DATABASE_URL": pg_database_url, "REDIS_URL": redis_url, "HOTLINE_REDIS_PREFIX": prefix,
-               "HOTLINE_FLOWS_DIR": str(_flows(base / "flows")), "HOTLINE_QUEUES_DIR": str(ROOT / "queues"),
-               "HOTLINE_PROMPTS_DIR": str(base / "prompts"), "HOTLINE_RECORDINGS_DIR": str(fs.recordings),
-               "HOTLINE_ESL_PORT": str(fs.esl_port), "HOTLINE_ESL_PASSWORD": fs.password,
-               "HOTLINE_OUTBOUND_PORT": str(fs.controller_port), "HOTLINE_SIP_DOMAIN": fs.domain,
-               "HOTLINE_RECORDS_SPOOL": str(base / "spool.jsonl"), "HOTLINE_RECONCILE_INTERVAL_S": "1",
-               # the phone waits for the open console's acknowledgement; the suite shares two cores
-               # with the switch, SIPp and the console, so the budget is wider than the default 250 ms
-               # (HOTLINE_SIPP_POP_BUDGET_MS=250 measures the shipped default, docs/benchmarks.md)
-               "HOTLINE_POP_ACK_BUDGET_MS": os.environ.get("HOTLINE_SIPP_POP_BUDGET_MS", "2000")}
-        rendered = subprocess.run([sys.executable, "-m", "control.cli", "prompts"], env=env, capture_output=True,
-                                  text=True, timeout=600)
-        assert rendered.returncode == 0, rendered.stderr[-2000:]
-        done = subprocess.run([sys.executable, "-m", "control.cli", "render-fs", "--conf-dir", str(fs.conf)],
-                              env=env, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0 and "reloadxml: +OK" in done.stdout, done.stdout + done.stderr
-        events = Events(fs.esl_port, fs.password, "CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_BRIDGE "
-                                                  "CHANNEL_UNBRIDGE CHANNEL_HANGUP_COMPLETE DTMF")
-        web, server = _web(pg_database_url, redis_url, prefix)
-        rig = Site(fs, Sipp("127.0.0.1", fs.sip_port, fs.domain, workdir=base / "sipp"), pg_database_url, redis_url,
-                   prefix, env, base / "controller.log", events, web)
-        rig.sipp.workdir.mkdir()
-        for agent, (extension, password) in _passwords(pg_database_url).items():
-            if agent not in VOICES:
-                continue
-            rig.media[agent] = RtpPeer("127.0.0.1", VOICES[agent])
-            rig.phones[agent] = rig.sipp.phone(extension, password, rig.media[agent].port, answer_ms=300,
-                                               answers=agent != "erin")
-        rig.controller = start_controller(env, rig.log)
+    with real_site(BIN, base, tmp_path_factory.mktemp("sipp-fs"), pg_database_url, tag="hlsipp",
+                   site_vars={"HOTLINE_TRUNK_CIDRS": f"{TRUNK_IP}/32"},
+                   events="CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_BRIDGE CHANNEL_UNBRIDGE "
+                          "CHANNEL_HANGUP_COMPLETE DTMF",
+                   # the phone waits for the open console's acknowledgement; the suite shares two cores
+                   # with the switch, SIPp and the console, so the budget is wider than the default 250 ms
+                   # (HOTLINE_SIPP_POP_BUDGET_MS=250 measures the shipped default, docs/benchmarks.md)
+                   env={"HOTLINE_POP_ACK_BUDGET_MS": os.environ.get("HOTLINE_SIPP_POP_BUDGET_MS", "2000")},
+                   before_controller=_desk_phones) as rig:
         yield rig
-    finally:
-        if rig is not None:
-            for call in rig.callers:
-                call.stop()
-            for phone in rig.phones.values():
-                phone.stop()
-            for peer in rig.media.values():
-                peer.close()
-            stop(rig.controller)
-            rig.events.close()
-        if server is not None:
-            server.shutdown()
-        stop(fs.proc)
-        client = redis.Redis.from_url(redis_url)
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        if keys:
-            client.delete(*keys)
 
 
 # -- what the people do -----------------------------------------------------------------

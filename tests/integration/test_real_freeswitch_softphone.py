@@ -100,6 +100,19 @@ STATS = """async () => {
 }"""
 
 
+def audio_flowing(page, packets: int, timeout: float = 20.0) -> dict:
+    """The page's call, once more than ``packets`` went each way over a connected DTLS transport:
+    WebRTC's counters (STATS)."""
+    deadline, stats = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        stats = page.evaluate(STATS)
+        if stats and stats["sent"] > packets and stats["received"] > packets:
+            break
+        time.sleep(0.5)
+    assert stats and stats["dtls"] == "connected" and stats["sent"] > packets and stats["received"] > packets, stats
+    return stats
+
+
 def test_chromium_registers_over_wss_and_takes_a_call_with_audio_both_ways(switch, site):
     from playwright.sync_api import sync_playwright
 
@@ -128,13 +141,7 @@ def test_chromium_registers_over_wss_and_takes_a_call_with_audio_both_ways(switc
             reply = switch.api("bgapi originate {origination_caller_id_number=+14155550100}user/1001 &echo")
             assert reply.startswith("+OK"), reply
             page.wait_for_function("window.phone.state === 'in_call'", timeout=20_000)
-            deadline, stats = time.monotonic() + 20, None
-            while time.monotonic() < deadline:
-                stats = page.evaluate(STATS)
-                if stats and stats["sent"] > 50 and stats["received"] > 50:
-                    break
-                time.sleep(0.5)
-            assert stats and stats["dtls"] == "connected" and stats["sent"] > 50 and stats["received"] > 50, stats
+            audio_flowing(page, 50)
             channels = switch.api("show channels")
             assert "OPUS" in channels or "opus" in channels, channels    # Opus toward the browser
 

@@ -13,21 +13,17 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import subprocess
-import sys
 import time
-import uuid
 
 import pytest
 
-from control.bench.sipp import Sipp, sipp_binary, wait_until
+from control.bench.sipp import sipp_binary, wait_until
 from control.config import ROOT
 from control.domain.call_record import hung_up_first
 from tests.browser import CHROMIUM
-from tests.integration.realswitch import Events, boot, start_controller, stop
-from tests.integration.test_real_freeswitch_sipp import (CALLER_HZ, Site, _flows, bridged_leg, call, final_record,
-                                                         live_picture, press_early)
-from tests.integration.test_real_freeswitch_softphone import BROWSER_ARGS, STATS
+from tests.integration.real_site import Site, real_site, seed_people
+from tests.integration.test_real_freeswitch_sipp import bridged_leg, call, final_record, live_picture, press_early
+from tests.integration.test_real_freeswitch_softphone import BROWSER_ARGS, audio_flowing
 from tests.integration.test_real_freeswitch_wss import self_signed
 
 BIN = os.environ.get("HOTLINE_FREESWITCH_BIN", "")
@@ -68,65 +64,18 @@ ENERGY = """async () => {
 
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory, pg_database_url):
-    import redis
-    from werkzeug.serving import make_server
-
-    from control.config import load_config
-    from tests.integration.test_real_freeswitch_sipp import _seed
-    from web import create_app
-
     base = tmp_path_factory.mktemp("softphone-call")
     self_signed(base / "tls")
     wss_port = _free_tcp_port()
-    fs = boot(BIN, tmp_path_factory.mktemp("softphone-fs"),
-              site={"HOTLINE_TRUNK_CIDRS": f"{TRUNK_IP}/32", "HOTLINE_WSS_BINDING": f"127.0.0.1:{wss_port}",
-                    "HOTLINE_TLS_DIR": base / "tls"})
-    redis_url = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    prefix = f"hlwebrtc-{uuid.uuid4().hex[:8]}"
-    server, site = None, None
-    try:
-        _seed(pg_database_url)
-        _choose_browser_phone(pg_database_url, "alice")
-        env = {**os.environ, "DATABASE_URL": pg_database_url, "REDIS_URL": redis_url, "HOTLINE_REDIS_PREFIX": prefix,
-               "HOTLINE_FLOWS_DIR": str(_flows(base / "flows")), "HOTLINE_QUEUES_DIR": str(ROOT / "queues"),
-               "HOTLINE_PROMPTS_DIR": str(base / "prompts"), "HOTLINE_RECORDINGS_DIR": str(fs.recordings),
-               "HOTLINE_ESL_PORT": str(fs.esl_port), "HOTLINE_ESL_PASSWORD": fs.password,
-               "HOTLINE_OUTBOUND_PORT": str(fs.controller_port), "HOTLINE_SIP_DOMAIN": fs.domain,
-               "HOTLINE_RECORDS_SPOOL": str(base / "spool.jsonl"), "HOTLINE_RECONCILE_INTERVAL_S": "1",
-               "HOTLINE_POP_ACK_BUDGET_MS": "2000"}   # two cores shared by the switch, Chromium, SIPp
-        for step in (["prompts"], ["render-fs", "--conf-dir", str(fs.conf)]):
-            done = subprocess.run([sys.executable, "-m", "control.cli", *step], env=env, capture_output=True,
-                                  text=True, timeout=600)
-            assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
-        events = Events(fs.esl_port, fs.password, "CHANNEL_EXECUTE CHANNEL_BRIDGE CHANNEL_HANGUP_COMPLETE "
-                                                  "CHANNEL_HOLD CHANNEL_UNHOLD DTMF")
-        app = create_app(load_config(env={}), database_url=pg_database_url, redis_url=redis_url, redis_prefix=prefix,
-                         TESTING=True, WTF_CSRF_ENABLED=False, SSE_HEARTBEAT_S=1, esl_port=fs.esl_port,
-                         esl_password=fs.password, sip_domain=fs.domain,
-                         softphone_wss_url=f"wss://127.0.0.1:{wss_port}")
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        import threading
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        site = Site(fs, Sipp("127.0.0.1", fs.sip_port, fs.domain, workdir=base / "sipp"), pg_database_url, redis_url,
-                    prefix, env, base / "controller.log", events, f"http://127.0.0.1:{server.server_port}")
-        site.sipp.workdir.mkdir()
-        site.controller = start_controller(env, site.log)
+    with real_site(BIN, base, tmp_path_factory.mktemp("softphone-fs"), pg_database_url, tag="hlwebrtc",
+                   site_vars={"HOTLINE_TRUNK_CIDRS": f"{TRUNK_IP}/32", "HOTLINE_WSS_BINDING": f"127.0.0.1:{wss_port}",
+                              "HOTLINE_TLS_DIR": base / "tls"},
+                   events="CHANNEL_EXECUTE CHANNEL_BRIDGE CHANNEL_HANGUP_COMPLETE CHANNEL_HOLD CHANNEL_UNHOLD DTMF",
+                   env={"HOTLINE_POP_ACK_BUDGET_MS": "2000"},   # two cores shared by the switch, Chromium, SIPp
+                   console=lambda fs: {"esl_port": fs.esl_port, "esl_password": fs.password, "sip_domain": fs.domain,
+                                       "softphone_wss_url": f"wss://127.0.0.1:{wss_port}"},
+                   seed=_seed_with_browser_phone) as site:
         yield site
-    finally:
-        if site is not None:
-            for caller in site.callers:
-                caller.stop()
-            for caller in site.placed:
-                caller.media.close()
-            stop(site.controller)
-            site.events.close()
-        if server is not None:
-            server.shutdown()
-        stop(fs.proc)
-        client = redis.Redis.from_url(redis_url)
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        if keys:
-            client.delete(*keys)
 
 
 def _free_tcp_port() -> int:
@@ -135,12 +84,14 @@ def _free_tcp_port() -> int:
     return free_port()
 
 
-def _choose_browser_phone(db_url: str, agent_id: str) -> None:
+def _seed_with_browser_phone(db_url: str) -> None:
+    """The demo's people; alice's phone is the console's browser phone."""
     from records.db import session_factory
     from records.models import Agent
 
+    seed_people(db_url)
     with session_factory(db_url)() as session:
-        session.get(Agent, agent_id).phone = "browser"
+        session.get(Agent, "alice").phone = "browser"
         session.commit()
 
 
@@ -184,13 +135,7 @@ def _in_call(site: Site, page, caller, timeout: float = 30.0) -> str:
 
 def _audio_both_ways(page, caller) -> dict:
     """WebRTC counters both ways and energy received in the page; the browser's sound at the caller."""
-    deadline, stats = time.monotonic() + 20, None
-    while time.monotonic() < deadline:
-        stats = page.evaluate(STATS)
-        if stats and stats["sent"] > 100 and stats["received"] > 100:
-            break
-        time.sleep(0.5)
-    assert stats and stats["dtls"] == "connected" and stats["sent"] > 100 and stats["received"] > 100, stats
+    stats = audio_flowing(page, 100)
     energy = page.evaluate(ENERGY)
     now = time.time()
     heard = caller.media.audio(now - 2.0, now)
