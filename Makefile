@@ -60,8 +60,21 @@ system-test-deps:
 	  else echo "note: missing$$missing (apt-get install$$missing); browser, prompt-rendering, Redis Sentinel and Kamailio tests will be skipped, Chinese screenshots show boxes"; fi; \
 	fi
 
+# Two pytest processes side by side, because the suite mostly waits (sockets, timers, browsers):
+# the unit and browser tests in one, the other integration tests in the other. Each has its own
+# temporary folder and PostgreSQL database, and every test its own Redis key prefix.
+# (pytest-xdist cannot run this suite: its workers crash under gevent's monkey-patching.)
+# The two take about as long: A gets the unit tests, the browser tests and a few long integration tests.
+TEST_LONG := $(addprefix tests/integration/,test_bench_erlang.py test_bench_failover.py test_workforce_twin.py test_api_fuzz.py)
+TEST_A := tests/unit $(sort $(wildcard tests/integration/*_browser.py)) $(TEST_LONG)
+TEST_B := tests/integration --ignore-glob='tests/integration/*_browser.py' $(addprefix --ignore=,$(TEST_LONG))
 test: $(STAMP) system-test-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	@mkdir -p var; rm -rf var/pytest-a var/pytest-b; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider --basetemp=var/pytest-a $(TEST_A) > var/test-a.log 2>&1 & a=$$!; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider --basetemp=var/pytest-b $(TEST_B); b=$$?; \
+	wait $$a; a=$$?; echo "--- unit and browser tests (var/test-a.log) ---"; \
+	if [ $$a = 0 ]; then tail -n 3 var/test-a.log; else cat var/test-a.log; fi; \
+	[ $$a = 0 ] && [ $$b = 0 ]
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit

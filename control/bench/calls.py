@@ -303,7 +303,7 @@ def run(args) -> dict:
             "mem_per_call_kb": max((s["mem_per_call_kb"] for s in steps), default=0.0),
             "setup_p99_ms": best["setup_p99_ms"] if best else None,
             "lost": sum(s["lost"] for s in steps) + unfinished,
-            "controllers": args.controllers, "unfinished": stuck if unfinished else {},
+            "controllers": args.controllers, "unfinished": stuck if unfinished else {}, "redis_prefix": rig.prefix,
             "steps": [{k: v for k, v in s.items() if not k.startswith("_")} for s in steps]}
 
 

@@ -34,6 +34,9 @@ WRAP_UP_GRACE_S = 5.0
 PARKED_RECORD_GRACE_S = 60.0
 EPOCH_MARK_S = 86400   # a controller looks every reconcile_interval_s; a day is far longer
 SWEPT = {AgentState.ON_CALL.value, AgentState.RESERVED.value, AgentState.WRAP_UP.value}
+# The pass the event connection's reconnect starts may come before the reconciler's own connection
+# is back (each reconnects every esl_reconnect_s); without the wait it saw nothing and did nothing.
+LIST_WAIT_S = 3.0
 
 
 class LiveView:
@@ -48,6 +51,8 @@ class LiveView:
         self.blind: set[str] = set()
         found: set[str] = set()
         for name, client in sources.items():
+            if lists:   # its own connection reconnects on its own: a pass right after a reconnect waits for it
+                client.wait_ready(LIST_WAIT_S)
             channels = live_channels(client)
             if channels is None:
                 self.blind.add(name)

@@ -139,7 +139,9 @@ def test_slow_crm_is_cut_at_the_time_budget(stub, mapping, mode):
     started = time.monotonic()
     with pytest.raises(CrmError):
         client.by_number("+14155550100")
-    assert time.monotonic() - started < 0.45
+    # cut near the 0.2 s budget, long before the stub's answer (1 s and more); the margin is for a
+    # machine busy with the rest of the suite
+    assert time.monotonic() - started < 0.9
 
 
 def test_dead_crm_fails_fast(mapping):
@@ -215,7 +217,9 @@ def test_combined_lookup_marks_partial_and_never_waits(stub, mapping, mode):
     lookup = CustomerLookup(Builtin({"+14155550100": BUILTIN_ANN}), CrmClient(url, mapping, timeout_ms=200))
     started = time.monotonic()
     card = lookup.by_number("+14155550100")
-    assert time.monotonic() - started < 0.45
+    # cut near the 0.2 s budget, long before the stub's answer (1 s and more); the margin is for a
+    # machine busy with the rest of the suite
+    assert time.monotonic() - started < 0.9
     assert card["partial"] is True and card["name"] == "Ann Lee" and card["tier"] == "gold"
     with pytest.raises(LookupIncomplete):          # no card at all: the controller marks the pop partial
         lookup.by_number("+14155550111")
