@@ -28,7 +28,7 @@ HANGUP_GRACE_S = 1.0
 
 # The event types ``myevents`` subscribes to (mod_event_socket.c, parse_command). FreeSWITCH
 # serializes each of them with every channel variable and the controller reads each off the socket,
-# so those no call handler listens to are nixed (``take_over``).
+# so those no call handler listens to are nixed (``connect(take_over=True)``).
 MYEVENTS = frozenset({
     "CHANNEL_ANSWER", "CHANNEL_APPLICATION", "CHANNEL_BRIDGE", "CHANNEL_CREATE", "CHANNEL_DATA",
     "CHANNEL_DESTROY", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP",
