@@ -73,7 +73,7 @@ class Rig:
         self.tmp = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
         self.prefix = f"hotline-bench-{uuid.uuid4().hex[:8]}"
         self.redis_url = redis_url or load_config().redis_url
-        from control.bench.fscalls import throwaway_database
+        from control.bench.worker import throwaway_database
 
         # a PostgreSQL server URL gets a database of the bench's own, dropped at the end
         self.database_url, self._drop_database, _ = throwaway_database(database_url, self.tmp)

@@ -45,6 +45,7 @@ from typing import Callable, cast
 from control.bench.fsboot import RealSwitch, boot, free_port, launch, stop, write_tone
 from control.bench.sipp import Sipp, sipp_binary
 from control.bench.sipp_load import Agents, Callers, answered_at, invite_sent_at, invited_at
+from control.bench.worker import throwaway_database
 
 TRUNK_IP = "127.0.0.2"
 DID = "+18005550100"
@@ -98,18 +99,6 @@ class System:
 
 def _phones(count: int) -> list[tuple[str, str]]:
     return [(str(FIRST_EXTENSION + i), secrets.token_hex(8)) for i in range(count)]
-
-
-def throwaway_database(url: str | None, tmp: Path) -> tuple[str, Callable[[], None], str | None]:
-    """(database url, drop, PostgreSQL database name)."""
-    if url and url.startswith(("postgresql", "postgres:")):
-        from control.bench.worker import ThrowAwayDatabase
-
-        db = ThrowAwayDatabase(url)
-        return db.url, db.drop, db.name
-    if url:
-        return url, lambda: None, None
-    return f"sqlite:///{tmp / 'bench.db'}", lambda: None, None
 
 
 def _seed(database_url: str, phones: list[tuple[str, str]]) -> None:

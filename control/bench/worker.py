@@ -23,6 +23,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from control.config import load_config
 
@@ -72,6 +73,16 @@ class ThrowAwayDatabase:
         with self._admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         self._admin.close()
+
+
+def throwaway_database(url: str | None, tmp: Path) -> tuple[str, Callable[[], None], str | None]:
+    """(database url, drop, PostgreSQL database name)."""
+    if url and url.startswith(("postgresql", "postgres:")):
+        db = ThrowAwayDatabase(url)
+        return db.url, db.drop, db.name
+    if url:
+        return url, lambda: None, None
+    return f"sqlite:///{tmp / 'bench.db'}", lambda: None, None
 
 
 def write_calls(database_url: str, count: int, tag: str) -> list[str]:

@@ -82,6 +82,13 @@ def _wait(handles, seconds: float) -> None:
     gevent.wait([h.done for h in handles], timeout=seconds)
 
 
+def _all_bridged(placed, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not all(h.bridged_at for _, h in placed) and time.monotonic() < deadline:
+        gevent.sleep(0.2)
+    assert all(h.bridged_at for _, h in placed), [h.result for _, h in placed]
+
+
 def test_calls_on_both_nodes_reach_agents_on_either_node(rig):
     rig.add_phones(answer_after=0.2, talk_s=1.0)
     rig.start_controllers()
@@ -108,10 +115,7 @@ def test_a_node_killed_mid_traffic_ends_its_calls_with_records_and_frees_its_age
     rig.start_controllers()
     a, b = rig.nodes
     placed = [rig.place_call(caller=f"+1415555{n:04d}", did=DID, patience=60) for n in range(6)]
-    deadline = time.monotonic() + 20
-    while sum(1 for _, h in placed if h.bridged_at) < 6 and time.monotonic() < deadline:
-        gevent.sleep(0.2)
-    assert sum(1 for _, h in placed if h.bridged_at) == 6, [h.result for _, h in placed]
+    _all_bridged(placed, 20)
     b.kill()
     hit = [(node, h) for node, h in placed if node is b or rig.registered[h.answered_by_agent] == "fs-b"]
     _wait([h for _, h in hit], 30)
@@ -142,10 +146,7 @@ def test_a_node_whose_host_is_gone_is_given_up_after_the_grace(rig):
     rig.start_controllers()
     a, b = rig.nodes
     placed = [rig.place_call(caller=f"+1415555{n:04d}", did=DID, patience=60) for n in range(4)]
-    deadline = time.monotonic() + 20
-    while sum(1 for _, h in placed if h.bridged_at) < 4 and time.monotonic() < deadline:
-        gevent.sleep(0.2)
-    assert sum(1 for _, h in placed if h.bridged_at) == 4, [h.result for _, h in placed]
+    _all_bridged(placed, 20)
     gone_at = time.monotonic()
     b.kill(host_gone=True)
     on_b = {h.uuid for node, h in placed if node is b}
