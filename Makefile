@@ -65,16 +65,20 @@ system-test-deps:
 # temporary folder and PostgreSQL database, and every test its own Redis key prefix.
 # (pytest-xdist cannot run this suite: its workers crash under gevent's monkey-patching.)
 # The two take about as long: A gets the unit tests, the browser tests and a few long integration tests.
-TEST_LONG := $(addprefix tests/integration/,test_bench_erlang.py test_bench_failover.py test_workforce_twin.py test_api_fuzz.py)
+TEST_LONG := $(addprefix tests/integration/,test_bench_erlang.py test_workforce_twin.py test_api_fuzz.py)
+# Then, alone: tests that failed now and then beside the other half (a Redis failover under load, two
+# controllers dialling one scheduled callback); their cause under load is not found yet.
+TEST_ALONE := $(addprefix tests/integration/,test_bench_failover.py test_scenario_callback.py)
 TEST_A := tests/unit $(sort $(wildcard tests/integration/*_browser.py)) $(TEST_LONG)
-TEST_B := tests/integration --ignore-glob='tests/integration/*_browser.py' $(addprefix --ignore=,$(TEST_LONG))
+TEST_B := tests/integration --ignore-glob='tests/integration/*_browser.py' $(addprefix --ignore=,$(TEST_LONG) $(TEST_ALONE))
 test: $(STAMP) system-test-deps
-	@mkdir -p var; rm -rf var/pytest-a var/pytest-b; \
+	@mkdir -p var; rm -rf var/pytest-a var/pytest-b var/pytest-c; \
 	$(BIN)/python -m pytest -q -p no:cacheprovider --basetemp=var/pytest-a $(TEST_A) > var/test-a.log 2>&1 & a=$$!; \
 	$(BIN)/python -m pytest -q -p no:cacheprovider --basetemp=var/pytest-b $(TEST_B); b=$$?; \
 	wait $$a; a=$$?; echo "--- unit and browser tests (var/test-a.log) ---"; \
 	if [ $$a = 0 ]; then tail -n 3 var/test-a.log; else cat var/test-a.log; fi; \
-	[ $$a = 0 ] && [ $$b = 0 ]
+	$(BIN)/python -m pytest -q -p no:cacheprovider --basetemp=var/pytest-c $(TEST_ALONE); c=$$?; \
+	[ $$a = 0 ] && [ $$b = 0 ] && [ $$c = 0 ]
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
